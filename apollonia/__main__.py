@@ -1,0 +1,3 @@
+from apollonia.cli.main import main
+
+main()

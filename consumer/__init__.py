@@ -1,0 +1,1 @@
+"""The catalog side: domain rules, persistence, importers, ingest and the AMQP consumer."""

@@ -1,0 +1,1 @@
+"""Catalog persistence: tables, engine, migrations, repositories and the unit of work."""

@@ -1,0 +1,165 @@
+"""Ingest runs, their log lines, and asset history: why the catalog looks the way it does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from consumer.db.repository import chunked
+from consumer.db.tables import asset_history, ingest_runs, run_logs
+
+
+@dataclass(slots=True)
+class IngestRun:
+    uuid: str
+    kind: str
+    started_at: datetime
+    status: str = "running"
+    source_uuid: str | None = None
+    collection_uuid: str | None = None
+    scope: dict[str, Any] = field(default_factory=dict)
+    dry_run: bool = False
+    finished_at: datetime | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    asset_uuid: str
+    decision: str
+    reason: str
+    time: datetime
+    event_id: str | None = None
+    run_uuid: str | None = None
+
+
+class RunRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, run: IngestRun) -> None:
+        await self._conn.execute(
+            ingest_runs.insert().values(
+                uuid=run.uuid,
+                kind=run.kind,
+                source_uuid=run.source_uuid,
+                collection_uuid=run.collection_uuid,
+                scope=run.scope,
+                status=run.status,
+                dry_run=run.dry_run,
+                started_at=run.started_at,
+                finished_at=run.finished_at,
+                stats=run.stats,
+                error=run.error,
+            )
+        )
+
+    async def finish(
+        self,
+        run_uuid: str,
+        *,
+        status: str,
+        finished_at: datetime,
+        stats: dict[str, Any],
+        error: str | None = None,
+    ) -> None:
+        await self._conn.execute(
+            update(ingest_runs)
+            .where(ingest_runs.c.uuid == run_uuid)
+            .values(status=status, finished_at=finished_at, stats=stats, error=error)
+        )
+
+    async def get(self, run_uuid: str) -> IngestRun | None:
+        row = (
+            await self._conn.execute(select(ingest_runs).where(ingest_runs.c.uuid == run_uuid))
+        ).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return IngestRun(
+            uuid=m["uuid"],
+            kind=m["kind"],
+            started_at=m["started_at"],
+            status=m["status"],
+            source_uuid=m["source_uuid"],
+            collection_uuid=m["collection_uuid"],
+            scope=dict(m["scope"] or {}),
+            dry_run=bool(m["dry_run"]),
+            finished_at=m["finished_at"],
+            stats=dict(m["stats"] or {}),
+            error=m["error"],
+        )
+
+    async def log(
+        self, run_uuid: str, level: str, message: str, time: datetime, asset_uuid: str | None = None
+    ) -> None:
+        await self._conn.execute(
+            run_logs.insert().values(
+                run_uuid=run_uuid, level=level, message=message, time=time, asset_uuid=asset_uuid
+            )
+        )
+
+    async def logs(self, run_uuid: str) -> list[dict[str, Any]]:
+        rows = await self._conn.execute(
+            select(run_logs).where(run_logs.c.run_uuid == run_uuid).order_by(run_logs.c.id)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+class HistoryRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add_many(self, entries: Sequence[HistoryEntry]) -> None:
+        """Record decisions; an (asset, event) pair already recorded is not written twice."""
+        statement = sqlite_insert(asset_history).on_conflict_do_nothing(
+            index_elements=["asset_uuid", "event_id"]
+        )
+        for chunk in chunked(entries):
+            await self._conn.execute(
+                statement,
+                [
+                    {
+                        "asset_uuid": e.asset_uuid,
+                        "decision": e.decision,
+                        "reason": e.reason,
+                        "time": e.time,
+                        "event_id": e.event_id,
+                        "run_uuid": e.run_uuid,
+                    }
+                    for e in chunk
+                ],
+            )
+
+    async def for_asset(self, asset_uuid: str) -> list[HistoryEntry]:
+        rows = await self._conn.execute(
+            select(asset_history)
+            .where(asset_history.c.asset_uuid == asset_uuid)
+            .order_by(asset_history.c.id)
+        )
+        return [
+            HistoryEntry(
+                asset_uuid=r.asset_uuid,
+                decision=r.decision,
+                reason=r.reason,
+                time=r.time,
+                event_id=r.event_id,
+                run_uuid=r.run_uuid,
+            )
+            for r in rows
+        ]
+
+    async def has_event(self, event_id: str) -> bool:
+        row = (
+            await self._conn.execute(
+                select(asset_history.c.id).where(asset_history.c.event_id == event_id).limit(1)
+            )
+        ).first()
+        return row is not None

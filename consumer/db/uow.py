@@ -1,0 +1,113 @@
+"""The unit of work: one transaction, the repositories that share it, and the only commit.
+
+    async with catalog.unit_of_work() as uow:
+        asset = await uow.assets.get(collection_uuid, key)
+        ...
+        await uow.commit()
+
+Leaving the block without `commit()` (an exception, an early return) rolls everything back, so a
+failed ingest persists nothing. In a dry run `commit()` rolls back too: nothing is ever written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from apollonia.log import get_logger
+from consumer.db.catalog_repository import CollectionRepository, SourceRepository
+from consumer.db.engine import BEGIN_OPTION
+from consumer.db.repository import AssetRepository
+from consumer.db.runs import HistoryRepository, RunRepository
+
+log = get_logger(__name__)
+
+
+class SqlUnitOfWork:
+    assets: AssetRepository
+    sources: SourceRepository
+    collections: CollectionRepository
+    runs: RunRepository
+    history: HistoryRepository
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        read_only: bool = False,
+        dry_run: bool = False,
+        label: str = "",
+    ) -> None:
+        self._engine = engine
+        self._read_only = read_only
+        self._dry_run = dry_run
+        self._label = label
+        self._conn: AsyncConnection | None = None
+        self.committed = False
+
+    @property
+    def dry_run(self) -> bool:
+        return self._dry_run
+
+    async def __aenter__(self) -> Self:
+        conn = await self._engine.connect()
+        if not self._read_only and not self._dry_run:
+            conn = await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+        try:
+            await conn.begin()
+        except BaseException:
+            await conn.close()
+            raise
+        self._conn = conn
+        self.assets = AssetRepository(conn)
+        self.sources = SourceRepository(conn)
+        self.collections = CollectionRepository(conn)
+        self.runs = RunRepository(conn)
+        self.history = HistoryRepository(conn)
+        log.debug("transaction begin", unit=self._label, dry_run=self._dry_run)
+        return self
+
+    async def commit(self) -> None:
+        conn = self._require()
+        if self._dry_run or self._read_only:
+            await conn.rollback()
+            log.debug("transaction rolled back (nothing to write)", unit=self._label)
+            return
+        await conn.commit()
+        self.committed = True
+        log.debug("transaction commit", unit=self._label)
+
+    async def rollback(self) -> None:
+        conn = self._require()
+        await conn.rollback()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn = self._require()
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+                if exc is not None:
+                    log.warning(
+                        "transaction rolled back",
+                        unit=self._label,
+                        error=f"{exc_type.__name__ if exc_type else ''}: {exc}",
+                    )
+        finally:
+            await conn.close()
+            self._conn = None
+
+    def _require(self) -> AsyncConnection:
+        if self._conn is None:
+            raise RuntimeError("the unit of work is not open (use `async with`)")
+        return self._conn
+
+
+UnitOfWorkFactory = Callable[..., SqlUnitOfWork]

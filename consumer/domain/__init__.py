@@ -1,0 +1,1 @@
+"""Pure catalog rules. Nothing in this package performs I/O."""

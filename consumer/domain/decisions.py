@@ -1,0 +1,87 @@
+"""The one decision: given what the catalog holds and what was observed, what happens.
+
+Seed 001's matrix, for an observation of a present file:
+
+| catalog holds            | content   | enrichers | action | note                               |
+|--------------------------|-----------|-----------|--------|------------------------------------|
+| nothing                  | -         | -         | create | starts `new`, unapproved           |
+| a deleted asset          | any       | any       | update | the file came back                 |
+| the asset                | same      | same      | skip   | stat refreshed if only mtime moved |
+| the asset                | changed   | same      | update | back to `new`, unapproved          |
+| the asset                | same      | changed   | update | back to `new`, unapproved          |
+| the asset                | changed   | changed   | update | back to `new`, unapproved          |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from consumer.domain.assets import Asset, Observation
+from consumer.domain.signatures import content_changed, stat_matches
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    SKIP = "skip"
+    DELETE = "delete"
+    MOVE = "move"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    reason: str
+    content_changed: bool = False
+    enricher_changed: bool = False
+    refresh_stat: bool = False
+    restored: bool = False
+
+
+def decide(existing: Asset | None, obs: Observation, enricher_checksum: str) -> Decision:
+    """Create, update or skip, with the reason an operator will read in the asset's history."""
+    if existing is None:
+        return Decision(Action.CREATE, "new file: not in the catalog")
+
+    changed = content_changed(
+        stored_sha256=existing.sha256,
+        stored_size=existing.size,
+        stored_mtime_ns=existing.mtime_ns,
+        sha256=obs.sha256,
+        size=obs.size,
+        mtime_ns=obs.mtime_ns,
+    )
+    enrichers_changed = existing.enricher_checksum != enricher_checksum
+
+    if existing.is_deleted:
+        what = "with changed content" if changed else "with the same content"
+        return Decision(
+            Action.UPDATE,
+            f"file returned after deletion {what}",
+            content_changed=changed,
+            enricher_changed=enrichers_changed,
+            restored=True,
+        )
+    if not changed and not enrichers_changed:
+        if stat_matches(existing.size, existing.mtime_ns, obs.size, obs.mtime_ns):
+            return Decision(Action.SKIP, "unchanged: same size and mtime")
+        return Decision(
+            Action.SKIP,
+            "unchanged: same sha256 under a new mtime (stat refreshed)",
+            refresh_stat=True,
+        )
+    reasons: list[str] = []
+    if changed:
+        if existing.sha256 and obs.sha256:
+            reasons.append("content changed (sha256 differs)")
+        else:
+            reasons.append("content changed (size or mtime differs)")
+    if enrichers_changed:
+        reasons.append("enricher configuration changed")
+    return Decision(
+        Action.UPDATE,
+        " and ".join(reasons),
+        content_changed=changed,
+        enricher_changed=enrichers_changed,
+    )

@@ -1,0 +1,1 @@
+"""The wire contract between Apollonia's services (message schemas and broker topology)."""

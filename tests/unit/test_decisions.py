@@ -1,0 +1,121 @@
+"""Every row of seed 001's decision matrix (B-16/B-17/B-18, D-9..D-14)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from consumer.domain.assets import (
+    Asset,
+    Observation,
+    create_asset,
+    mark_deleted,
+    refresh_stat,
+    set_state,
+    update_asset,
+)
+from consumer.domain.decisions import Action, decide
+from consumer.domain.lifecycle import AssetState
+from consumer.domain.signatures import EnricherRef, enricher_checksum
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+LATER = NOW + timedelta(hours=1)
+NO_ENRICHERS = enricher_checksum([])
+WITH_FFPROBE = enricher_checksum([EnricherRef("ffprobe", 1)])
+SHA_A, SHA_B = "a" * 64, "b" * 64
+
+
+def obs(sha: str | None = SHA_A, size: int = 100, mtime_ns: int = 1000) -> Observation:
+    return Observation(
+        "Show/e01.mkv",
+        "/m/Show/e01.mkv",
+        size=size,
+        mtime_ns=mtime_ns,
+        sha256=sha,
+        xxh128=None if sha is None else "c" * 32,
+    )
+
+
+def stored(sha: str | None = SHA_A, size: int = 100, mtime_ns: int = 1000) -> Asset:
+    return create_asset("col", obs(sha, size, mtime_ns), NO_ENRICHERS, NOW)
+
+
+def test_not_found_creates() -> None:
+    decision = decide(None, obs(), NO_ENRICHERS)
+    assert decision.action == Action.CREATE
+
+
+def test_unchanged_content_and_enrichers_skips() -> None:
+    decision = decide(stored(), obs(), NO_ENRICHERS)
+    assert decision.action == Action.SKIP
+    assert not decision.refresh_stat
+
+
+def test_same_bytes_with_new_mtime_skips_and_refreshes_the_stat() -> None:
+    decision = decide(stored(), obs(mtime_ns=2000), NO_ENRICHERS)
+    assert decision.action == Action.SKIP
+    assert decision.refresh_stat
+    assert not decision.content_changed
+
+
+def test_changed_content_updates() -> None:
+    decision = decide(stored(), obs(sha=SHA_B, size=101, mtime_ns=2000), NO_ENRICHERS)
+    assert decision.action == Action.UPDATE
+    assert decision.content_changed and not decision.enricher_changed
+    assert "sha256" in decision.reason
+
+
+def test_changed_enrichers_alone_update() -> None:
+    decision = decide(stored(), obs(), WITH_FFPROBE)
+    assert decision.action == Action.UPDATE
+    assert decision.enricher_changed and not decision.content_changed
+    assert "enricher" in decision.reason
+
+
+def test_both_changed_update_with_both_reasons() -> None:
+    decision = decide(stored(), obs(sha=SHA_B, mtime_ns=5), WITH_FFPROBE)
+    assert decision.action == Action.UPDATE
+    assert decision.content_changed and decision.enricher_changed
+    assert "content" in decision.reason and "enricher" in decision.reason
+
+
+def test_stat_only_catalog_detects_change_by_stat() -> None:
+    decision = decide(stored(sha=None), obs(sha=None, mtime_ns=2000), NO_ENRICHERS)
+    assert decision.action == Action.UPDATE
+    assert "size or mtime" in decision.reason
+    assert decide(stored(sha=None), obs(sha=None), NO_ENRICHERS).action == Action.SKIP
+
+
+def test_a_deleted_asset_comes_back_as_an_update() -> None:
+    asset = stored()
+    mark_deleted(asset, NOW)
+    decision = decide(asset, obs(), NO_ENRICHERS)
+    assert decision.action == Action.UPDATE
+    assert decision.restored
+
+
+@pytest.mark.parametrize("start", [AssetState.NEW, AssetState.ENRICHING, AssetState.READY])
+def test_applying_an_update_never_leaves_ready(start: AssetState) -> None:
+    asset = stored()
+    if start != AssetState.NEW:
+        set_state(asset, AssetState.ENRICHING, NOW)
+    if start == AssetState.READY:
+        set_state(asset, AssetState.READY, NOW)
+        asset.approved_for_broadcast = True
+    update_asset(asset, obs(sha=SHA_B), NO_ENRICHERS, LATER)
+    assert asset.state == AssetState.NEW
+    assert not asset.approved_for_broadcast
+    assert asset.updated_at == LATER
+    assert asset.sha256 == SHA_B
+
+
+def test_refresh_stat_keeps_state_and_updated_at() -> None:
+    asset = stored()
+    set_state(asset, AssetState.ENRICHING, NOW)
+    set_state(asset, AssetState.READY, NOW)
+    before = asset.updated_at
+    refresh_stat(asset, obs(mtime_ns=2000))
+    assert asset.mtime_ns == 2000
+    assert asset.state == AssetState.READY
+    assert asset.updated_at == before
