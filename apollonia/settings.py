@@ -15,13 +15,25 @@ from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from apollonia.masking import mask_url
+from shared.topology import Topology
 
 SECRETS_DIR = Path("/run/secrets")
 DEFAULT_CONFIG_DIR = Path("/config")
 
+DEFAULT_METRICS_PORTS = {"ingestor": 9108, "consumer": 9109}
+
 LogFormat = Literal["auto", "json", "console"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 WatchMode = Literal["auto", "inotify", "poll"]
+
+DEFAULT_MEDIA_EXTENSIONS = (
+    # video
+    "3gp", "asf", "avi", "divx", "flv", "m2ts", "m4v", "mkv", "mov", "mp4", "mpeg", "mpg",
+    "mts", "ogv", "rm", "rmvb", "ts", "vob", "webm", "wmv",
+    # audio
+    "aac", "aiff", "alac", "ape", "dsf", "flac", "m4a", "m4b", "mka", "mp2", "mp3", "oga",
+    "ogg", "opus", "wav", "wma", "wv",
+)  # fmt: skip
 
 
 def _user_data_dir() -> Path:
@@ -94,6 +106,118 @@ class Settings(BaseSettings):
         description="`json` lines, readable `console`, or `auto` (console on a terminal).",
     )
 
+    # --- broker topology -----------------------------------------------------------------
+    delivery_limit: int = Field(
+        default=5,
+        ge=1,
+        description="Deliveries of one message to the catalog queue before it is dead-lettered.",
+    )
+    stream_max_age: str = Field(
+        default="7D",
+        pattern=r"^\d+(Y|M|D|h|m|s)$",
+        description="Retention of the `<exchange>.events` stream by age (RabbitMQ `x-max-age`, "
+        "e.g. `7D`, `12h`). Applied when the stream is first declared.",
+    )
+    stream_max_bytes: int = Field(
+        default=5_000_000_000,
+        gt=0,
+        description="Retention of the `<exchange>.events` stream by size in bytes.",
+    )
+    rabbitmq_api_url: str | None = Field(
+        default=None,
+        description="RabbitMQ management API (e.g. `http://guest:guest@localhost:15672`); "
+        "enables unacked counts and broker-side rates in `apollonia queue stats`.",
+    )
+
+    # --- services: health and metrics -----------------------------------------------------
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="HTTP port for /healthz, /readyz and /metrics. Unset: 9108 for the ingestor, "
+        "9109 for the consumer; 0 disables the server.",
+    )
+    metrics_host: str = Field(default="0.0.0.0", description="Address the HTTP server binds.")
+    shutdown_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a service may take on SIGTERM to finish in-flight work.",
+    )
+
+    # --- ingestor -------------------------------------------------------------------------
+    watch_mode: WatchMode = Field(
+        default="auto",
+        description="`inotify`, `poll`, or `auto` (poll roots on nfs, cifs/smb3 and fuse mounts, "
+        "where inotify sees nothing).",
+    )
+    poll_interval: float = Field(
+        default=30.0, gt=0, description="Seconds between polls of a polled root."
+    )
+    reconcile_interval: float = Field(
+        default=6 * 3600.0,
+        ge=0,
+        description="Seconds between full reconciliation scans of every root (catches writes "
+        "inotify cannot see, e.g. an Unraid mover). 0 disables.",
+    )
+    settle_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="A file is complete when its size and mtime have not changed for this long.",
+    )
+    hash_chunk_size: int = Field(
+        default=1024 * 1024,
+        ge=64 * 1024,
+        description="Read size for hashing. 1 MiB: python-xxhash releases the GIL only above "
+        "64 KiB, and larger reads are faster.",
+    )
+    hash_workers: int = Field(
+        default=2, ge=1, description="Files hashed in parallel (worker threads)."
+    )
+    publish_window: int = Field(
+        default=500, ge=1, description="Publishes in flight awaiting broker confirms."
+    )
+    ingestor_id: str = Field(
+        default_factory=lambda: os.uname().nodename,
+        description="Name of this ingestor in the events it publishes (default: host name).",
+    )
+    state_database_url: str = Field(
+        default="",
+        description="Ingestor state and outbox. Default: SQLite file `ingestor-state.db` in "
+        "`config_dir`.",
+    )
+
+    # --- consumer -------------------------------------------------------------------------
+    batch_size: int = Field(default=500, ge=1, description="Most messages applied per batch.")
+    batch_ms: int = Field(
+        default=100, ge=1, description="Longest wait (ms) for a batch to fill before applying."
+    )
+    prefetch: int = Field(
+        default=1000, ge=1, description="Unacknowledged deliveries the broker may send ahead."
+    )
+    max_message_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Larger message bodies are dead-lettered unread.",
+    )
+    queue_poll_interval: float = Field(
+        default=15.0, gt=0, description="Seconds between queue depth samples for metrics."
+    )
+
+    # --- catalog --------------------------------------------------------------------------
+    media_extensions: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_MEDIA_EXTENSIONS),
+        description="File extensions cataloged as media (comma-separated, case-insensitive).",
+    )
+
+    @field_validator("media_extensions", mode="before")
+    @classmethod
+    def _split_extensions(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            return [str(v).strip().lower().lstrip(".") for v in value if str(v).strip()]
+        return value
+
     @field_validator("data_directory", mode="before")
     @classmethod
     def _split_directories(cls, value: Any) -> Any:
@@ -122,7 +246,23 @@ class Settings(BaseSettings):
             self.database_url = sqlite_url(self.config_dir / "apollonia.db")
         if not self.test_database_url:
             self.test_database_url = sqlite_url(self.config_dir / "apollonia-test.db")
+        if not self.state_database_url:
+            self.state_database_url = sqlite_url(self.config_dir / "ingestor-state.db")
         return self
+
+    def topology(self) -> Topology:
+        return Topology(
+            exchange=self.exchange,
+            delivery_limit=self.delivery_limit,
+            stream_max_age=self.stream_max_age,
+            stream_max_bytes=self.stream_max_bytes,
+        )
+
+    def service_metrics_port(self, service: str) -> int:
+        """The HTTP port of `service` (`ingestor` or `consumer`); 0 means disabled."""
+        if self.metrics_port is not None:
+            return self.metrics_port
+        return DEFAULT_METRICS_PORTS[service]
 
     def catalog_url(self, *, test_db: bool = False) -> str:
         return self.test_database_url if test_db else self.database_url

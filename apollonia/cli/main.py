@@ -10,6 +10,7 @@ from typer.main import get_command
 
 from apollonia import __version__
 from apollonia.cli import db
+from apollonia.cli.health import health
 from apollonia.cli.output import ExitCode, Output
 from apollonia.log import configure_logging
 from apollonia.settings import LogFormat, load_settings
@@ -23,6 +24,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(db.app, name="db")
+app.command("health")(health)
 
 
 def _version(value: bool) -> None:
