@@ -23,3 +23,17 @@ def extension(name: str) -> str:
 def is_media_name(name: str, extensions: Collection[str]) -> bool:
     """A non-temporary name whose extension is one of `extensions` (lower case, no dot)."""
     return not is_temporary_name(name) and extension(name) in extensions
+
+
+def catalog_path(path: str) -> str:
+    """A path as the catalog and the wire carry it: valid UTF-8 text.
+
+    Linux names are bytes; Python hands undecodable bytes to us as surrogate escapes, which no
+    JSON or SQLite text can hold. They are written as `\\xNN` instead (lossless in practice; the
+    ingestor also sends the raw bytes as `file_path_b64`).
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return path

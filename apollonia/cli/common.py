@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from apollonia.cli.output import ExitCode, Output
 from apollonia.settings import Settings, load_settings
+from consumer.db.catalog import CatalogDatabase
+from consumer.db.engine import CatalogNotFoundError
+from consumer.db.migrate import SchemaError
+from consumer.errors import OperationError
 
 T = TypeVar("T")
 
@@ -39,3 +45,49 @@ def run_async(factory: Callable[[], Awaitable[T]]) -> T:
         return await factory()
 
     return asyncio.run(_main())
+
+
+@dataclass(slots=True)
+class CatalogTarget:
+    """Which catalog a command works on, and whether it may write."""
+
+    settings: Settings
+    test_db: bool = False
+    dry_run: bool = False
+
+    @property
+    def mode(self) -> str:
+        return "test" if self.test_db else "production"
+
+    def open(self) -> CatalogDatabase:
+        return CatalogDatabase(
+            self.settings.catalog_url(test_db=self.test_db), dry_run=self.dry_run
+        )
+
+
+def run_operation(
+    output: Output,
+    factory: Callable[[], Awaitable[T]],
+    *,
+    context: dict[str, Any] | None = None,
+) -> T:
+    """Run an async operation; known failures become a clear message and their exit code.
+
+    `context` is included in the JSON error document; operations may fill it in as they go
+    (e.g. the resolved collection), so an error still says what it was about.
+    """
+    try:
+        return run_async(factory)
+    except OperationError as exc:
+        output.fail(exc.exit_code, exc.message, error_code=exc.error_code, document=context)
+    except (CatalogNotFoundError, SchemaError) as exc:
+        output.fail(
+            ExitCode.VALIDATION, str(exc), error_code="catalog_unavailable", document=context
+        )
+    except DBAPIError as exc:
+        output.fail(
+            ExitCode.VALIDATION,
+            f"catalog database error: {exc.orig or exc}",
+            error_code="database_error",
+            document=context,
+        )

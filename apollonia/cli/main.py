@@ -9,7 +9,7 @@ import typer
 from typer.main import get_command
 
 from apollonia import __version__
-from apollonia.cli import db
+from apollonia.cli import collection, db, source
 from apollonia.cli.health import health
 from apollonia.cli.output import ExitCode, Output
 from apollonia.log import configure_logging
@@ -24,6 +24,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(source.app, name="source")
+app.add_typer(collection.app, name="collection")
 app.command("health")(health)
 
 

@@ -40,6 +40,7 @@ class AssetFingerprint:
     sha256: str | None
     enricher_checksum: str
     is_deleted: bool
+    last_event_at: datetime | None
 
 
 _FINGERPRINT_COLUMNS = (
@@ -50,7 +51,13 @@ _FINGERPRINT_COLUMNS = (
     assets.c.sha256,
     assets.c.enricher_checksum,
     assets.c.is_deleted,
+    assets.c.last_event_at,
 )
+
+
+def _fingerprint(row: Row[Any, Any, Any, Any, Any, Any, Any, Any]) -> AssetFingerprint:
+    return AssetFingerprint(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7])
+
 
 _WRITABLE = [c.name for c in assets.columns]
 _UPDATABLE = [name for name in _WRITABLE if name not in ("uuid", "collection_uuid", "created_at")]
@@ -169,10 +176,13 @@ class AssetRepository:
         result = await self._conn.execute(
             select(*_FINGERPRINT_COLUMNS).where(assets.c.collection_uuid == collection_uuid)
         )
-        return {
-            row[1]: AssetFingerprint(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]))
-            for row in result
-        }
+        return {row[1]: _fingerprint(row) for row in result}
+
+    async def fingerprints_for_keys(
+        self, collection_uuid: str, keys: Iterable[str]
+    ) -> dict[str, AssetFingerprint]:
+        """Light rows for the given keys only (event batches, targeted ingests)."""
+        return await _fingerprints_for_keys(self._conn, collection_uuid, keys)
 
     async def list_assets(
         self,
@@ -286,3 +296,18 @@ class AssetRepository:
             )
             count += result.rowcount
         return count
+
+
+async def _fingerprints_for_keys(
+    conn: AsyncConnection, collection_uuid: str, keys: Iterable[str]
+) -> dict[str, AssetFingerprint]:
+    wanted = list(dict.fromkeys(keys))
+    found: dict[str, AssetFingerprint] = {}
+    for chunk in chunked(wanted):
+        result = await conn.execute(
+            select(*_FINGERPRINT_COLUMNS).where(
+                assets.c.collection_uuid == collection_uuid, assets.c.canonical_key.in_(chunk)
+            )
+        )
+        found.update((row[1], _fingerprint(row)) for row in result)
+    return found

@@ -97,6 +97,19 @@ class RunRepository:
             error=m["error"],
         )
 
+    async def recent(
+        self, *, collection_uuid: str | None = None, limit: int = 10
+    ) -> list[IngestRun]:
+        query = select(ingest_runs.c.uuid).order_by(ingest_runs.c.started_at.desc()).limit(limit)
+        if collection_uuid is not None:
+            query = query.where(ingest_runs.c.collection_uuid == collection_uuid)
+        runs = []
+        for (run_uuid,) in await self._conn.execute(query):
+            run = await self.get(run_uuid)
+            if run is not None:
+                runs.append(run)
+        return runs
+
     async def log(
         self, run_uuid: str, level: str, message: str, time: datetime, asset_uuid: str | None = None
     ) -> None:

@@ -95,7 +95,9 @@ class SqlUnitOfWork:
             if conn.in_transaction():
                 await conn.rollback()
                 if exc is not None:
-                    log.warning(
+                    # A writer's rollback is news for the operator; a reader's is routine.
+                    level = "debug" if self._read_only or self._dry_run else "warning"
+                    getattr(log, level)(
                         "transaction rolled back",
                         unit=self._label,
                         error=f"{exc_type.__name__ if exc_type else ''}: {exc}",

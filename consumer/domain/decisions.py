@@ -10,15 +10,36 @@ Seed 001's matrix, for an observation of a present file:
 | the asset                | changed   | same      | update | back to `new`, unapproved          |
 | the asset                | same      | changed   | update | back to `new`, unapproved          |
 | the asset                | changed   | changed   | update | back to `new`, unapproved          |
+
+Whatever the row, an observation older than the asset's `last_event_at` is skipped as stale.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
-from consumer.domain.assets import Asset, Observation
+from consumer.domain.assets import Observation
 from consumer.domain.signatures import content_changed, stat_matches
+
+
+class StoredContent(Protocol):
+    """What the decision needs to know about a cataloged asset (an Asset, or a light row)."""
+
+    @property
+    def size(self) -> int: ...
+    @property
+    def mtime_ns(self) -> int: ...
+    @property
+    def sha256(self) -> str | None: ...
+    @property
+    def enricher_checksum(self) -> str: ...
+    @property
+    def is_deleted(self) -> bool: ...
+    @property
+    def last_event_at(self) -> datetime | None: ...
 
 
 class Action(StrEnum):
@@ -37,12 +58,26 @@ class Decision:
     enricher_changed: bool = False
     refresh_stat: bool = False
     restored: bool = False
+    stale: bool = False
 
 
-def decide(existing: Asset | None, obs: Observation, enricher_checksum: str) -> Decision:
+def is_stale(last_event_at: datetime | None, observed_at: datetime | None) -> bool:
+    """An observation older than what the asset already reflects must not win: a replay or a
+    late redelivery cannot roll the catalog back."""
+    return last_event_at is not None and observed_at is not None and observed_at < last_event_at
+
+
+def decide(existing: StoredContent | None, obs: Observation, enricher_checksum: str) -> Decision:
     """Create, update or skip, with the reason an operator will read in the asset's history."""
     if existing is None:
         return Decision(Action.CREATE, "new file: not in the catalog")
+    if is_stale(existing.last_event_at, obs.observed_at):
+        return Decision(
+            Action.SKIP,
+            f"stale: observed {obs.observed_at:%Y-%m-%dT%H:%M:%S.%fZ}, the asset already "
+            f"reflects {existing.last_event_at:%Y-%m-%dT%H:%M:%S.%fZ}",
+            stale=True,
+        )
 
     changed = content_changed(
         stored_sha256=existing.sha256,

@@ -1,0 +1,418 @@
+"""`apollonia collection ...`: collections of a source, and collection ingest (seed 004 B-/D-)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from apollonia.cli.common import (
+    CatalogTarget,
+    DryRunOpt,
+    JsonOpt,
+    TestDbOpt,
+    run_operation,
+    settings_or_exit,
+)
+from apollonia.cli.output import ExitCode, Output
+from apollonia.cli.progress import progress_for
+from apollonia.cli.render import (
+    collection_dict,
+    collections_table,
+    ingest_lines,
+    iso,
+    key_values,
+)
+from consumer import admin
+from consumer.importers.base import IngestScope, ensure_compliant
+from consumer.importers.registry import default_importers
+from consumer.ingest.collection import CollectionIngestResult, utcnow
+from consumer.ingest.wiring import collection_ingestor
+
+app = typer.Typer(
+    help="Collections: folders of a source, cataloged as assets.", no_args_is_help=True
+)
+
+CollectionArg = Annotated[str, typer.Argument(help="Collection UUID, external id or name.")]
+YesOpt = Annotated[bool, typer.Option("--yes", help="Confirm a destructive change.")]
+
+
+@app.command("add")
+def add(
+    source_sel: Annotated[str, typer.Option("--source", help="Source UUID, external id or name.")],
+    name: Annotated[str, typer.Option("--name", help="Collection name (unique in its source).")],
+    path: Annotated[str, typer.Option("--path", help="Root folder of the collection.")],
+    enrichers: Annotated[
+        list[str] | None,
+        typer.Option("--enricher", help="ID:PRIORITY, repeatable."),
+    ] = None,
+    sync_disable: Annotated[
+        bool, typer.Option("--sync-disable", help="Add it with full-collection sync disabled.")
+    ] = False,
+    hash_mode: Annotated[
+        str,
+        typer.Option(
+            "--hash-mode",
+            help="full (hash every new or changed file) or stat "
+            "(size + mtime only, for libraries too slow to read).",
+        ),
+    ] = "full",
+    external_id: Annotated[str | None, typer.Option("--external-id")] = None,
+    test_db: TestDbOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Add a collection (sync-enabled unless --sync-disable)."""
+    output = Output(json_out)
+    settings = settings_or_exit(output)
+    target = CatalogTarget(settings, test_db=test_db)
+
+    async def _add() -> dict[str, Any]:
+        async with target.open() as catalog, catalog.unit_of_work() as uow:
+            source = await admin.resolve_source(uow, source_sel)
+            importer = ensure_compliant(default_importers(settings.media_extensions)(source.type))
+            collection = await admin.add_collection(
+                uow,
+                source,
+                importer,
+                name=name,
+                root_path=path,
+                enrichers=enrichers or [],
+                sync_enabled=not sync_disable,
+                hash_mode=hash_mode,
+                external_id=external_id,
+                now=utcnow(),
+            )
+            await uow.commit()
+        return {"status": "success", "mode": target.mode, "collection": collection_dict(collection)}
+
+    doc = run_operation(output, _add)
+
+    def human(console: Console) -> None:
+        col = doc["collection"]
+        console.print(
+            f"Added collection '{col['name']}' ({col['id']}) at {col['root_path']}", markup=False
+        )
+        if not col["ingestible"]:
+            console.print(
+                "  Warning: the folder is not ingestible right now (missing or unreadable).",
+                markup=False,
+            )
+
+    output.emit(doc, human)
+
+
+@app.command("list")
+def list_collections(
+    source_sel: Annotated[
+        str | None, typer.Argument(help="Only this source's collections.")
+    ] = None,
+    test_db: TestDbOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """List collections, optionally of one source."""
+    output = Output(json_out)
+    target = CatalogTarget(settings_or_exit(output), test_db=test_db)
+
+    async def _list() -> list[dict[str, Any]]:
+        async with target.open() as catalog, catalog.unit_of_work(read_only=True) as uow:
+            source_uuid = None
+            if source_sel is not None:
+                source_uuid = (await admin.resolve_source(uow, source_sel)).uuid
+            collections = await uow.collections.all(source_uuid)
+            counts = await uow.collections.asset_counts()
+        return [collection_dict(c, counts.get(c.uuid, 0)) for c in collections]
+
+    rows = run_operation(output, _list)
+    output.emit(
+        {"status": "success", "mode": target.mode, "collections": rows},
+        lambda c: collections_table(c, rows),
+    )
+
+
+@app.command("show")
+def show(
+    collection_sel: CollectionArg, test_db: TestDbOpt = False, json_out: JsonOpt = False
+) -> None:
+    """Show a collection: settings, live ingestibility check, assets and recent ingests."""
+    output = Output(json_out)
+    settings = settings_or_exit(output)
+    target = CatalogTarget(settings, test_db=test_db)
+
+    async def _show() -> dict[str, Any]:
+        async with target.open() as catalog, catalog.unit_of_work(read_only=True) as uow:
+            collection = await admin.resolve_collection(uow, collection_sel)
+            source = await uow.sources.get(collection.source_uuid)
+            live = await uow.assets.count(collection.uuid, live_only=True)
+            total = await uow.assets.count(collection.uuid)
+            duplicates = await uow.assets.count_duplicate_candidates(collection.uuid)
+            runs = await uow.runs.recent(collection_uuid=collection.uuid, limit=5)
+        check = None
+        if source is not None:
+            try:
+                importer = ensure_compliant(
+                    default_importers(settings.media_extensions)(source.type)
+                )
+                verdict = importer.validate_ingestible(collection)
+                check = {"ok": verdict.ok, "reason": verdict.reason}
+            except (LookupError, TypeError) as exc:
+                check = {"ok": False, "reason": str(exc)}
+        doc = collection_dict(collection, live)
+        doc.update(
+            {
+                "source": {"id": source.uuid, "name": source.name} if source else None,
+                "assets_total": total,
+                "assets_deleted": total - live,
+                "duplicates": duplicates,
+                "ingestible_check": check,
+                "recent_runs": [
+                    {
+                        "run_id": r.uuid,
+                        "kind": r.kind,
+                        "status": r.status,
+                        "scope": r.scope,
+                        "started_at": iso(r.started_at),
+                        "finished_at": iso(r.finished_at),
+                        "error": r.error,
+                    }
+                    for r in runs
+                ],
+            }
+        )
+        return {"status": "success", "mode": target.mode, "collection": doc}
+
+    doc = run_operation(output, _show)
+
+    def human(console: Console) -> None:
+        col = doc["collection"]
+        check = col["ingestible_check"] or {}
+        enrichers = ", ".join(f"{e['enricher_id']}:{e['priority']}" for e in col["enrichers"])
+        key_values(
+            console,
+            f"Collection '{col['name']}'",
+            [
+                ("id", col["id"]),
+                ("external id", col["external_id"] or "-"),
+                ("source", col["source"]["name"] if col["source"] else "-"),
+                ("root", col["root_path"]),
+                ("sync enabled", col["sync_enabled"]),
+                ("ingestible", f"{col['ingestible']} (now: {check.get('reason', '?')})"),
+                ("hash mode", col["hash_mode"]),
+                ("enrichers", enrichers or "none"),
+                ("assets", f"{col['assets']} live, {col['assets_deleted']} deleted"),
+                ("duplicates", col["duplicates"]),
+                ("last ingest", col["last_ingest_time"] or "never"),
+            ],
+        )
+        for run in col["recent_runs"]:
+            console.print(
+                f"  run {run['run_id']} {run['kind']} {run['status']} "
+                f"{run['started_at']} {run['error'] or ''}",
+                markup=False,
+            )
+
+    output.emit(doc, human)
+
+
+@app.command("update")
+def update(
+    collection_sel: CollectionArg,
+    sync_enable: Annotated[bool, typer.Option("--sync-enable")] = False,
+    sync_disable: Annotated[bool, typer.Option("--sync-disable")] = False,
+    path: Annotated[
+        str | None, typer.Option("--path", help="New root folder; re-evaluates ingestible.")
+    ] = None,
+    add_enricher: Annotated[str | None, typer.Option("--add-enricher")] = None,
+    priority: Annotated[int | None, typer.Option("--priority")] = None,
+    remove_enricher: Annotated[str | None, typer.Option("--remove-enricher")] = None,
+    hash_mode: Annotated[str | None, typer.Option("--hash-mode")] = None,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    test_db: TestDbOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Change a collection's sync flag, root, enrichers, hash mode or name."""
+    output = Output(json_out)
+    if sync_enable and sync_disable:
+        output.fail(
+            ExitCode.VALIDATION,
+            "--sync-enable and --sync-disable exclude each other",
+            error_code="usage",
+        )
+    if add_enricher is not None and priority is None:
+        output.fail(ExitCode.VALIDATION, "--add-enricher requires --priority", error_code="usage")
+    if priority is not None and add_enricher is None:
+        output.fail(ExitCode.VALIDATION, "--priority requires --add-enricher", error_code="usage")
+    settings = settings_or_exit(output)
+    target = CatalogTarget(settings, test_db=test_db)
+    sync = True if sync_enable else (False if sync_disable else None)
+
+    async def _update() -> dict[str, Any]:
+        async with target.open() as catalog, catalog.unit_of_work() as uow:
+            collection = await admin.resolve_collection(uow, collection_sel)
+            source = await uow.sources.get(collection.source_uuid)
+            assert source is not None
+            importer = ensure_compliant(default_importers(settings.media_extensions)(source.type))
+            changes = await admin.update_collection(
+                uow,
+                collection,
+                importer,
+                sync_enabled=sync,
+                root_path=path,
+                add_enricher=(add_enricher, priority)
+                if add_enricher and priority is not None
+                else None,
+                remove_enricher=remove_enricher,
+                hash_mode=hash_mode,
+                name=name,
+                now=utcnow(),
+            )
+            await uow.commit()
+        return {
+            "status": "success",
+            "mode": target.mode,
+            "changes": changes,
+            "collection": collection_dict(collection),
+        }
+
+    doc = run_operation(output, _update)
+
+    def human(console: Console) -> None:
+        console.print(f"Updated collection '{doc['collection']['name']}'", markup=False)
+        for change in doc["changes"] or ["nothing changed"]:
+            console.print(f"  {change}", markup=False)
+
+    output.emit(doc, human)
+
+
+@app.command("remove")
+def remove(
+    collection_sel: CollectionArg,
+    yes: YesOpt = False,
+    test_db: TestDbOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Remove a collection and its assets (asks for --yes if it has any)."""
+    output = Output(json_out)
+    target = CatalogTarget(settings_or_exit(output), test_db=test_db)
+
+    async def _remove() -> dict[str, Any]:
+        async with target.open() as catalog, catalog.unit_of_work() as uow:
+            collection = await admin.resolve_collection(uow, collection_sel)
+            assets = await uow.assets.count(collection.uuid)
+            if assets and not yes:
+                raise admin.invalid(
+                    f"collection '{collection.name}' has {assets} assets; "
+                    "re-run with --yes to remove them",
+                    "confirmation_required",
+                )
+            await uow.collections.remove(collection.uuid)
+            await uow.commit()
+        return {
+            "status": "success",
+            "mode": target.mode,
+            "removed": collection_dict(collection),
+            "assets_removed": assets,
+        }
+
+    doc = run_operation(output, _remove)
+    output.emit(
+        doc,
+        lambda c: c.print(
+            f"Removed collection '{doc['removed']['name']}' ({doc['assets_removed']} assets)",
+            markup=False,
+        ),
+    )
+
+
+@app.command("ingest")
+def ingest(
+    collection_sel: CollectionArg,
+    title: Annotated[str | None, typer.Option("--title", help="Only this title.")] = None,
+    season: Annotated[
+        int | None, typer.Option("--season", help="Only this season of --title.")
+    ] = None,
+    episode: Annotated[
+        int | None, typer.Option("--episode", help="Only this episode of --season.")
+    ] = None,
+    dry_run: DryRunOpt = False,
+    test_db: TestDbOpt = False,
+    json_out: JsonOpt = False,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty",
+            help="Let an empty root mark its assets missing "
+            "(normally refused: the share may be unmounted).",
+        ),
+    ] = False,
+) -> None:
+    """Ingest a collection, or one title, season or episode of it."""
+    output = Output(json_out)
+    if season is not None and title is None:  # B-3
+        output.fail(ExitCode.VALIDATION, "Error: --season requires --title", error_code="usage")
+    if episode is not None and season is None:  # B-4
+        output.fail(ExitCode.VALIDATION, "Error: --episode requires --season", error_code="usage")
+    for flag, value in (("--season", season), ("--episode", episode)):  # B-9
+        if value is not None and value < 0:
+            output.fail(
+                ExitCode.VALIDATION,
+                f"Error: {flag} must be a non-negative integer",
+                error_code="usage",
+            )
+    scope = IngestScope(title=title, season=season, episode=episode)
+    settings = settings_or_exit(output)
+    target = CatalogTarget(settings, test_db=test_db, dry_run=dry_run)
+    context: dict[str, Any] = {"scope": scope.kind, "dry_run": dry_run, "mode": target.mode}
+    context.update(
+        {
+            k: v
+            for k, v in (("title", title), ("season", season), ("episode", episode))
+            if v is not None
+        }
+    )
+
+    async def _ingest() -> CollectionIngestResult:
+        async with target.open() as catalog:
+            async with catalog.unit_of_work(read_only=True) as uow:  # B-1
+                collection = await admin.resolve_collection(uow, collection_sel)
+                source = await uow.sources.get(collection.source_uuid)
+            assert source is not None
+            context.update(collection_id=collection.uuid, collection_name=collection.name)
+            if json_out:  # the scope line still reaches the operator, on stderr
+                output.note(scope.describe(collection.name))
+            progress = progress_for(collection.name, enabled=not json_out)
+            async with collection_ingestor(settings, catalog, progress) as ingestor:
+                return await ingestor.ingest(collection, source, scope, allow_empty=allow_empty)
+
+    result = run_operation(output, _ingest, context=context)
+    doc: dict[str, Any] = {
+        "status": "success",
+        "scope": scope.kind,
+        "collection_id": result.collection.uuid,
+        "collection_name": result.collection.name,
+    }
+    doc.update(
+        {
+            k: v
+            for k, v in (("title", title), ("season", season), ("episode", episode))
+            if v is not None
+        }
+    )
+    doc.update(
+        {
+            "dry_run": dry_run,
+            "mode": target.mode,
+            "stats": result.stats.as_dict(),
+            "last_ingest_time": iso(
+                result.collection.last_ingest_time if dry_run else result.last_ingest_time
+            ),
+            "run_id": result.run_id,
+            "duration_seconds": round(result.duration_seconds, 3),
+        }
+    )
+
+    def human(console: Console) -> None:
+        for line in ingest_lines(result):
+            console.print(line, markup=False)
+
+    output.emit(doc, human)

@@ -1,0 +1,386 @@
+"""`apollonia source ...`: sources of media, their collections, and source-wide ingest."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from apollonia.cli.common import (
+    CatalogTarget,
+    DryRunOpt,
+    JsonOpt,
+    TestDbOpt,
+    run_operation,
+    settings_or_exit,
+)
+from apollonia.cli.output import ExitCode, Output
+from apollonia.cli.progress import progress_for
+from apollonia.cli.render import (
+    collection_dict,
+    iso,
+    key_values,
+    source_dict,
+    sources_table,
+    stats_lines,
+)
+from consumer import admin
+from consumer.importers.base import ensure_compliant
+from consumer.importers.filesystem import FilesystemImporter
+from consumer.importers.registry import default_importers
+from consumer.ingest.collection import utcnow
+from consumer.ingest.source import NARROWING_REFUSED, SourceIngestor, SourceIngestResult
+from consumer.ingest.wiring import collection_ingestor
+
+app = typer.Typer(help="Sources: where media comes from.", no_args_is_help=True)
+
+SourceArg = Annotated[str, typer.Argument(help="Source UUID, external id or name.")]
+YesOpt = Annotated[bool, typer.Option("--yes", help="Confirm a destructive change.")]
+
+
+@app.command("add")
+def add(
+    name: Annotated[str, typer.Option("--name", help="Unique name of the source.")],
+    source_type: Annotated[str, typer.Option("--type", help="Source type: filesystem.")],
+    path: Annotated[str | None, typer.Option("--path", help="Root folder of the source.")] = None,
+    mappings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--path-mapping",
+            help="FROM=TO: a path prefix as reported elsewhere, and "
+            "as this host sees it. Repeatable.",
+        ),
+    ] = None,
+    external_id: Annotated[str | None, typer.Option("--external-id")] = None,
+    test_db: TestDbOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Add a source."""
+    output = Output(json_out)
+    target = CatalogTarget(settings_or_exit(output), test_db=test_db)
+
+    async def _add() -> dict[str, Any]:
+        async with target.open() as catalog, catalog.unit_of_work() as uow:
+            source = await admin.add_source(
+                uow,
+                name=name,
+                source_type=source_type,
+                root_path=path,
+                mappings=mappings or [],
+                external_id=external_id,
+                now=utcnow(),
+            )
+            await uow.commit()
+        return {"status": "success", "mode": target.mode, "source": source_dict(source)}
+
+    doc = run_operation(output, _add)
+    output.emit(
+        doc,
+        lambda c: c.print(
+            f"Added source '{doc['source']['name']}' ({doc['source']['id']})", markup=False
+        ),
+    )
+
+
+@app.command("list")
+def list_sources(test_db: TestDbOpt = False, json_out: JsonOpt = False) -> None:
+    """List sources."""
+    output = Output(json_out)
+    target = CatalogTarget(settings_or_exit(output), test_db=test_db)
+
+    async def _list() -> list[dict[str, Any]]:
+        async with target.open() as catalog, catalog.unit_of_work(read_only=True) as uow:
+            sources = await uow.sources.all()
+            return [source_dict(s, len(await uow.collections.all(s.uuid))) for s in sources]
+
+    rows = run_operation(output, _list)
+    output.emit(
+        {"status": "success", "mode": target.mode, "sources": rows},
+        lambda c: sources_table(c, rows),
+    )
+
+
+@app.command("show")
+def show(source_sel: SourceArg, test_db: TestDbOpt = False, json_out: JsonOpt = False) -> None:
+    """Show a source and its collections."""
+    output = Output(json_out)
+    target = CatalogTarget(settings_or_exit(output), test_db=test_db)
+
+    async def _show() -> dict[str, Any]:
+        async with target.open() as catalog, catalog.unit_of_work(read_only=True) as uow:
+            source = await admin.resolve_source(uow, source_sel)
+            collections = await uow.collections.all(source.uuid)
+            counts = await uow.collections.asset_counts()
+        doc = source_dict(source, len(collections))
+        doc["collection_list"] = [collection_dict(c, counts.get(c.uuid, 0)) for c in collections]
+        return {"status": "success", "mode": target.mode, "source": doc}
+
+    doc = run_operation(output, _show)
+
+    def human(console: Console) -> None:
+        src = doc["source"]
+        mappings = ", ".join(f"{m['from']}={m['to']}" for m in src["path_mappings"]) or "none"
+        key_values(
+            console,
+            f"Source '{src['name']}'",
+            [
+                ("id", src["id"]),
+                ("external id", src["external_id"] or "-"),
+                ("type", src["type"]),
+                ("root", src["root_path"] or "-"),
+                ("path mappings", mappings),
+                ("collections", src["collections"]),
+            ],
+        )
+        for col in src["collection_list"]:
+            console.print(
+                f"  - {col['name']} ({col['id']}) sync={col['sync_enabled']} "
+                f"ingestible={col['ingestible']} assets={col['assets']}",
+                markup=False,
+            )
+
+    output.emit(doc, human)
+
+
+@app.command("update")
+def update(
+    source_sel: SourceArg,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    path: Annotated[str | None, typer.Option("--path")] = None,
+    mappings: Annotated[list[str] | None, typer.Option("--path-mapping")] = None,
+    clear_mappings: Annotated[bool, typer.Option("--clear-path-mappings")] = False,
+    test_db: TestDbOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Rename a source, change its root, or its path mappings."""
+    output = Output(json_out)
+    target = CatalogTarget(settings_or_exit(output), test_db=test_db)
+
+    async def _update() -> dict[str, Any]:
+        async with target.open() as catalog, catalog.unit_of_work() as uow:
+            source = await admin.resolve_source(uow, source_sel)
+            source = await admin.update_source(
+                uow,
+                source,
+                name=name,
+                root_path=path,
+                mappings=mappings,
+                clear_mappings=clear_mappings,
+                now=utcnow(),
+            )
+            await uow.commit()
+        return {"status": "success", "mode": target.mode, "source": source_dict(source)}
+
+    doc = run_operation(output, _update)
+    output.emit(doc, lambda c: c.print(f"Updated source '{doc['source']['name']}'", markup=False))
+
+
+@app.command("remove")
+def remove(
+    source_sel: SourceArg,
+    yes: YesOpt = False,
+    test_db: TestDbOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Remove a source with its collections and their assets (asks for --yes if any)."""
+    output = Output(json_out)
+    target = CatalogTarget(settings_or_exit(output), test_db=test_db)
+
+    async def _remove() -> dict[str, Any]:
+        async with target.open() as catalog, catalog.unit_of_work() as uow:
+            source = await admin.resolve_source(uow, source_sel)
+            collections = await uow.collections.all(source.uuid)
+            counts = await uow.collections.asset_counts()
+            assets = sum(counts.get(c.uuid, 0) for c in collections)
+            if collections and not yes:
+                raise admin.invalid(
+                    f"source '{source.name}' has {len(collections)} collections and {assets} "
+                    "assets; re-run with --yes to remove them all",
+                    "confirmation_required",
+                )
+            await uow.sources.remove(source.uuid)
+            await uow.commit()
+        return {
+            "status": "success",
+            "mode": target.mode,
+            "removed": source_dict(source),
+            "collections_removed": len(collections),
+            "assets_removed": assets,
+        }
+
+    doc = run_operation(output, _remove)
+    output.emit(
+        doc,
+        lambda c: c.print(
+            f"Removed source '{doc['removed']['name']}' ({doc['collections_removed']} collections, "
+            f"{doc['assets_removed']} assets)",
+            markup=False,
+        ),
+    )
+
+
+@app.command("discover")
+def discover(
+    source_sel: SourceArg,
+    dry_run: DryRunOpt = False,
+    test_db: TestDbOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Create one collection per top-level folder of the source root (sync disabled)."""
+    output = Output(json_out)
+    settings = settings_or_exit(output)
+    target = CatalogTarget(settings, test_db=test_db, dry_run=dry_run)
+
+    async def _discover() -> dict[str, Any]:
+        async with target.open() as catalog, catalog.unit_of_work() as uow:
+            source = await admin.resolve_source(uow, source_sel)
+            importer = ensure_compliant(default_importers(settings.media_extensions)(source.type))
+            lister = FilesystemImporter(settings.media_extensions).top_level_folders
+            result = await admin.discover_collections(uow, source, importer, lister, now=utcnow())
+            await uow.commit()
+        return {
+            "status": "success",
+            "mode": target.mode,
+            "dry_run": dry_run,
+            "source": source_dict(source),
+            "created": [collection_dict(c) for c in result.created],
+            "existing": [collection_dict(c) for c in result.existing],
+        }
+
+    doc = run_operation(output, _discover)
+
+    def human(console: Console) -> None:
+        verb = "Would create" if dry_run else "Created"
+        console.print(f"Discovering collections of source '{doc['source']['name']}'", markup=False)
+        for col in doc["created"]:
+            console.print(
+                f"  {verb} '{col['name']}' ({col['root_path']}) "
+                f"ingestible={col['ingestible']} sync=disabled",
+                markup=False,
+            )
+        for col in doc["existing"]:
+            console.print(f"  Exists  '{col['name']}' ({col['root_path']})", markup=False)
+        console.print(
+            f"{len(doc['created'])} new, {len(doc['existing'])} already known", markup=False
+        )
+
+    output.emit(doc, human)
+
+
+@app.command("ingest")
+def ingest(
+    source_sel: SourceArg,
+    dry_run: DryRunOpt = False,
+    test_db: TestDbOpt = False,
+    json_out: JsonOpt = False,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty",
+            help="Let an empty collection root mark its "
+            "assets missing (normally refused: the share may be unmounted).",
+        ),
+    ] = False,
+    title: Annotated[str | None, typer.Option("--title", hidden=True)] = None,
+    season: Annotated[str | None, typer.Option("--season", hidden=True)] = None,
+    episode: Annotated[str | None, typer.Option("--episode", hidden=True)] = None,
+) -> None:
+    """Ingest every sync-enabled, ingestible collection of a source, each in its own transaction."""
+    output = Output(json_out)
+    if title is not None or season is not None or episode is not None:  # B-3/B-4
+        output.fail(ExitCode.VALIDATION, NARROWING_REFUSED, error_code="narrowing_not_allowed")
+    settings = settings_or_exit(output)
+    target = CatalogTarget(settings, test_db=test_db, dry_run=dry_run)
+    context: dict[str, Any] = {"dry_run": dry_run, "mode": target.mode}
+
+    async def _ingest() -> tuple[dict[str, Any], SourceIngestResult]:
+        async with target.open() as catalog:
+            async with catalog.unit_of_work(read_only=True) as uow:
+                source = await admin.resolve_source(uow, source_sel)
+                collections = await uow.collections.all(source.uuid)
+            context["source"] = {"id": source.uuid, "name": source.name, "type": source.type}
+            progress = progress_for(f"source {source.name}", enabled=not json_out)
+            async with collection_ingestor(settings, catalog, progress) as ingestor:
+                result = await SourceIngestor(ingestor).ingest(
+                    source, collections, allow_empty=allow_empty
+                )
+        totals = result.totals()
+        collection_results = [SourceIngestor.outcome_dict(o) for o in result.outcomes]
+        for entry, outcome in zip(collection_results, result.outcomes, strict=True):
+            if dry_run:
+                entry["last_ingest_time"] = iso(outcome.collection.last_ingest_time)
+            else:
+                entry["last_ingest_time"] = iso(entry["last_ingest_time"])
+        doc = {
+            "status": result.status,
+            "source": context["source"],
+            "dry_run": dry_run,
+            "mode": target.mode,
+            "collections_processed": len(result.outcomes),
+            "collections_succeeded": len(result.succeeded),
+            "collections_failed": len(result.failed),
+            "total_created_assets": totals["assets_ingested"],
+            "total_updated_assets": totals["assets_updated"],
+            "total_skipped_assets": totals["assets_skipped"],
+            "total_missing_assets": totals["assets_missing"],
+            "total_duplicates": totals["duplicates"],
+            "collection_results": collection_results,
+            "skipped_collections": [
+                {"collection_id": c.uuid, "collection_name": c.name, "reason": reason}
+                for c, reason in result.skipped
+            ],
+            "errors": [
+                {
+                    "collection_id": o.collection.uuid,
+                    "collection_name": o.collection.name,
+                    "code": o.failure.error_code,
+                    "message": o.failure.message,
+                }
+                for o in result.failed
+                if o.failure is not None
+            ],
+            "summary": SourceIngestor.summary(result),
+        }
+        return doc, result
+
+    doc, result = run_operation(output, _ingest, context=context)
+
+    def human(console: Console) -> None:
+        src = doc["source"]
+        console.print(
+            f"Ingesting source '{src['name']}' ({src['type']}): "
+            f"{doc['collections_processed']} eligible collections"
+            + (" (dry run: nothing will be written)" if dry_run else ""),
+            markup=False,
+        )
+        for outcome in result.outcomes:
+            name = outcome.collection.name
+            if outcome.result is not None:
+                console.print(f"Collection '{name}': success", markup=False)
+                for line in stats_lines(outcome.result.stats, dry_run=dry_run):
+                    console.print(line, markup=False)
+            elif outcome.failure is not None:
+                console.print(
+                    f"Collection '{name}': failed: {outcome.failure.message}", markup=False
+                )
+        for skipped in doc["skipped_collections"]:
+            console.print(
+                f"Skipped '{skipped['collection_name']}': {skipped['reason']}", markup=False
+            )
+        console.print(
+            f"Totals: {doc['total_created_assets']} created, {doc['total_updated_assets']} "
+            f"updated, {doc['total_skipped_assets']} skipped, {doc['total_missing_assets']} "
+            f"missing, {doc['total_duplicates']} duplicate candidates",
+            markup=False,
+        )
+        status = {"ok": "Success", "partial": "Partial Success", "error": "Error"}[doc["status"]]
+        console.print(f"{doc['summary']} — {status}", markup=False)
+
+    output.emit(doc, human)
+    if result.exit_code:
+        if not json_out:
+            output.note(
+                f"Error: {len(doc['errors'])} of {doc['collections_processed']} collections failed"
+            )
+        raise typer.Exit(result.exit_code)

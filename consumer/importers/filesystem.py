@@ -1,0 +1,218 @@
+"""The filesystem importer: a collection is a folder; its media files are the assets.
+
+Scope narrowing limits the walk itself (D-2): `--title` lists the collection root and descends
+only into the matching title's folder; `--season` then descends only into that season's folder
+(other `Season NN` folders are never opened); `--episode` filters that season's files.
+Symlinked files are followed, symlinked folders are not (no loops, no escaping the root).
+"""
+
+from __future__ import annotations
+
+import os
+import stat as statmod
+from collections.abc import Collection as Extensions
+from collections.abc import Iterator
+
+from consumer.domain.catalog import Collection
+from consumer.domain.keys import InvalidPathError, canonical_key, normalize_root
+from consumer.importers.base import (
+    BaseImporter,
+    DiscoveredItem,
+    Ingestibility,
+    IngestScope,
+    ScopeNotFoundError,
+)
+from consumer.importers.media_info import (
+    episode_numbers,
+    season_of_dir,
+    title_matches,
+    title_matches_slow,
+)
+from shared.files import catalog_path, is_media_name, is_temporary_name
+
+
+def check_folder(path: str) -> Ingestibility:
+    """Exists, is a directory, and can be listed."""
+    if not os.path.lexists(path):
+        return Ingestibility(False, f"path {path} does not exist")
+    if not os.path.isdir(path):
+        return Ingestibility(False, f"path {path} is not a directory")
+    if not os.access(path, os.R_OK | os.X_OK):
+        return Ingestibility(False, f"path {path} is not readable")
+    try:
+        with os.scandir(path) as entries:
+            next(entries, None)
+    except OSError as exc:
+        return Ingestibility(False, f"path {path} cannot be listed: {exc.strerror or exc}")
+    return Ingestibility(True, "ok")
+
+
+class FilesystemImporter(BaseImporter):
+    source_type = "filesystem"
+
+    def __init__(self, media_extensions: Extensions[str]) -> None:
+        self.extensions = frozenset(e.lower().lstrip(".") for e in media_extensions)
+        # Folders the last enumeration could not list: their assets are not "missing", we
+        # simply could not look (an ingest must never soft-delete what it failed to read).
+        self.walk_errors: list[tuple[str, str]] = []
+
+    def validate_ingestible(self, collection: Collection) -> Ingestibility:
+        if not collection.root_path.startswith("/"):
+            return Ingestibility(False, f"root {collection.root_path!r} is not an absolute path")
+        return check_folder(collection.root_path)
+
+    # --- enumeration --------------------------------------------------------------------
+    def enumerate(self, collection: Collection, scope: IngestScope) -> Iterator[DiscoveredItem]:
+        root = normalize_root(collection.root_path)
+        self.walk_errors = []
+        if scope.is_full:
+            yield from self._walk(root, root)
+            return
+        assert scope.title is not None
+        title_dirs, title_files = self._find_title(root, scope.title)
+        if not title_dirs and not title_files:
+            raise ScopeNotFoundError(
+                "title", f"Title '{scope.title}' not found in collection '{collection.name}'"
+            )
+        if scope.season is None:
+            for folder in title_dirs:
+                yield from self._walk(root, folder)
+            for item in title_files:
+                yield item
+            return
+
+        found = False
+        for item in self._season_items(root, title_dirs, title_files, scope.season):
+            if scope.episode is not None:
+                info = item.media_info()
+                if info.episode != scope.episode and not _covers_episode(item, scope.episode):
+                    continue
+            found = True
+            yield item
+        if not found:
+            if scope.episode is not None:
+                raise ScopeNotFoundError(
+                    "episode",
+                    f"Episode {scope.episode} of season {scope.season} of '{scope.title}' "
+                    f"not found in collection '{collection.name}'",
+                )
+            raise ScopeNotFoundError(
+                "season",
+                f"Season {scope.season} of '{scope.title}' not found in collection "
+                f"'{collection.name}'",
+            )
+
+    def _find_title(self, root: str, title: str) -> tuple[list[str], list[DiscoveredItem]]:
+        dirs: list[tuple[str, str]] = []
+        files: list[os.DirEntry[str]] = []
+        for entry in _sorted_entries(root, self.walk_errors):
+            if entry.name.startswith("."):
+                continue
+            if _is_dir(entry):
+                dirs.append((entry.name, entry.path))
+            elif is_media_name(entry.name, self.extensions):
+                files.append(entry)
+        matched_dirs = [path for name, path in dirs if title_matches(name, title)]
+        if not matched_dirs:  # only now pay guessit's price, once per folder name
+            matched_dirs = [path for name, path in dirs if title_matches_slow(name, title)]
+        matched_files = [
+            item
+            for entry in files
+            if title_matches(entry.name, title, is_file=True)
+            and (item := self._item(root, entry)) is not None
+        ]
+        return matched_dirs, matched_files
+
+    def _season_items(
+        self, root: str, title_dirs: list[str], title_files: list[DiscoveredItem], season: int
+    ) -> Iterator[DiscoveredItem]:
+        for item in title_files:
+            if item.media_info().season == season:
+                yield item
+        for folder in title_dirs:
+            for entry in _sorted_entries(folder, self.walk_errors):
+                if entry.name.startswith("."):
+                    continue
+                if _is_dir(entry):
+                    folder_season = season_of_dir(entry.name)
+                    if folder_season == season:
+                        yield from self._walk(root, entry.path)
+                    elif folder_season is None:  # Extras/, Featurettes/: look inside
+                        for nested in self._walk(root, entry.path):
+                            if nested.media_info().season == season:
+                                yield nested
+                    # another season's folder: never opened (D-2)
+                elif is_media_name(entry.name, self.extensions):
+                    found = self._item(root, entry)
+                    if found is not None and found.media_info().season == season:
+                        yield found
+
+    def _walk(self, root: str, top: str) -> Iterator[DiscoveredItem]:
+        stack = [top]
+        while stack:
+            folder = stack.pop()
+            subdirs: list[str] = []
+            for entry in _sorted_entries(folder, self.walk_errors):
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                if _is_dir(entry):
+                    subdirs.append(entry.path)
+                elif is_media_name(name, self.extensions):
+                    item = self._item(root, entry)
+                    if item is not None:
+                        yield item
+            stack.extend(reversed(subdirs))
+
+    def _item(self, root: str, entry: os.DirEntry[str]) -> DiscoveredItem | None:
+        try:
+            st = entry.stat()
+        except OSError:  # vanished between listing and stat, or a dangling symlink
+            return None
+        if not statmod.S_ISREG(st.st_mode):
+            return None
+        path = catalog_path(entry.path)
+        try:
+            key = canonical_key(root, path)
+        except InvalidPathError:
+            return None
+        return DiscoveredItem(
+            path=path,
+            fs_path=entry.path,
+            canonical_key=key,
+            size=st.st_size,
+            mtime_ns=st.st_mtime_ns,
+            inode=st.st_ino,
+            device=st.st_dev,
+        )
+
+    def top_level_folders(self, root: str) -> list[str]:
+        """Names of the folders directly under `root` (for `source discover`)."""
+        return [
+            e.name for e in _sorted_entries(root) if _is_dir(e) and not is_temporary_name(e.name)
+        ]
+
+
+def _covers_episode(item: DiscoveredItem, episode: int) -> bool:
+    """Multi-episode files (`S01E01-E02`) count for each episode they hold."""
+    _, episodes = episode_numbers(item.canonical_key.rsplit("/", 1)[-1])
+    return episode in episodes
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def _sorted_entries(
+    folder: str, errors: list[tuple[str, str]] | None = None
+) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as it:
+            return sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        if errors is not None:
+            errors.append((catalog_path(folder), f"cannot list folder: {exc.strerror or exc}"))
+        return []

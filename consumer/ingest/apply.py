@@ -1,0 +1,375 @@
+"""The one apply path: what every source of change goes through to reach the catalog.
+
+A collection ingest, a file event from the broker, a replayed event, `apollonia ingest-file` and
+the embedded runner all hand their observations to `apply_changes`, inside a unit of work that the
+caller commits. The decision itself is `consumer.domain.decisions.decide`; this module loads what
+the decision needs in bulk, applies the domain functions, and writes in bulk.
+
+Observations are applied in order, so several changes to one key in a batch (created, then
+modified, then deleted) end in the state the last one describes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from apollonia.log import get_logger
+from consumer.db.repository import AssetFingerprint
+from consumer.db.runs import HistoryEntry
+from consumer.db.uow import SqlUnitOfWork
+from consumer.domain.assets import (
+    Asset,
+    Observation,
+    create_asset,
+    mark_deleted,
+    move_asset,
+    refresh_stat,
+    update_asset,
+)
+from consumer.domain.catalog import Collection
+from consumer.domain.decisions import Action, Decision, decide, is_stale
+
+log = get_logger(__name__)
+
+# Per-item decisions are logged at DEBUG up to this many per apply, then summarised, so a
+# 100,000-file ingest does not write 100,000 log lines.
+ITEM_LOG_LIMIT = 200
+
+Describe = Callable[[Observation], dict[str, Any]]
+
+
+@dataclass(slots=True)
+class Present:
+    """A file that exists, with what is known about its content."""
+
+    obs: Observation
+    event_id: str | None = None
+
+
+@dataclass(slots=True)
+class Gone:
+    """A file that no longer exists at `canonical_key`."""
+
+    canonical_key: str
+    reason: str
+    observed_at: datetime | None = None
+    event_id: str | None = None
+
+
+@dataclass(slots=True)
+class Moved:
+    """A file that went from `from_key` to `obs.canonical_key` inside one collection."""
+
+    from_key: str
+    obs: Observation
+    event_id: str | None = None
+
+
+Change = Present | Gone | Moved
+
+
+@dataclass(slots=True)
+class AppliedDecision:
+    canonical_key: str
+    action: Action
+    reason: str
+    asset_uuid: str | None
+    event_id: str | None = None
+    stale: bool = False
+
+
+@dataclass(slots=True)
+class ApplyOutcome:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    moved: int = 0
+    stale: int = 0
+    refreshed: int = 0
+    restored: int = 0
+    changed_content: int = 0
+    changed_enricher: int = 0
+    decisions: list[AppliedDecision] = field(default_factory=list)
+    # Live content hash per key after the apply (for duplicate counting), only for touched keys.
+    touched: dict[str, str | None] = field(default_factory=dict)
+
+
+Stored = Asset | AssetFingerprint
+
+
+async def apply_changes(
+    uow: SqlUnitOfWork,
+    collection: Collection,
+    changes: Sequence[Change],
+    *,
+    now: datetime,
+    run_uuid: str | None = None,
+    known: Mapping[str, AssetFingerprint] | None = None,
+    describe: Describe | None = None,
+    write: bool = True,
+) -> ApplyOutcome:
+    """Decide and apply `changes` to one collection's assets inside `uow` (not committed here).
+
+    `known` may carry the collection's fingerprints when the caller already loaded them (a full
+    ingest); otherwise the keys involved are fetched in bulk. With `write=False` (dry run)
+    everything is decided and counted, nothing is written.
+    """
+    keys = _keys_of(changes)
+    if known is None:
+        state: dict[str, Stored] = dict(
+            await uow.assets.fingerprints_for_keys(collection.uuid, keys)
+        )
+    else:
+        state = {k: known[k] for k in keys if k in known}
+    checksum = collection.enricher_checksum
+
+    # Full rows are needed only for assets that may be rewritten; fetch them in one go.
+    needs_full = [fp.uuid for fp in state.values() if _may_write(fp, changes, checksum)]
+    if needs_full:
+        full = await uow.assets.get_many_by_uuid(needs_full)
+        for key, stored in list(state.items()):
+            if stored.uuid in full:
+                state[key] = full[stored.uuid]
+
+    batch = _Batch(uow, collection, checksum, state, now, run_uuid, describe)
+    for change in changes:
+        if isinstance(change, Present):
+            await batch.present(change)
+        elif isinstance(change, Gone):
+            await batch.gone(change)
+        else:
+            await batch.moved(change)
+    return await batch.finish(write=write)
+
+
+def _keys_of(changes: Sequence[Change]) -> list[str]:
+    keys: list[str] = []
+    for change in changes:
+        if isinstance(change, Present):
+            keys.append(change.obs.canonical_key)
+        elif isinstance(change, Gone):
+            keys.append(change.canonical_key)
+        else:
+            keys.extend((change.from_key, change.obs.canonical_key))
+    return list(dict.fromkeys(keys))
+
+
+def _may_write(fp: Stored, changes: Sequence[Change], checksum: str) -> bool:
+    """Cheap pre-check: anything but an unchanged, same-stat present file may be rewritten."""
+    if fp.is_deleted or fp.enricher_checksum != checksum:
+        return True
+    for change in changes:
+        if isinstance(change, Present):
+            if change.obs.canonical_key == fp.canonical_key and (
+                change.obs.size,
+                change.obs.mtime_ns,
+            ) != (fp.size, fp.mtime_ns):
+                return True
+        elif isinstance(change, Gone):
+            if change.canonical_key == fp.canonical_key:
+                return True
+        elif fp.canonical_key in (change.from_key, change.obs.canonical_key):
+            return True
+    return False
+
+
+class _Batch:
+    """The in-memory state of one apply: what each key holds now, and what to write."""
+
+    def __init__(
+        self,
+        uow: SqlUnitOfWork,
+        collection: Collection,
+        checksum: str,
+        state: dict[str, Stored],
+        now: datetime,
+        run_uuid: str | None,
+        describe: Describe | None,
+    ) -> None:
+        self.uow = uow
+        self.collection = collection
+        self.checksum = checksum
+        self.state = state
+        self.now = now
+        self.run_uuid = run_uuid
+        self.describe = describe
+        self.outcome = ApplyOutcome()
+        self.to_insert: dict[str, Asset] = {}
+        self.to_update: dict[str, Asset] = {}
+        self.history: list[HistoryEntry] = []
+        self.vacated: set[str] = set()  # keys a move left empty
+
+    async def full(self, stored: Stored) -> Asset:
+        if isinstance(stored, Asset):
+            return stored
+        asset = await self.uow.assets.get_by_uuid(stored.uuid)
+        if asset is None:  # pragma: no cover - the row was read in this transaction
+            raise LookupError(f"asset {stored.uuid} vanished inside the transaction")
+        return asset
+
+    def described(self, obs: Observation) -> Observation:
+        if self.describe is not None and not obs.tech_metadata:
+            obs.tech_metadata = self.describe(obs)
+        return obs
+
+    def keep(self, key: str, asset: Asset) -> None:
+        self.state[key] = asset
+        if asset.uuid not in self.to_insert:
+            self.to_update[asset.uuid] = asset
+
+    def record(
+        self, key: str, decision: Decision, asset: Asset | None, event_id: str | None
+    ) -> None:
+        entry = AppliedDecision(
+            key,
+            decision.action,
+            decision.reason,
+            asset.uuid if asset else None,
+            event_id,
+            decision.stale,
+        )
+        self.outcome.decisions.append(entry)
+        if len(self.outcome.decisions) <= ITEM_LOG_LIMIT:
+            log.debug(
+                "decision",
+                collection=self.collection.name,
+                canonical_key=key,
+                decision=decision.action.value,
+                reason=decision.reason,
+                event_id=event_id,
+            )
+        if asset is not None and (decision.action != Action.SKIP or decision.refresh_stat):
+            self.history.append(
+                HistoryEntry(
+                    asset.uuid,
+                    decision.action.value,
+                    decision.reason,
+                    self.now,
+                    event_id,
+                    self.run_uuid,
+                )
+            )
+
+    def skip(self, key: str, reason: str, event_id: str | None, *, stale: bool = False) -> None:
+        self.outcome.skipped += 1
+        self.outcome.stale += stale
+        self.record(key, Decision(Action.SKIP, reason, stale=stale), None, event_id)
+
+    async def present(self, change: Present) -> None:
+        obs = change.obs
+        key = obs.canonical_key
+        existing = self.state.get(key)
+        decision = decide(existing, obs, self.checksum)
+        out = self.outcome
+        if decision.action == Action.CREATE:
+            asset = create_asset(self.collection.uuid, self.described(obs), self.checksum, self.now)
+            self.to_insert[asset.uuid] = asset
+            self.state[key] = asset
+            out.created += 1
+        elif decision.action == Action.UPDATE:
+            assert existing is not None
+            asset = await self.full(existing)
+            update_asset(asset, self.described(obs), self.checksum, self.now)
+            self.keep(key, asset)
+            out.updated += 1
+            out.changed_content += decision.content_changed
+            out.changed_enricher += decision.enricher_changed
+            out.restored += decision.restored
+        elif decision.refresh_stat:
+            assert existing is not None
+            asset = await self.full(existing)
+            refresh_stat(asset, obs)
+            self.keep(key, asset)
+            out.skipped += 1
+            out.refreshed += 1
+        else:
+            out.skipped += 1
+            out.stale += decision.stale
+            self.record(key, decision, None, change.event_id)
+            return
+        self.record(key, decision, asset, change.event_id)
+
+    async def gone(self, change: Gone) -> None:
+        key = change.canonical_key
+        existing = self.state.get(key)
+        if existing is None:
+            self.skip(key, "deleted file was never cataloged", change.event_id)
+        elif is_stale(existing.last_event_at, change.observed_at):
+            self.skip(
+                key,
+                "stale: deletion older than the asset's last event",
+                change.event_id,
+                stale=True,
+            )
+        elif existing.is_deleted:
+            self.skip(key, "already deleted", change.event_id)
+        else:
+            asset = await self.full(existing)
+            mark_deleted(asset, self.now, change.observed_at)
+            self.keep(key, asset)
+            self.outcome.deleted += 1
+            self.record(key, Decision(Action.DELETE, change.reason), asset, change.event_id)
+
+    async def moved(self, change: Moved) -> None:
+        obs = change.obs
+        source = self.state.get(change.from_key)
+        target = self.state.get(obs.canonical_key)
+        clean = (
+            source is not None
+            and not source.is_deleted
+            and target is None
+            and (source.sha256 is None or obs.sha256 is None or source.sha256 == obs.sha256)
+        )
+        if not clean:
+            # Unknown origin, other content, or some asset (even a soft-deleted one) already
+            # holds the destination key: the origin is gone and the destination is present,
+            # which creates, restores or updates the destination's asset.
+            if source is not None and change.from_key != obs.canonical_key:
+                await self.gone(
+                    Gone(change.from_key, "moved away", obs.observed_at, change.event_id)
+                )
+            await self.present(Present(obs, change.event_id))
+            return
+        assert source is not None
+        if is_stale(source.last_event_at, obs.observed_at):
+            self.skip(
+                obs.canonical_key,
+                "stale: move older than the asset's last event",
+                change.event_id,
+                stale=True,
+            )
+            return
+        asset = await self.full(source)
+        move_asset(asset, self.described(obs), self.now)
+        self.state.pop(change.from_key, None)
+        self.vacated.add(change.from_key)
+        self.keep(obs.canonical_key, asset)
+        self.outcome.moved += 1
+        self.record(
+            obs.canonical_key,
+            Decision(Action.MOVE, f"moved from {change.from_key}"),
+            asset,
+            change.event_id,
+        )
+
+    async def finish(self, *, write: bool) -> ApplyOutcome:
+        out = self.outcome
+        if len(out.decisions) > ITEM_LOG_LIMIT:
+            log.debug(
+                "further per-item decisions not logged",
+                collection=self.collection.name,
+                not_logged=len(out.decisions) - ITEM_LOG_LIMIT,
+            )
+        out.touched = dict.fromkeys(self.vacated - self.state.keys())
+        for key, stored in self.state.items():
+            out.touched[key] = None if stored.is_deleted else stored.sha256
+        if write:
+            # Updates first: a move frees its old key before a new asset may take it.
+            await self.uow.assets.update_many(list(self.to_update.values()))
+            await self.uow.assets.add_many(list(self.to_insert.values()))
+            await self.uow.history.add_many(self.history)
+        return out

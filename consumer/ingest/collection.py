@@ -1,0 +1,541 @@
+"""Collection ingest: enumerate a collection with its importer, detect changes in stages, and
+apply them through the one apply path, all in one unit of work (D-1).
+
+Order of the gates (B-15/D-4a): the caller resolves the collection (exit 1), then here the
+prerequisites are checked — importer compliance (B-10/B-12), sync enabled for a full ingest
+(B-11), ingestible right now (B-12/B-13/B-14a/D-5/D-6), all exit 1 — and only then is the scope
+enumerated (title/season/episode not found: exit 2).
+
+Change detection is staged: a file whose size and mtime match the catalog is skipped without
+reading a byte; a new or changed file is hashed (SHA-256 + xxh128, worker threads) and compared,
+so a touched-but-identical file is skipped and only its stored stat refreshed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from apollonia.log import get_logger
+from consumer.db.catalog import CatalogDatabase
+from consumer.db.repository import AssetFingerprint
+from consumer.db.runs import IngestRun
+from consumer.db.uow import SqlUnitOfWork
+from consumer.domain.assets import Observation
+from consumer.domain.catalog import Collection, Source
+from consumer.domain.signatures import needs_hash
+from consumer.errors import OperationError
+from consumer.importers.base import (
+    DiscoveredItem,
+    ImporterInterface,
+    ImporterNotCompliantError,
+    IngestScope,
+    ScopeNotFoundError,
+    ensure_compliant,
+)
+from consumer.importers.media_info import parse as parse_media_info
+from consumer.ingest.apply import Gone, Present, apply_changes
+from ingestor.hashing import Fingerprint, Hasher
+
+log = get_logger(__name__)
+
+# Items decided and written per slice: bounds memory on huge collections; still one transaction.
+SLICE = 5000
+ERRORS_KEPT = 1000
+RUN_LOG_ERRORS = 100
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class IngestFailure(OperationError):  # noqa: N818 - an outcome the CLI reports, not a bug
+    """An ingest that cannot go on (gate refused, scope not found, rolled back)."""
+
+
+class Progress(Protocol):
+    def found(self, files: int) -> None: ...
+    def hashing(self, files: int, total_bytes: int) -> None: ...
+    def hashed(self, files: int, nbytes: int) -> None: ...
+    def finished(self) -> None: ...
+
+
+class NoProgress:
+    def found(self, files: int) -> None:
+        pass
+
+    def hashing(self, files: int, total_bytes: int) -> None:
+        pass
+
+    def hashed(self, files: int, nbytes: int) -> None:
+        pass
+
+    def finished(self) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class IngestStats:
+    assets_discovered: int = 0
+    assets_ingested: int = 0
+    assets_updated: int = 0
+    assets_skipped: int = 0
+    assets_missing: int = 0
+    duplicates: int = 0
+    assets_changed_content: int = 0
+    assets_changed_enricher: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+    errors_total: int = 0
+    files_hashed: int = 0
+    bytes_hashed: int = 0
+    stats_refreshed: int = 0
+
+    def error(self, path: str, message: str) -> None:
+        self.errors_total += 1
+        if len(self.errors) < ERRORS_KEPT:
+            self.errors.append({"path": path, "message": message})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "assets_discovered": self.assets_discovered,
+            "assets_ingested": self.assets_ingested,
+            "assets_updated": self.assets_updated,
+            "assets_skipped": self.assets_skipped,
+            "assets_missing": self.assets_missing,
+            "duplicates": self.duplicates,
+            "assets_changed_content": self.assets_changed_content,
+            "assets_changed_enricher": self.assets_changed_enricher,
+            "errors": list(self.errors),
+            "errors_total": self.errors_total,
+            "files_hashed": self.files_hashed,
+            "bytes_hashed": self.bytes_hashed,
+            "stats_refreshed": self.stats_refreshed,
+        }
+
+
+@dataclass(slots=True)
+class CollectionIngestResult:
+    collection: Collection
+    scope: IngestScope
+    dry_run: bool
+    stats: IngestStats
+    last_ingest_time: datetime | None
+    run_id: str | None
+    duration_seconds: float
+
+
+ImporterFactory = Callable[[str], object]
+
+
+class CollectionIngestor:
+    """Runs collection ingests. Dependencies are passed in: the catalog, how to get an importer
+    for a source type, the hasher, a clock and a progress reporter."""
+
+    def __init__(
+        self,
+        catalog: CatalogDatabase,
+        importer_for: ImporterFactory,
+        hasher: Hasher,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        progress: Progress | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.importer_for = importer_for
+        self.hasher = hasher
+        self.clock = clock
+        self.progress: Progress = progress or NoProgress()
+
+    @property
+    def dry_run(self) -> bool:
+        return self.catalog.dry_run
+
+    # --- gates ------------------------------------------------------------------------------
+    def importer(self, source: Source) -> ImporterInterface:
+        """The source's importer, verified compliant before any work (B-10/B-12, D-10)."""
+        try:
+            return ensure_compliant(self.importer_for(source.type))
+        except (ImporterNotCompliantError, KeyError, LookupError) as exc:
+            message = exc.args[0] if exc.args else str(exc)
+            raise IngestFailure(
+                1,
+                "importer_not_compliant",
+                f"Error: Importer for source '{source.name}' (type {source.type}) is not "
+                f"usable: {message}",
+            ) from exc
+
+    def check_prerequisites(
+        self, importer: ImporterInterface, collection: Collection, scope: IngestScope
+    ) -> str:
+        ref = collection.external_id or collection.uuid
+        if scope.is_full and not collection.sync_enabled:
+            raise IngestFailure(
+                1,
+                "not_sync_enabled",
+                f"Error: Collection '{collection.name}' is not sync-enabled. Use targeted ingest "
+                "(--title/--season/--episode) for surgical operations, or enable sync with "
+                f"'apollonia collection update {ref} --sync-enable'.",
+            )
+        verdict = importer.validate_ingestible(collection)
+        log.info(
+            "validation gate",
+            gate="ingestible",
+            collection=collection.name,
+            passed=verdict.ok,
+            reason=verdict.reason,
+        )
+        if not verdict.ok:
+            raise IngestFailure(
+                1,
+                "not_ingestible",
+                f"Error: Collection '{collection.name}' is not ingestible. Check path mappings "
+                f"and prerequisites with 'apollonia collection show {ref}'. ({verdict.reason})",
+            )
+        return verdict.reason
+
+    # --- the run ----------------------------------------------------------------------------
+    async def ingest(
+        self,
+        collection: Collection,
+        source: Source,
+        scope: IngestScope,
+        *,
+        allow_empty: bool = False,
+        kind: str = "collection_ingest",
+    ) -> CollectionIngestResult:
+        started = self.clock()
+        t0 = time.perf_counter()
+        run_id = None if self.dry_run else str(uuid.uuid4())
+        gates: list[str] = []
+        try:
+            importer = self.importer(source)
+            gates.append("importer compliant")
+            self.check_prerequisites(importer, collection, scope)
+            gates.append("ingestible")
+            items, walk_errors = await asyncio.to_thread(_enumerate, importer, collection, scope)
+        except ScopeNotFoundError as exc:
+            failure = IngestFailure(2, f"{exc.level}_not_found", f"Error: {exc.message}")
+            await self._record_failure(run_id, kind, collection, scope, started, failure, gates)
+            raise failure from exc
+        except IngestFailure as gate_failure:
+            await self._record_failure(
+                run_id, kind, collection, scope, started, gate_failure, gates
+            )
+            raise
+        self.progress.found(len(items))
+        log.info(
+            scope.describe(collection.name),
+            collection=collection.name,
+            scope=scope.kind,
+            discovered=len(items),
+            dry_run=self.dry_run,
+        )
+
+        stats = IngestStats(assets_discovered=len(items))
+        for path, message in walk_errors:
+            stats.error(path, message)
+        try:
+            async with self.catalog.unit_of_work(label=f"ingest {collection.name}") as uow:
+                last_ingest_time = await self._apply(
+                    uow,
+                    collection,
+                    scope,
+                    items,
+                    walk_errors,
+                    stats,
+                    started,
+                    allow_empty=allow_empty,
+                    run_id=run_id,
+                    kind=kind,
+                    gates=gates,
+                    t0=t0,
+                )
+                await uow.commit()
+        except IngestFailure as known_failure:
+            await self._record_failure(
+                run_id, kind, collection, scope, started, known_failure, gates
+            )
+            raise
+        except Exception as exc:
+            log.exception("ingest rolled back", collection=collection.name)
+            crash = IngestFailure(
+                1,
+                "ingest_failed",
+                f"Error: Ingest of collection '{collection.name}' failed and "
+                f"was rolled back: {type(exc).__name__}: {exc}",
+            )
+            await self._record_failure(run_id, kind, collection, scope, started, crash, gates)
+            raise crash from exc
+        finally:
+            self.progress.finished()
+
+        duration = time.perf_counter() - t0
+        log.info(
+            "ingest complete",
+            collection=collection.name,
+            scope=scope.kind,
+            dry_run=self.dry_run,
+            duration_seconds=round(duration, 3),
+            **{k: v for k, v in stats.as_dict().items() if k != "errors"},
+        )
+        return CollectionIngestResult(
+            collection=collection,
+            scope=scope,
+            dry_run=self.dry_run,
+            stats=stats,
+            last_ingest_time=None if self.dry_run else last_ingest_time,
+            run_id=run_id,
+            duration_seconds=duration,
+        )
+
+    async def _apply(
+        self,
+        uow: SqlUnitOfWork,
+        collection: Collection,
+        scope: IngestScope,
+        items: list[DiscoveredItem],
+        walk_errors: list[tuple[str, str]],
+        stats: IngestStats,
+        started: datetime,
+        *,
+        allow_empty: bool,
+        run_id: str | None,
+        kind: str,
+        gates: list[str],
+        t0: float,
+    ) -> datetime:
+        known = await uow.assets.fingerprints(collection.uuid)
+        live = sum(1 for fp in known.values() if not fp.is_deleted)
+        if scope.is_full and not items and live and not allow_empty:
+            raise IngestFailure(
+                3,
+                "empty_root",
+                f"Error: Collection '{collection.name}' root {collection.root_path} holds no "
+                f"media files, but the catalog has {live} live assets for it: the share may be "
+                "unmounted. Nothing was marked deleted. Re-run with --allow-empty if the files "
+                "really are gone.",
+            )
+
+        final_hash: dict[str, str | None] = {
+            k: fp.sha256 for k, fp in known.items() if not fp.is_deleted
+        }
+        write = not self.dry_run
+        hash_content = collection.hash_mode == "full"
+        for start in range(0, len(items), SLICE):
+            chunk = items[start : start + SLICE]
+            observations = await self._observe(chunk, known, hash_content, stats, started)
+            outcome = await apply_changes(
+                uow,
+                collection,
+                [Present(o) for o in observations],
+                now=started,
+                run_uuid=run_id,
+                known=known,
+                describe=_describe,
+                write=write,
+            )
+            stats.assets_ingested += outcome.created
+            stats.assets_updated += outcome.updated
+            stats.assets_skipped += outcome.skipped
+            stats.assets_changed_content += outcome.changed_content
+            stats.assets_changed_enricher += outcome.changed_enricher
+            stats.stats_refreshed += outcome.refreshed
+            final_hash.update(outcome.touched)
+
+        if scope.is_full:
+            missing = _missing_keys(known, items, walk_errors, collection.root_path)
+            if missing:
+                outcome = await apply_changes(
+                    uow,
+                    collection,
+                    [Gone(k, "file missing from the collection root", started) for k in missing],
+                    now=started,
+                    run_uuid=run_id,
+                    known=known,
+                    write=write,
+                )
+                stats.assets_missing += outcome.deleted
+                final_hash.update(outcome.touched)
+        stats.duplicates = _duplicate_candidates(final_hash)
+
+        finished = self.clock()
+        if write:
+            if not collection.ingestible:
+                collection.ingestible = True
+                collection.updated_at = finished
+                await uow.collections.update(collection)
+            # B-19/D-15/D-16: once, in the same transaction, even when everything was skipped.
+            await uow.collections.set_last_ingest_time(collection.uuid, finished)
+            collection.last_ingest_time = finished
+            assert run_id is not None
+            await uow.runs.add(
+                IngestRun(
+                    uuid=run_id,
+                    kind=kind,
+                    source_uuid=collection.source_uuid,
+                    collection_uuid=collection.uuid,
+                    scope=scope.as_dict(),
+                    status="success",
+                    started_at=started,
+                    finished_at=finished,
+                    stats=stats.as_dict()
+                    | {"duration_seconds": round(time.perf_counter() - t0, 3)},
+                )
+            )
+            for gate in gates:
+                await uow.runs.log(run_id, "INFO", f"validation gate passed: {gate}", started)
+            await uow.runs.log(run_id, "INFO", _summary(collection, scope, stats), finished)
+            for error in stats.errors[:RUN_LOG_ERRORS]:
+                await uow.runs.log(
+                    run_id, "ERROR", f"{error['path']}: {error['message']}", finished
+                )
+        return finished
+
+    async def _observe(
+        self,
+        chunk: Sequence[DiscoveredItem],
+        known: Mapping[str, AssetFingerprint],
+        hash_content: bool,
+        stats: IngestStats,
+        observed_at: datetime,
+    ) -> list[Observation]:
+        """Stat-only observations, hashed where the stat says the file is new or changed."""
+        to_hash = [
+            item
+            for item in chunk
+            if hash_content and _needs_hash(known.get(item.canonical_key), item)
+        ]
+        hashes: dict[str, Fingerprint] = {}
+        if to_hash:
+            self.progress.hashing(len(to_hash), sum(i.size for i in to_hash))
+            for start in range(0, len(to_hash), 256):
+                part = to_hash[start : start + 256]
+                results = await self.hasher.hash_many([i.fs_path for i in part])
+                nbytes = 0
+                for item, result in zip(part, results, strict=True):
+                    if isinstance(result, OSError):
+                        stats.error(item.path, f"cannot read: {result.strerror or result}")
+                    else:
+                        hashes[item.canonical_key] = result
+                        nbytes += result.size
+                stats.files_hashed += len(part)
+                stats.bytes_hashed += nbytes
+                self.progress.hashed(len(part), nbytes)
+        wanted = {item.canonical_key for item in to_hash}
+        observations = []
+        for item in chunk:
+            fp = hashes.get(item.canonical_key)
+            if fp is None and item.canonical_key in wanted:
+                continue  # unreadable: reported as an error, decided next time
+            observations.append(
+                Observation(
+                    canonical_key=item.canonical_key,
+                    path=item.path,
+                    size=fp.size if fp else item.size,
+                    mtime_ns=item.mtime_ns,
+                    sha256=fp.sha256 if fp else None,
+                    xxh128=fp.xxh128 if fp else None,
+                    observed_at=observed_at,
+                )
+            )
+        return observations
+
+    async def _record_failure(
+        self,
+        run_id: str | None,
+        kind: str,
+        collection: Collection,
+        scope: IngestScope,
+        started: datetime,
+        failure: IngestFailure,
+        gates: list[str],
+    ) -> None:
+        """A failed ingest persists nothing but its own audit record (not in a dry run)."""
+        # Gate refusals are reported by the caller; the log keeps them for the audit trail.
+        log.info(
+            "ingest refused or failed",
+            collection=collection.name,
+            error_code=failure.error_code,
+            error=failure.message,
+        )
+        if run_id is None:
+            return
+        try:
+            async with self.catalog.unit_of_work(label="record failed run") as uow:
+                await uow.runs.add(
+                    IngestRun(
+                        uuid=run_id,
+                        kind=kind,
+                        source_uuid=collection.source_uuid,
+                        collection_uuid=collection.uuid,
+                        scope=scope.as_dict(),
+                        status="error",
+                        started_at=started,
+                        finished_at=self.clock(),
+                        error=failure.message,
+                        stats={"error_code": failure.error_code},
+                    )
+                )
+                for gate in gates:
+                    await uow.runs.log(run_id, "INFO", f"validation gate passed: {gate}", started)
+                await uow.runs.log(run_id, "ERROR", failure.message, self.clock())
+                await uow.commit()
+        except Exception:  # the audit record must never hide the original failure
+            log.exception("could not record the failed run", collection=collection.name)
+
+
+def _enumerate(
+    importer: ImporterInterface, collection: Collection, scope: IngestScope
+) -> tuple[list[DiscoveredItem], list[tuple[str, str]]]:
+    items = list(importer.enumerate(collection, scope))
+    errors = list(getattr(importer, "walk_errors", []) or [])
+    return items, errors
+
+
+def _needs_hash(fp: AssetFingerprint | None, item: DiscoveredItem) -> bool:
+    if fp is None:
+        return True  # hashed when first cataloged: duplicate detection depends on it
+    return needs_hash(fp.size, fp.mtime_ns, item.size, item.mtime_ns)
+
+
+def _describe(obs: Observation) -> dict[str, Any]:
+    return parse_media_info(obs.canonical_key).as_dict()
+
+
+def _missing_keys(
+    known: Mapping[str, AssetFingerprint],
+    items: Sequence[DiscoveredItem],
+    walk_errors: Sequence[tuple[str, str]],
+    root: str,
+) -> list[str]:
+    present = {item.canonical_key for item in items}
+    # Assets under a folder we could not list are not missing: we could not look.
+    blind = [path[len(root) :].strip("/") + "/" for path, _ in walk_errors if path.startswith(root)]
+    missing = []
+    for key, fp in known.items():
+        if fp.is_deleted or key in present:
+            continue
+        if any(b == "/" or key.startswith(b) for b in blind):
+            continue
+        missing.append(key)
+    return missing
+
+
+def _duplicate_candidates(final_hash: Mapping[str, str | None]) -> int:
+    counts = Counter(h for h in final_hash.values() if h)
+    return sum(n for n in counts.values() if n > 1)
+
+
+def _summary(collection: Collection, scope: IngestScope, stats: IngestStats) -> str:
+    return (
+        f"{scope.describe(collection.name)}: {stats.assets_discovered} discovered, "
+        f"{stats.assets_ingested} ingested, {stats.assets_updated} updated, "
+        f"{stats.assets_skipped} skipped, {stats.assets_missing} missing, "
+        f"{stats.duplicates} duplicate candidates, {stats.errors_total} errors"
+    )
