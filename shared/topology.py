@@ -14,10 +14,10 @@ existing deployment means deleting the queue first (see docs/operations.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
+if TYPE_CHECKING:  # aio-pika is imported only where a broker is used (CLI start-up stays fast)
+    from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 
 # The header carrying the reason a message was dead-lettered.
 ERROR_HEADER = "x-apollonia-error"
@@ -75,11 +75,13 @@ class Declared:
 
 async def declare_topology(channel: AbstractChannel, topology: Topology) -> Declared:
     """Declare (idempotently) everything, queues bound before anything is published."""
+    from aio_pika import ExchangeType  # noqa: PLC0415 - see the TYPE_CHECKING note above
+
     exchange = await channel.declare_exchange(
-        topology.exchange, aio_pika.ExchangeType.FANOUT, durable=True, auto_delete=False
+        topology.exchange, ExchangeType.FANOUT, durable=True, auto_delete=False
     )
     dead_exchange = await channel.declare_exchange(
-        topology.dead_exchange, aio_pika.ExchangeType.FANOUT, durable=True, auto_delete=False
+        topology.dead_exchange, ExchangeType.FANOUT, durable=True, auto_delete=False
     )
     dead_queue = await channel.declare_queue(
         topology.dead_queue, durable=True, arguments=topology.dead_queue_arguments()

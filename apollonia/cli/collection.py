@@ -34,7 +34,9 @@ app = typer.Typer(
     help="Collections: folders of a source, cataloged as assets.", no_args_is_help=True
 )
 
-CollectionArg = Annotated[str, typer.Argument(help="Collection UUID, external id or name.")]
+CollectionArg = Annotated[
+    str, typer.Argument(metavar="COLLECTION", help="Collection UUID, external id or name.")
+]
 YesOpt = Annotated[bool, typer.Option("--yes", help="Confirm a destructive change.")]
 
 

@@ -35,7 +35,9 @@ from consumer.ingest.wiring import collection_ingestor
 
 app = typer.Typer(help="Sources: where media comes from.", no_args_is_help=True)
 
-SourceArg = Annotated[str, typer.Argument(help="Source UUID, external id or name.")]
+SourceArg = Annotated[
+    str, typer.Argument(metavar="SOURCE", help="Source UUID, external id or name.")
+]
 YesOpt = Annotated[bool, typer.Option("--yes", help="Confirm a destructive change.")]
 
 

@@ -8,16 +8,19 @@ one of them migrates and the others find the schema current.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consumer.db.engine import BEGIN_OPTION
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported only when a migration actually runs: every CLI call checks the schema, and
+# the check alone must not pay Alembic's import cost (~0.15 s).
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -31,6 +34,8 @@ class SchemaError(RuntimeError):
 
 
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config  # noqa: PLC0415 - lazy, see above
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -39,14 +44,24 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def script_heads() -> tuple[str, ...]:
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - lazy, see above
+
     return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def _current(sync_conn: Connection) -> str | None:
-    return MigrationContext.configure(sync_conn).get_current_revision()
+    """The schema revision, read straight from Alembic's version table."""
+    if not inspect(sync_conn).has_table("alembic_version"):
+        return None
+    rows = sync_conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+    if len(rows) > 1:
+        raise SchemaError(f"the catalog has several schema heads: {[r[0] for r in rows]}")
+    return str(rows[0][0]) if rows else None
 
 
 def _migrate(sync_conn: Connection, target: str, *, downgrade: bool) -> None:
+    from alembic import command  # noqa: PLC0415 - lazy, see above
+
     cfg = alembic_config()
     cfg.attributes["connection"] = sync_conn
     if downgrade:

@@ -218,7 +218,26 @@ class CollectionIngestor:
             gates.append("importer compliant")
             self.check_prerequisites(importer, collection, scope)
             gates.append("ingestible")
-            items, walk_errors = await asyncio.to_thread(_enumerate, importer, collection, scope)
+            try:
+                items, walk_errors = await asyncio.to_thread(
+                    _enumerate, importer, collection, scope
+                )
+            except OSError as exc:
+                raise IngestFailure(
+                    3,
+                    "enumeration_failed",
+                    f"Error: Collection '{collection.name}' could not be read: {exc}",
+                ) from exc
+            except ScopeNotFoundError:
+                raise
+            except Exception as exc:  # an importer bug must not take sibling collections down
+                log.exception("importer failed", collection=collection.name)
+                raise IngestFailure(
+                    1,
+                    "importer_failed",
+                    f"Error: The importer failed on collection '{collection.name}': "
+                    f"{type(exc).__name__}: {exc}",
+                ) from exc
         except ScopeNotFoundError as exc:
             failure = IngestFailure(2, f"{exc.level}_not_found", f"Error: {exc.message}")
             await self._record_failure(run_id, kind, collection, scope, started, failure, gates)
