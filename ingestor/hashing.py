@@ -9,10 +9,13 @@ threads is slower. Each thread reuses one buffer, so hashing allocates nothing p
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
+import stat
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -44,13 +47,16 @@ def _buffer(chunk_size: int) -> tuple[bytearray, memoryview]:
 
 
 def hash_file(path: PathLike, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Fingerprint:
-    """Hash one file (blocking: call it from a worker thread). Raises OSError if unreadable."""
+    """Hash one file (blocking: call it from a worker thread). Raises OSError if unreadable or
+    not a regular file (opened non-blocking, so a FIFO swapped in for a file cannot hang us)."""
     buf, view = _buffer(chunk_size)
     sha = hashlib.sha256()
     xxh = xxhash.xxh3_128()
     size = 0
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", os.fsdecode(path))
         if hasattr(os, "posix_fadvise"):
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         while True:
@@ -66,14 +72,31 @@ def hash_file(path: PathLike, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Fingerpri
     return Fingerprint(sha.hexdigest(), xxh.hexdigest(), size)
 
 
+# Called in the worker thread after each file with its fingerprint and the seconds it took
+# (metrics); it must be thread-safe and quick.
+HashObserver = Callable[[Fingerprint, float], None]
+
+
+def _hash_observed(
+    path: PathLike, chunk_size: int, observer: HashObserver | None = None
+) -> Fingerprint:
+    started = time.perf_counter()
+    fingerprint = hash_file(path, chunk_size)
+    if observer is not None:
+        observer(fingerprint, time.perf_counter() - started)
+    return fingerprint
+
+
 def hash_files(
-    paths: Sequence[PathLike], chunk_size: int = DEFAULT_CHUNK_SIZE
+    paths: Sequence[PathLike],
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    observer: HashObserver | None = None,
 ) -> list[Fingerprint | OSError]:
     """Hash several files in the calling thread; a failure is returned in place, not raised."""
     results: list[Fingerprint | OSError] = []
     for path in paths:
         try:
-            results.append(hash_file(path, chunk_size))
+            results.append(_hash_observed(path, chunk_size, observer))
         except OSError as exc:
             results.append(exc)
     return results
@@ -82,14 +105,22 @@ def hash_files(
 class Hasher:
     """Hashes files on a pool of worker threads so the event loop never waits on a read."""
 
-    def __init__(self, workers: int = 2, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+    def __init__(
+        self,
+        workers: int = 2,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        observer: HashObserver | None = None,
+    ) -> None:
         self.workers = workers
         self.chunk_size = chunk_size
+        self.observer = observer
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hash")
 
     async def hash(self, path: PathLike) -> Fingerprint:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, hash_file, path, self.chunk_size)
+        return await loop.run_in_executor(
+            self._pool, _hash_observed, path, self.chunk_size, self.observer
+        )
 
     async def hash_many(
         self, paths: Sequence[PathLike], batch: int = 64
@@ -98,7 +129,10 @@ class Hasher:
         loop = asyncio.get_running_loop()
         batches = [paths[i : i + batch] for i in range(0, len(paths), batch)]
         done = await asyncio.gather(
-            *(loop.run_in_executor(self._pool, hash_files, b, self.chunk_size) for b in batches)
+            *(
+                loop.run_in_executor(self._pool, hash_files, b, self.chunk_size, self.observer)
+                for b in batches
+            )
         )
         return [result for chunk in done for result in chunk]
 

@@ -45,6 +45,7 @@ class _Entry:
     event_type: str
     deadline: float
     last_event: float
+    written: bool = False  # an IN_MODIFY was seen: the content changed, whatever stat says
     scheduled_at: float | None = None  # deadline of this entry's live heap item
 
 
@@ -66,6 +67,12 @@ class SettleTracker:
         entry = self._entries.get(path)
         return entry.event_type if entry else None
 
+    def was_written(self, path: bytes) -> bool:
+        """An IN_MODIFY was seen: read the file even if its size and mtime look cached (two
+        writes within one timestamp tick leave both unchanged)."""
+        entry = self._entries.get(path)
+        return entry.written if entry else False
+
     def _schedule(self, path: bytes, entry: _Entry) -> None:
         # One live heap item per entry; a later deadline is handled when the item pops, an
         # earlier one (e.g. a close after a long grace wait) needs a new item.
@@ -84,6 +91,7 @@ class SettleTracker:
     ) -> None:
         """Record an observation of `path`."""
         entry = self._entries.get(path)
+        written = event_type == "IN_MODIFY"
         if entry is None:
             entry = _Entry(
                 sig=sig,
@@ -91,6 +99,7 @@ class SettleTracker:
                 event_type=event_type,
                 deadline=now + self.settle_seconds,
                 last_event=now,
+                written=written,
             )
             self._entries[path] = entry
             self._schedule(path, entry)
@@ -105,6 +114,7 @@ class SettleTracker:
             return
         entry.last_event = now
         entry.deadline = now + self.settle_seconds
+        entry.written = entry.written or written
         if strength == "write":
             entry.candidate = False
         else:
@@ -155,6 +165,12 @@ class SettleTracker:
         del self._entries[path]
         return Verdict.READY
 
+    def promote_all(self) -> None:
+        """Make every pending path a candidate: after an inotify queue overflow the closes we
+        were waiting for may have been lost, so a stable stat is all we can go by."""
+        for entry in self._entries.values():
+            entry.candidate = True
+
     def postpone(self, path: bytes, now: float) -> None:
         """Try a due path again later (e.g. it is being prospected right now)."""
         entry = self._entries.get(path)
@@ -177,6 +193,7 @@ class SettleTracker:
         if entry is None:
             return False
         self.observe(dst, now, "closed", "IN_MOVED_TO", entry.sig)
+        self._entries[dst].written |= entry.written
         return True
 
     def rename_under(self, src_dir: bytes, dst_dir: bytes, now: float) -> int:
@@ -190,6 +207,7 @@ class SettleTracker:
                 event_type=entry.event_type,
                 deadline=max(entry.deadline, now + self.settle_seconds),
                 last_event=entry.last_event,
+                written=entry.written,
             )
             self._entries[target] = new
             self._schedule(target, new)

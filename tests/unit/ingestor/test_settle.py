@@ -112,3 +112,21 @@ def test_directory_rename_and_forget() -> None:
     assert b"/d/z/1" in t and b"/d/z/2" in t and b"/d/ab" in t
     assert t.forget_under(b"/d/z") == 2
     assert len(t) == 1
+
+
+def test_a_write_is_remembered_so_the_file_is_read_even_if_its_stat_looks_cached() -> None:
+    t = SettleTracker(1.0)
+    t.observe(P, 0.0, "closed", "IN_CLOSE_WRITE", (1, 1, 1))
+    assert not t.was_written(P)
+    t.observe(P, 0.1, "write", "IN_MODIFY")
+    t.observe(P, 0.2, "closed", "IN_CLOSE_WRITE", (1, 1, 1))
+    assert t.was_written(P)
+    t.rename(P, b"/data/b", 0.3)
+    assert t.was_written(b"/data/b")
+
+
+def test_after_an_overflow_every_pending_file_is_a_candidate() -> None:
+    t = SettleTracker(1.0, open_grace=60.0)
+    t.observe(P, 0.0, "write", "IN_CREATE", (1, 1, 1))  # its close was lost in the overflow
+    t.promote_all()
+    assert run_due(t, 1.0, {P: (1, 1, 1)}) == {P: Verdict.READY}
