@@ -11,6 +11,7 @@ from typer.main import get_command
 from apollonia import __version__
 from apollonia.cli import collection, db, source
 from apollonia.cli.health import health
+from apollonia.cli.ingestor import ingestor_command, publish_command
 from apollonia.cli.output import ExitCode, Output
 from apollonia.log import configure_logging
 from apollonia.settings import LogFormat, load_settings
@@ -27,6 +28,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(source.app, name="source")
 app.add_typer(collection.app, name="collection")
 app.command("health")(health)
+app.command("ingestor")(ingestor_command)
+app.command("publish")(publish_command)
 
 
 def _version(value: bool) -> None:
