@@ -8,6 +8,9 @@ from collections.abc import Collection
 TEMPORARY_SUFFIXES = (".part", ".partial", ".tmp", ".!qb", ".crdownload", "~")
 
 
+_TEMPORARY_EXTENSIONS = frozenset(s.lstrip(".") for s in TEMPORARY_SUFFIXES if s.startswith("."))
+
+
 def is_temporary_name(name: str) -> bool:
     """Dot-files and in-progress names (`*.part`, `*.partial`, `*.tmp`, `*.!qB`, `*~`)."""
     if not name or name.startswith("."):
@@ -22,7 +25,14 @@ def extension(name: str) -> str:
 
 def is_media_name(name: str, extensions: Collection[str]) -> bool:
     """A non-temporary name whose extension is one of `extensions` (lower case, no dot)."""
-    return not is_temporary_name(name) and extension(name) in extensions
+    dot = name.rfind(".")
+    if dot <= 0:  # no extension, or a dot-file such as `.mkv`
+        return False
+    ext = name[dot + 1 :].lower()
+    if ext not in extensions or name[0] == ".":
+        return False
+    # A media extension cannot also be a temporary suffix, unless someone configured one as media.
+    return ext not in _TEMPORARY_EXTENSIONS or not is_temporary_name(name)
 
 
 def catalog_path(path: str) -> str:
@@ -32,6 +42,8 @@ def catalog_path(path: str) -> str:
     JSON or SQLite text can hold. They are written as `\\xNN` instead (lossless in practice; the
     ingestor also sends the raw bytes as `file_path_b64`).
     """
+    if path.isascii():
+        return path
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:

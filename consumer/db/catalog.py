@@ -43,8 +43,12 @@ class CatalogDatabase:
             raise
         return self
 
-    def unit_of_work(self, *, read_only: bool = False, label: str = "") -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, read_only=read_only, dry_run=self.dry_run, label=label)
+    def unit_of_work(
+        self, *, read_only: bool = False, label: str = "", deferred: bool = False
+    ) -> SqlUnitOfWork:
+        return SqlUnitOfWork(
+            self.engine, read_only=read_only, dry_run=self.dry_run, label=label, deferred=deferred
+        )
 
     async def close(self) -> None:
         if self._engine is not None:

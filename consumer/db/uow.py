@@ -7,6 +7,9 @@
 
 Leaving the block without `commit()` (an exception, an early return) rolls everything back, so a
 failed ingest persists nothing. In a dry run `commit()` rolls back too: nothing is ever written.
+
+With `deferred=True` the transaction starts only at `begin_write()`, so a long job (a folder walk
+that may take minutes on a NAS) does not hold SQLite's write lock while it is not writing.
 """
 
 from __future__ import annotations
@@ -40,13 +43,19 @@ class SqlUnitOfWork:
         read_only: bool = False,
         dry_run: bool = False,
         label: str = "",
+        deferred: bool = False,
     ) -> None:
         self._engine = engine
         self._read_only = read_only
         self._dry_run = dry_run
         self._label = label
+        self._deferred = deferred
         self._conn: AsyncConnection | None = None
         self.committed = False
+
+    @property
+    def _writes(self) -> bool:
+        return not self._read_only and not self._dry_run
 
     @property
     def dry_run(self) -> bool:
@@ -54,21 +63,33 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         conn = await self._engine.connect()
-        if not self._read_only and not self._dry_run:
-            conn = await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
-        try:
-            await conn.begin()
-        except BaseException:
-            await conn.close()
-            raise
+        if not self._deferred:
+            try:
+                await self._begin(conn)
+            except BaseException:
+                await conn.close()
+                raise
         self._conn = conn
         self.assets = AssetRepository(conn)
         self.sources = SourceRepository(conn)
         self.collections = CollectionRepository(conn)
         self.runs = RunRepository(conn)
         self.history = HistoryRepository(conn)
-        log.debug("transaction begin", unit=self._label, dry_run=self._dry_run)
         return self
+
+    async def _begin(self, conn: AsyncConnection) -> None:
+        if self._writes:
+            await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+        await conn.begin()
+        log.debug("transaction begin", unit=self._label, dry_run=self._dry_run)
+
+    async def begin_write(self) -> None:
+        """Start the transaction of a `deferred` unit of work (taking the write lock for a
+        writer): a long job does its slow reading of the outside world first."""
+        conn = self._require()
+        if conn.in_transaction():
+            raise RuntimeError("the unit of work has already begun")
+        await self._begin(conn)
 
     async def commit(self) -> None:
         conn = self._require()

@@ -42,6 +42,9 @@ class StoredContent(Protocol):
     def last_event_at(self) -> datetime | None: ...
 
 
+UNCHANGED_REASON = "unchanged: same size and mtime"
+
+
 class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
@@ -67,6 +70,24 @@ def is_stale(last_event_at: datetime | None, observed_at: datetime | None) -> bo
     return last_event_at is not None and observed_at is not None and observed_at < last_event_at
 
 
+def unchanged(
+    stored_size: int,
+    stored_mtime_ns: int,
+    size: int,
+    mtime_ns: int,
+    *,
+    is_deleted: bool,
+    enrichers_same: bool,
+) -> bool:
+    """The common case, decided without reading the file: a present asset whose stat and
+    enricher configuration are what the catalog holds is skipped."""
+    return (
+        not is_deleted
+        and enrichers_same
+        and stat_matches(stored_size, stored_mtime_ns, size, mtime_ns)
+    )
+
+
 def decide(existing: StoredContent | None, obs: Observation, enricher_checksum: str) -> Decision:
     """Create, update or skip, with the reason an operator will read in the asset's history."""
     if existing is None:
@@ -79,6 +100,19 @@ def decide(existing: StoredContent | None, obs: Observation, enricher_checksum: 
             stale=True,
         )
 
+    enrichers_changed = existing.enricher_checksum != enricher_checksum
+    # A hash, when both sides have one, outranks the stat: same size and mtime with other bytes
+    # (a rewrite within the mtime granularity) is still a change.
+    hashes_differ = bool(obs.sha256 and existing.sha256 and obs.sha256 != existing.sha256)
+    if not hashes_differ and unchanged(
+        existing.size,
+        existing.mtime_ns,
+        obs.size,
+        obs.mtime_ns,
+        is_deleted=existing.is_deleted,
+        enrichers_same=not enrichers_changed,
+    ):
+        return Decision(Action.SKIP, UNCHANGED_REASON)
     changed = content_changed(
         stored_sha256=existing.sha256,
         stored_size=existing.size,
@@ -87,7 +121,6 @@ def decide(existing: StoredContent | None, obs: Observation, enricher_checksum: 
         size=obs.size,
         mtime_ns=obs.mtime_ns,
     )
-    enrichers_changed = existing.enricher_checksum != enricher_checksum
 
     if existing.is_deleted:
         what = "with changed content" if changed else "with the same content"
@@ -99,8 +132,6 @@ def decide(existing: StoredContent | None, obs: Observation, enricher_checksum: 
             restored=True,
         )
     if not changed and not enrichers_changed:
-        if stat_matches(existing.size, existing.mtime_ns, obs.size, obs.mtime_ns):
-            return Decision(Action.SKIP, "unchanged: same size and mtime")
         return Decision(
             Action.SKIP,
             "unchanged: same sha256 under a new mtime (stat refreshed)",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat as statmod
+import unicodedata
 from collections.abc import Collection as Extensions
 from collections.abc import Iterator
 
@@ -148,42 +149,69 @@ class FilesystemImporter(BaseImporter):
                         yield found
 
     def _walk(self, root: str, top: str) -> Iterator[DiscoveredItem]:
+        # The hot loop of every rescan (100,000 files in a few tenths of a second): kept flat,
+        # with the common case (an ASCII name under the root) handled inline.
+        extensions = self.extensions
+        prefix = root if root == "/" else root + "/"
+        cut = len(prefix)
+        errors = self.walk_errors
         stack = [top]
         while stack:
             folder = stack.pop()
             subdirs: list[str] = []
-            for entry in _sorted_entries(folder, self.walk_errors):
+            # Directory order, not sorted: sorting 100,000 names costs a tenth of a rescan and
+            # nothing downstream depends on the order.
+            for entry in _entries(folder, errors):
                 name = entry.name
-                if name.startswith("."):
+                if name[0] == ".":
                     continue
-                if _is_dir(entry):
-                    subdirs.append(entry.path)
-                elif is_media_name(name, self.extensions):
-                    item = self._item(root, entry)
-                    if item is not None:
-                        yield item
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        subdirs.append(entry.path)
+                        continue
+                    if not is_media_name(name, extensions):
+                        continue
+                    st = entry.stat()
+                except OSError:  # vanished while listing, or a dangling symlink
+                    continue
+                if not statmod.S_ISREG(st.st_mode):
+                    continue
+                path = entry.path
+                if path.isascii() and path.startswith(prefix):
+                    # ASCII is its own NFC form, and scandir's paths under the root have no
+                    # `.`, `..` or empty segments: the relative path is the key.
+                    yield DiscoveredItem(
+                        path, path, path[cut:], st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
+                    )
+                    continue
+                item = self._item(root, entry, st)
+                if item is not None:
+                    yield item
             stack.extend(reversed(subdirs))
 
-    def _item(self, root: str, entry: os.DirEntry[str]) -> DiscoveredItem | None:
-        try:
-            st = entry.stat()
-        except OSError:  # vanished between listing and stat, or a dangling symlink
-            return None
+    def _item(
+        self, root: str, entry: os.DirEntry[str], st: os.stat_result | None = None
+    ) -> DiscoveredItem | None:
+        if st is None:
+            try:
+                st = entry.stat()
+            except OSError:  # vanished between listing and stat, or a dangling symlink
+                return None
         if not statmod.S_ISREG(st.st_mode):
             return None
         path = catalog_path(entry.path)
-        try:
-            key = canonical_key(root, path)
-        except InvalidPathError:
-            return None
+        prefix = root if root == "/" else root + "/"
+        if path.startswith(prefix):
+            # Fast path: scandir builds paths under the root, so the relative path is already
+            # free of `.`, `..` and empty segments; only Unicode normalisation remains.
+            key = _nfc(path[len(prefix) :])
+        else:
+            try:
+                key = canonical_key(root, path)
+            except InvalidPathError:
+                return None
         return DiscoveredItem(
-            path=path,
-            fs_path=entry.path,
-            canonical_key=key,
-            size=st.st_size,
-            mtime_ns=st.st_mtime_ns,
-            inode=st.st_ino,
-            device=st.st_dev,
+            path, entry.path, key, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
         )
 
     def top_level_folders(self, root: str) -> list[str]:
@@ -199,11 +227,24 @@ def _covers_episode(item: DiscoveredItem, episode: int) -> bool:
     return episode in episodes
 
 
+def _nfc(text: str) -> str:
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
 def _is_dir(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_dir(follow_symlinks=False)
     except OSError:
         return False
+
+
+def _entries(folder: str, errors: list[tuple[str, str]]) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as it:
+            return list(it)
+    except OSError as exc:
+        errors.append((catalog_path(folder), f"cannot list folder: {exc.strerror or exc}"))
+        return []
 
 
 def _sorted_entries(

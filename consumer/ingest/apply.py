@@ -118,7 +118,7 @@ async def apply_changes(
     ingest); otherwise the keys involved are fetched in bulk. With `write=False` (dry run)
     everything is decided and counted, nothing is written.
     """
-    keys = _keys_of(changes)
+    keys = list(_changes_by_key(changes))
     if known is None:
         state: dict[str, Stored] = dict(
             await uow.assets.fingerprints_for_keys(collection.uuid, keys)
@@ -128,7 +128,10 @@ async def apply_changes(
     checksum = collection.enricher_checksum
 
     # Full rows are needed only for assets that may be rewritten; fetch them in one go.
-    needs_full = [fp.uuid for fp in state.values() if _may_write(fp, changes, checksum)]
+    by_key = _changes_by_key(changes)
+    needs_full = [
+        fp.uuid for key, fp in state.items() if _may_write(fp, by_key.get(key, ()), checksum)
+    ]
     if needs_full:
         full = await uow.assets.get_many_by_uuid(needs_full)
         for key, stored in list(state.items()):
@@ -146,35 +149,29 @@ async def apply_changes(
     return await batch.finish(write=write)
 
 
-def _keys_of(changes: Sequence[Change]) -> list[str]:
-    keys: list[str] = []
-    for change in changes:
-        if isinstance(change, Present):
-            keys.append(change.obs.canonical_key)
-        elif isinstance(change, Gone):
-            keys.append(change.canonical_key)
-        else:
-            keys.extend((change.from_key, change.obs.canonical_key))
-    return list(dict.fromkeys(keys))
-
-
 def _may_write(fp: Stored, changes: Sequence[Change], checksum: str) -> bool:
     """Cheap pre-check: anything but an unchanged, same-stat present file may be rewritten."""
     if fp.is_deleted or fp.enricher_checksum != checksum:
         return True
     for change in changes:
-        if isinstance(change, Present):
-            if change.obs.canonical_key == fp.canonical_key and (
-                change.obs.size,
-                change.obs.mtime_ns,
-            ) != (fp.size, fp.mtime_ns):
-                return True
-        elif isinstance(change, Gone):
-            if change.canonical_key == fp.canonical_key:
-                return True
-        elif fp.canonical_key in (change.from_key, change.obs.canonical_key):
+        if not isinstance(change, Present):
+            return True
+        if (change.obs.size, change.obs.mtime_ns) != (fp.size, fp.mtime_ns):
             return True
     return False
+
+
+def _changes_by_key(changes: Sequence[Change]) -> dict[str, list[Change]]:
+    by_key: dict[str, list[Change]] = {}
+    for change in changes:
+        if isinstance(change, Present):
+            by_key.setdefault(change.obs.canonical_key, []).append(change)
+        elif isinstance(change, Gone):
+            by_key.setdefault(change.canonical_key, []).append(change)
+        else:
+            by_key.setdefault(change.from_key, []).append(change)
+            by_key.setdefault(change.obs.canonical_key, []).append(change)
+    return by_key
 
 
 class _Batch:

@@ -24,11 +24,12 @@ from typing import Any, Protocol
 
 from apollonia.log import get_logger
 from consumer.db.catalog import CatalogDatabase
-from consumer.db.repository import AssetFingerprint
+from consumer.db.repository import AssetFingerprint, StatEntry
 from consumer.db.runs import IngestRun
 from consumer.db.uow import SqlUnitOfWork
 from consumer.domain.assets import Observation
 from consumer.domain.catalog import Collection, Source
+from consumer.domain.decisions import unchanged
 from consumer.domain.signatures import needs_hash
 from consumer.errors import OperationError
 from consumer.importers.base import (
@@ -218,49 +219,39 @@ class CollectionIngestor:
             gates.append("importer compliant")
             self.check_prerequisites(importer, collection, scope)
             gates.append("ingestible")
-            try:
-                items, walk_errors = await asyncio.to_thread(
-                    _enumerate, importer, collection, scope
-                )
-            except OSError as exc:
-                raise IngestFailure(
-                    3,
-                    "enumeration_failed",
-                    f"Error: Collection '{collection.name}' could not be read: {exc}",
-                ) from exc
-            except ScopeNotFoundError:
-                raise
-            except Exception as exc:  # an importer bug must not take sibling collections down
-                log.exception("importer failed", collection=collection.name)
-                raise IngestFailure(
-                    1,
-                    "importer_failed",
-                    f"Error: The importer failed on collection '{collection.name}': "
-                    f"{type(exc).__name__}: {exc}",
-                ) from exc
-        except ScopeNotFoundError as exc:
-            failure = IngestFailure(2, f"{exc.level}_not_found", f"Error: {exc.message}")
-            await self._record_failure(run_id, kind, collection, scope, started, failure, gates)
-            raise failure from exc
         except IngestFailure as gate_failure:
             await self._record_failure(
                 run_id, kind, collection, scope, started, gate_failure, gates
             )
             raise
-        self.progress.found(len(items))
-        log.info(
-            scope.describe(collection.name),
-            collection=collection.name,
-            scope=scope.kind,
-            discovered=len(items),
-            dry_run=self.dry_run,
-        )
 
-        stats = IngestStats(assets_discovered=len(items))
-        for path, message in walk_errors:
-            stats.error(path, message)
+        stats = IngestStats()
+        checksum = collection.enricher_checksum
+
+        async def read_index(uow: SqlUnitOfWork) -> dict[str, StatEntry]:
+            return await uow.assets.stat_index(collection.uuid, checksum)
+
         try:
-            async with self.catalog.unit_of_work(label=f"ingest {collection.name}") as uow:
+            async with self.catalog.unit_of_work(
+                label=f"ingest {collection.name}", deferred=True
+            ) as uow:
+                # The walk runs before the write lock is taken: on a NAS it may take minutes,
+                # and the consumer must be able to commit meanwhile. (Overlapping it with the
+                # catalog read was measured slower: the two threads fight over the GIL.)
+                items, walk_errors = await _enumerate(importer, collection, scope)
+                self.progress.found(len(items))
+                log.info(
+                    scope.describe(collection.name),
+                    collection=collection.name,
+                    scope=scope.kind,
+                    discovered=len(items),
+                    dry_run=self.dry_run,
+                )
+                stats.assets_discovered = len(items)
+                for path, message in walk_errors:
+                    stats.error(path, message)
+                await uow.begin_write()
+                index = await read_index(uow)
                 last_ingest_time = await self._apply(
                     uow,
                     collection,
@@ -269,6 +260,7 @@ class CollectionIngestor:
                     walk_errors,
                     stats,
                     started,
+                    index,
                     allow_empty=allow_empty,
                     run_id=run_id,
                     kind=kind,
@@ -276,6 +268,10 @@ class CollectionIngestor:
                     t0=t0,
                 )
                 await uow.commit()
+        except ScopeNotFoundError as exc:
+            failure = IngestFailure(2, f"{exc.level}_not_found", f"Error: {exc.message}")
+            await self._record_failure(run_id, kind, collection, scope, started, failure, gates)
+            raise failure from exc
         except IngestFailure as known_failure:
             await self._record_failure(
                 run_id, kind, collection, scope, started, known_failure, gates
@@ -322,6 +318,7 @@ class CollectionIngestor:
         walk_errors: list[tuple[str, str]],
         stats: IngestStats,
         started: datetime,
+        index: dict[str, StatEntry],
         *,
         allow_empty: bool,
         run_id: str | None,
@@ -329,8 +326,7 @@ class CollectionIngestor:
         gates: list[str],
         t0: float,
     ) -> datetime:
-        known = await uow.assets.fingerprints(collection.uuid)
-        live = sum(1 for fp in known.values() if not fp.is_deleted)
+        live = sum(1 for entry in index.values() if not entry[2])
         if scope.is_full and not items and live and not allow_empty:
             raise IngestFailure(
                 3,
@@ -341,13 +337,33 @@ class CollectionIngestor:
                 "really are gone.",
             )
 
-        final_hash: dict[str, str | None] = {
-            k: fp.sha256 for k, fp in known.items() if not fp.is_deleted
-        }
+        # Stage 1, for every file: same stat and enrichers as the catalog -> skipped, unread.
+        candidates = []
+        seen_live = 0
+        for item in items:
+            entry = index.get(item.canonical_key)
+            if entry is not None and not entry[2]:
+                seen_live += 1
+            if entry is None or not unchanged(
+                entry[0],
+                entry[1],
+                item.size,
+                item.mtime_ns,
+                is_deleted=entry[2],
+                enrichers_same=entry[3],
+            ):
+                candidates.append(item)
+        stats.assets_skipped += len(items) - len(candidates)
+
+        # Stage 2, for the rest: hash what is new or changed, and decide through the one path.
         write = not self.dry_run
+        touched: dict[str, str | None] = {}
         hash_content = collection.hash_mode == "full"
-        for start in range(0, len(items), SLICE):
-            chunk = items[start : start + SLICE]
+        for start in range(0, len(candidates), SLICE):
+            chunk = candidates[start : start + SLICE]
+            known = await uow.assets.fingerprints_for_keys(
+                collection.uuid, [item.canonical_key for item in chunk]
+            )
             observations = await self._observe(chunk, known, hash_content, stats, started)
             outcome = await apply_changes(
                 uow,
@@ -365,23 +381,30 @@ class CollectionIngestor:
             stats.assets_changed_content += outcome.changed_content
             stats.assets_changed_enricher += outcome.changed_enricher
             stats.stats_refreshed += outcome.refreshed
-            final_hash.update(outcome.touched)
+            touched.update(outcome.touched)
 
-        if scope.is_full:
-            missing = _missing_keys(known, items, walk_errors, collection.root_path)
-            if missing:
+        if scope.is_full and seen_live < live:  # some live asset was not seen on disk
+            missing = _missing_keys(index, items, walk_errors, collection.root_path)
+            for start in range(0, len(missing), SLICE):
                 outcome = await apply_changes(
                     uow,
                     collection,
-                    [Gone(k, "file missing from the collection root", started) for k in missing],
+                    [
+                        Gone(k, "file missing from the collection root", started)
+                        for k in missing[start : start + SLICE]
+                    ],
                     now=started,
                     run_uuid=run_id,
-                    known=known,
                     write=write,
                 )
                 stats.assets_missing += outcome.deleted
-                final_hash.update(outcome.touched)
-        stats.duplicates = _duplicate_candidates(final_hash)
+                touched.update(outcome.touched)
+        if write:
+            stats.duplicates = await uow.assets.count_duplicate_candidates(collection.uuid)
+        else:  # nothing was written: the live hashes as they would be after this ingest
+            hashes = await uow.assets.live_hashes(collection.uuid)
+            hashes.update(touched)
+            stats.duplicates = _duplicate_candidates(hashes)
 
         finished = self.clock()
         if write:
@@ -509,12 +532,33 @@ class CollectionIngestor:
             log.exception("could not record the failed run", collection=collection.name)
 
 
-def _enumerate(
+async def _enumerate(
     importer: ImporterInterface, collection: Collection, scope: IngestScope
 ) -> tuple[list[DiscoveredItem], list[tuple[str, str]]]:
-    items = list(importer.enumerate(collection, scope))
-    errors = list(getattr(importer, "walk_errors", []) or [])
-    return items, errors
+    """The importer's listing, in a worker thread (it is all blocking file-system calls)."""
+
+    def listing() -> tuple[list[DiscoveredItem], list[tuple[str, str]]]:
+        items = list(importer.enumerate(collection, scope))
+        return items, list(getattr(importer, "walk_errors", []) or [])
+
+    try:
+        return await asyncio.to_thread(listing)
+    except ScopeNotFoundError:
+        raise
+    except OSError as exc:
+        raise IngestFailure(
+            3,
+            "enumeration_failed",
+            f"Error: Collection '{collection.name}' could not be read: {exc}",
+        ) from exc
+    except Exception as exc:  # an importer bug must not take sibling collections down
+        log.exception("importer failed", collection=collection.name)
+        raise IngestFailure(
+            1,
+            "importer_failed",
+            f"Error: The importer failed on collection '{collection.name}': "
+            f"{type(exc).__name__}: {exc}",
+        ) from exc
 
 
 def _needs_hash(fp: AssetFingerprint | None, item: DiscoveredItem) -> bool:
@@ -528,7 +572,7 @@ def _describe(obs: Observation) -> dict[str, Any]:
 
 
 def _missing_keys(
-    known: Mapping[str, AssetFingerprint],
+    index: Mapping[str, StatEntry],
     items: Sequence[DiscoveredItem],
     walk_errors: Sequence[tuple[str, str]],
     root: str,
@@ -537,8 +581,8 @@ def _missing_keys(
     # Assets under a folder we could not list are not missing: we could not look.
     blind = [path[len(root) :].strip("/") + "/" for path, _ in walk_errors if path.startswith(root)]
     missing = []
-    for key, fp in known.items():
-        if fp.is_deleted or key in present:
+    for key, (_size, _mtime, is_deleted, _same) in index.items():
+        if is_deleted or key in present:
             continue
         if any(b == "/" or key.startswith(b) for b in blind):
             continue

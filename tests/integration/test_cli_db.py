@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from consumer.db import migrate
 from tests.cli import run_cli
 
 pytestmark = pytest.mark.integration
@@ -35,7 +36,7 @@ def test_db_upgrade_creates_the_catalog_in_the_config_dir(config_dir: Path) -> N
     assert result.code == 0, result.stderr
     doc = result.json()
     assert doc["status"] == "success"
-    assert doc["revision"] == "0001" and doc["upgraded"] is True
+    assert doc["revision"] == migrate.HEAD_REVISION and doc["upgraded"] is True
     assert (config_dir / "apollonia.db").exists()
     again = run_cli("db", "upgrade", "--json")
     assert again.json()["upgraded"] is False

@@ -119,3 +119,27 @@ def test_refresh_stat_keeps_state_and_updated_at() -> None:
     assert asset.mtime_ns == 2000
     assert asset.state == AssetState.READY
     assert asset.updated_at == before
+
+
+def test_a_different_hash_wins_over_an_equal_stat() -> None:
+    """Rewritten within the mtime granularity, same size: the hash says it changed."""
+    decision = decide(stored(), obs(sha=SHA_B), NO_ENRICHERS)
+    assert decision.action == Action.UPDATE
+    assert decision.content_changed
+
+
+def test_unchanged_shortcut_agrees_with_decide() -> None:
+    from consumer.domain.decisions import unchanged
+
+    asset = stored()
+    assert unchanged(asset.size, asset.mtime_ns, 100, 1000, is_deleted=False, enrichers_same=True)
+    assert not unchanged(
+        asset.size, asset.mtime_ns, 100, 1000, is_deleted=True, enrichers_same=True
+    )
+    assert not unchanged(
+        asset.size, asset.mtime_ns, 100, 1000, is_deleted=False, enrichers_same=False
+    )
+    assert not unchanged(
+        asset.size, asset.mtime_ns, 100, 1001, is_deleted=False, enrichers_same=True
+    )
+    assert decide(asset, obs(sha=None), NO_ENRICHERS).action == Action.SKIP

@@ -1,0 +1,141 @@
+"""Collection ingest at scale: first ingest, and an unchanged re-ingest against `find`.
+
+    python bench/rescan.py [--files 100000] [--keep DIR]
+
+Creates N small media files in a Plex-style tree, ingests them once through the real CLI, then
+times an unchanged re-ingest and, in the same run, `find ROOT -type f -printf '%s %T@\\n'` on the
+same tree (both with a warm cache). Prints the figures and the ratios against the targets:
+
+* unchanged re-ingest <= 3x find (the CLI process, start-up included, and the ingest alone),
+* first ingest >= 5,000 files/s,
+* peak RSS of the ingest process < 300 MiB.
+
+No assertion: machines are shared and noisy; read the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+APOLLONIA = [sys.executable, "-m", "apollonia"]
+
+
+def make_tree(root: Path, files: int) -> None:
+    shows, seasons = 100, 10
+    per_season = max(1, files // (shows * seasons))
+    made = 0
+    for show in range(shows):
+        for season in range(1, seasons + 1):
+            folder = root / f"Show {show:03d}" / f"Season {season:02d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            for episode in range(1, per_season + 1):
+                if made >= files:
+                    return
+                name = f"Show {show:03d} - S{season:02d}E{episode:03d}.mkv"
+                (folder / name).write_bytes(f"{show}/{season}/{episode}".encode() * 8)
+                made += 1
+
+
+def run(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Wall time, peak RSS (KiB) and stdout of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} exited {proc.returncode}: {out[-2000:]}")
+    return elapsed, usage.ru_maxrss, out
+
+
+def best_of(times: int, args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    runs = [run(args, env) for _ in range(times)]
+    return min(runs, key=lambda r: r[0])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="best of N for the timed re-runs")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    args = parser.parse_args()
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="apollonia-rescan-"))
+    root = work / "media"
+    env = dict(os.environ, APOLLONIA_CONFIG_DIR=str(work / "config"), APOLLONIA_LOG_LEVEL="WARNING")
+    try:
+        if not root.exists():
+            t = time.perf_counter()
+            make_tree(root, args.files)
+            print(f"created {args.files} files in {time.perf_counter() - t:.1f}s", file=sys.stderr)
+        run([*APOLLONIA, "source", "add", "--type", "filesystem", "--name", "bench"], env)
+        run(
+            [
+                *APOLLONIA,
+                "collection",
+                "add",
+                "--source",
+                "bench",
+                "--name",
+                "tv",
+                "--path",
+                str(root),
+            ],
+            env,
+        )
+
+        first_s, first_rss, out = run([*APOLLONIA, "collection", "ingest", "tv", "--json"], env)
+        first: dict[str, Any] = json.loads(out)
+        created = first["stats"]["assets_ingested"]
+        if created != args.files:
+            raise SystemExit(f"expected {args.files} assets, ingested {created}")
+
+        find_s, _, _ = best_of(
+            args.repeat, ["find", str(root), "-type", "f", "-printf", "%s %T@\n"], env
+        )
+        rescan_s, rescan_rss, out = best_of(
+            args.repeat, [*APOLLONIA, "collection", "ingest", "tv", "--json"], env
+        )
+        rescan: dict[str, Any] = json.loads(out)
+        if rescan["stats"]["assets_skipped"] != args.files or rescan["stats"]["files_hashed"]:
+            raise SystemExit(f"re-ingest was not a pure skip: {rescan['stats']}")
+        startup_s, _, _ = best_of(args.repeat, [*APOLLONIA, "--version"], env)
+        inner_s = float(rescan["duration_seconds"])
+
+        rate = args.files / first_s
+        peak = max(first_rss, rescan_rss) / 1024
+        print(f"files:                         {args.files}")
+        print(
+            f"first ingest (CLI):            {first_s:8.2f} s  {rate:8.0f} files/s"
+            f"  (target >= 5000)  {'OK' if rate >= 5000 else 'MISS'}"
+        )
+        print(f"find -printf '%s %T@':         {find_s:8.3f} s")
+        print(
+            f"unchanged re-ingest (CLI):     {rescan_s:8.3f} s  ratio {rescan_s / find_s:5.2f}x"
+            f"  (target <= 3x)  {'OK' if rescan_s <= 3 * find_s else 'MISS'}"
+        )
+        print(f"  of which the ingest itself:  {inner_s:8.3f} s  ratio {inner_s / find_s:5.2f}x")
+        print(f"  interpreter + imports:       {startup_s:8.3f} s  (apollonia --version)")
+        print(
+            f"peak RSS:                      {peak:8.1f} MiB  (target < 300)"
+            f"  {'OK' if peak < 300 else 'MISS'}"
+        )
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
