@@ -204,6 +204,11 @@ class Settings(BaseSettings):
     )
 
     # --- catalog --------------------------------------------------------------------------
+    db_busy_timeout_ms: int = Field(
+        default=30_000,
+        ge=0,
+        description="How long a catalog write waits for SQLite's lock before failing (ms).",
+    )
     media_extensions: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_MEDIA_EXTENSIONS),
         description="File extensions cataloged as media (comma-separated, case-insensitive).",

@@ -9,7 +9,9 @@ import typer
 from typer.main import get_command
 
 from apollonia import __version__
-from apollonia.cli import collection, db, source
+from apollonia.cli import asset, collection, db, source
+from apollonia.cli.asset import ingest_file_command
+from apollonia.cli.consumer import consumer_command
 from apollonia.cli.health import health
 from apollonia.cli.ingestor import ingestor_command, publish_command
 from apollonia.cli.output import ExitCode, Output
@@ -27,6 +29,9 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(source.app, name="source")
 app.add_typer(collection.app, name="collection")
+app.add_typer(asset.app, name="asset")
+app.command("ingest-file")(ingest_file_command)
+app.command("consumer")(consumer_command)
 app.command("health")(health)
 app.command("ingestor")(ingestor_command)
 app.command("publish")(publish_command)

@@ -5,7 +5,12 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consumer.db import migrate
-from consumer.db.engine import CatalogNotFoundError, create_engine, sqlite_path
+from consumer.db.engine import (
+    DEFAULT_BUSY_TIMEOUT_MS,
+    CatalogNotFoundError,
+    create_engine,
+    sqlite_path,
+)
 from consumer.db.uow import SqlUnitOfWork
 
 
@@ -15,9 +20,12 @@ class CatalogDatabase:
     `dry_run=True` never creates, migrates or writes anything: the catalog must already exist.
     """
 
-    def __init__(self, url: str, *, dry_run: bool = False) -> None:
+    def __init__(
+        self, url: str, *, dry_run: bool = False, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+    ) -> None:
         self.url = url
         self.dry_run = dry_run
+        self.busy_timeout_ms = busy_timeout_ms
         self._engine: AsyncEngine | None = None
 
     @property
@@ -32,7 +40,9 @@ class CatalogDatabase:
             raise CatalogNotFoundError(
                 f"no catalog at {path}; a dry run never creates one (run `apollonia db upgrade`)"
             )
-        self._engine = create_engine(self.url, create_parent=not self.dry_run)
+        self._engine = create_engine(
+            self.url, create_parent=not self.dry_run, busy_timeout_ms=self.busy_timeout_ms
+        )
         try:
             if self.dry_run:
                 await migrate.require_schema(self._engine)

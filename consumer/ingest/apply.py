@@ -219,13 +219,15 @@ class _Batch:
             self.to_update[asset.uuid] = asset
 
     def record(
-        self, key: str, decision: Decision, asset: Asset | None, event_id: str | None
+        self, key: str, decision: Decision, asset: Stored | None, event_id: str | None
     ) -> None:
+        """Count the decision; a create, update, delete, move or stat refresh goes into the
+        asset's history too (a plain skip does not: rescans would flood it)."""
         entry = AppliedDecision(
             key,
             decision.action,
             decision.reason,
-            asset.uuid if asset else None,
+            asset.uuid if asset is not None else None,
             event_id,
             decision.stale,
         )
@@ -239,7 +241,8 @@ class _Batch:
                 reason=decision.reason,
                 event_id=event_id,
             )
-        if asset is not None and (decision.action != Action.SKIP or decision.refresh_stat):
+        writes = decision.action != Action.SKIP or decision.refresh_stat
+        if asset is not None and writes:
             self.history.append(
                 HistoryEntry(
                     asset.uuid,
@@ -251,10 +254,18 @@ class _Batch:
                 )
             )
 
-    def skip(self, key: str, reason: str, event_id: str | None, *, stale: bool = False) -> None:
+    def skip(
+        self,
+        key: str,
+        reason: str,
+        event_id: str | None,
+        *,
+        stale: bool = False,
+        asset: Stored | None = None,
+    ) -> None:
         self.outcome.skipped += 1
         self.outcome.stale += stale
-        self.record(key, Decision(Action.SKIP, reason, stale=stale), None, event_id)
+        self.record(key, Decision(Action.SKIP, reason, stale=stale), asset, event_id)
 
     async def present(self, change: Present) -> None:
         obs = change.obs
@@ -286,7 +297,7 @@ class _Batch:
         else:
             out.skipped += 1
             out.stale += decision.stale
-            self.record(key, decision, None, change.event_id)
+            self.record(key, decision, existing, change.event_id)
             return
         self.record(key, decision, asset, change.event_id)
 
@@ -301,9 +312,10 @@ class _Batch:
                 "stale: deletion older than the asset's last event",
                 change.event_id,
                 stale=True,
+                asset=existing,
             )
         elif existing.is_deleted:
-            self.skip(key, "already deleted", change.event_id)
+            self.skip(key, "already deleted", change.event_id, asset=existing)
         else:
             asset = await self.full(existing)
             mark_deleted(asset, self.now, change.observed_at)

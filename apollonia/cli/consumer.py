@@ -1,0 +1,29 @@
+"""`apollonia consumer`: apply file events from the broker to the catalog."""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from apollonia.cli.common import run_async, settings_or_exit
+from apollonia.cli.output import ExitCode, Output
+from apollonia.masking import mask_text, mask_url
+from consumer.db.migrate import SchemaError
+from consumer.service import ConsumerService
+
+
+def consumer_command() -> None:
+    """Consume `<exchange>.catalog` and apply every file event to the catalog, in batches, one
+    transaction per collection. Runs until SIGINT/SIGTERM; survives broker outages."""
+    output = Output(False)
+    settings = settings_or_exit(output)
+    try:
+        code = run_async(lambda: ConsumerService(settings).run())
+    except (OSError, SQLAlchemyError, SchemaError) as exc:
+        output.fail(
+            ExitCode.VALIDATION,
+            f"the consumer could not start: {mask_text(str(exc))} "
+            f"(catalog {mask_url(settings.database_url)})",
+            error_code="startup_failed",
+        )
+    raise typer.Exit(code)
