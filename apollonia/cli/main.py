@@ -15,6 +15,7 @@ from apollonia.cli.consumer import consumer_command
 from apollonia.cli.health import health
 from apollonia.cli.ingestor import ingestor_command, publish_command
 from apollonia.cli.output import ExitCode, Output
+from apollonia.cli.run import run_command
 from apollonia.log import configure_logging
 from apollonia.settings import LogFormat, load_settings
 
@@ -26,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+app.command("run")(run_command)
 app.add_typer(db.app, name="db")
 app.add_typer(source.app, name="source")
 app.add_typer(collection.app, name="collection")

@@ -1,0 +1,66 @@
+"""`apollonia run`: watch and catalog folders in one process (the README's main command)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from apollonia.cli.common import run_async, settings_or_exit
+from apollonia.cli.output import ExitCode, Output
+from apollonia.embedded import EmbeddedRunner, check_roots, run_with_broker
+from apollonia.masking import mask_text
+from consumer.db.migrate import SchemaError
+from consumer.errors import OperationError
+from ingestor.state import StateSchemaError
+
+
+def run_command(
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data",
+            help="A folder to catalog and watch (repeatable). Default: APOLLONIA_DATA_DIRECTORY.",
+        ),
+    ] = None,
+    amqp: Annotated[
+        bool,
+        typer.Option(
+            "--amqp",
+            help="Run the ingestor and the consumer over the "
+            "configured broker instead of applying events in-process.",
+        ),
+    ] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Ingest the folders once and exit (no watching).")
+    ] = False,
+) -> None:
+    """Catalog the data folders, then keep the catalog in step with them until Ctrl-C.
+
+    Creates a filesystem source `local` and a collection per folder when absent, runs an initial
+    collection ingest, then applies live file events straight to the SQLite catalog (no broker
+    needed). With --amqp, runs the ingestor and the consumer together over RabbitMQ.
+    """
+    output = Output(False)
+    settings = settings_or_exit(output)
+    try:
+        roots = check_roots(data or settings.data_directory)
+    except OperationError as exc:
+        output.fail(exc.exit_code, exc.message, error_code=exc.error_code)
+    status = sys.stderr.isatty()
+    try:
+        if amqp:
+            code = run_async(lambda: run_with_broker(settings, roots))
+        else:
+            runner = EmbeddedRunner(settings, roots, live=not once)
+            code = run_async(lambda: runner.run(status=status))
+    except (OSError, SQLAlchemyError, SchemaError, StateSchemaError) as exc:
+        output.fail(
+            ExitCode.VALIDATION,
+            f"could not run: {mask_text(str(exc))}",
+            error_code="startup_failed",
+        )
+    raise typer.Exit(code)

@@ -1,0 +1,362 @@
+"""`apollonia run`: the whole product in one process.
+
+Embedded (the default, no broker):
+
+    folders ─▶ initial collection ingest ─▶ catalog
+    folders ─▶ watcher ─▶ settler ─▶ prospector ─▶ CatalogSink ─▶ the one apply path ─▶ catalog
+
+It creates, when absent, a filesystem source `local` and one collection per data folder, ingests
+each collection once (new and changed files hashed, missing ones soft-deleted), then applies live
+file events straight to the catalog. The ingestor's hash cache is primed from the catalog after
+the initial ingest, so nothing the ingest just read is read again.
+
+With `--amqp` it runs the ingestor service and the consumer service side by side over the
+configured broker instead (the deployed topology, in one process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from apollonia.log import get_logger
+from apollonia.settings import Settings
+from consumer import admin
+from consumer.db.catalog import CatalogDatabase
+from consumer.domain.catalog import Collection, Source
+from consumer.domain.keys import normalize_root
+from consumer.errors import OperationError
+from consumer.importers.base import IngestScope
+from consumer.importers.filesystem import FilesystemImporter
+from consumer.ingest.collection import IngestFailure, utcnow
+from consumer.ingest.events import CollectionRouter, apply_group, plan_events
+from consumer.ingest.wiring import collection_ingestor
+from ingestor.hashing import Hasher
+from ingestor.paths import from_event
+from ingestor.pipeline import Pipeline, PipelineConfig
+from ingestor.state import StateDatabase
+from shared.schemas.file_event import FileEvent
+
+log = get_logger(__name__)
+
+LOCAL_SOURCE = "local"
+
+
+@dataclass(slots=True)
+class Activity:
+    """What the status line shows."""
+
+    applied: int = 0
+    unmatched: int = 0
+    last_event: str = ""
+    last_at: datetime | None = None
+    failures: int = 0
+    decisions: dict[str, int] = field(default_factory=dict)
+
+
+class CatalogSink:
+    """The pipeline's sink in embedded mode: events applied to the catalog, one unit of work per
+    collection. `submit` returns only once everything it was given is committed (durable), and
+    retries a failing transaction (a locked or full disk) until it succeeds or the runner stops."""
+
+    def __init__(self, catalog: CatalogDatabase, settings: Settings, activity: Activity) -> None:
+        self.catalog = catalog
+        self.settings = settings
+        self.activity = activity
+        self.stopping = asyncio.Event()
+
+    async def submit(self, events: Sequence[FileEvent]) -> None:
+        if not events:
+            return
+        async with self.catalog.unit_of_work(read_only=True, label="route") as uow:
+            router = await CollectionRouter.load(
+                uow, self.settings.media_extensions, synced_only=True
+            )
+        plan = plan_events(router, events)
+        for event, _tag, reason in plan.rejected:
+            log.error("event rejected", event_id=str(event.event_id), reason=reason)
+        self.activity.unmatched += len(plan.unmatched)
+        for group in plan.groups.values():
+            delay = 0.5
+            while True:
+                try:
+                    async with self.catalog.unit_of_work(
+                        label=f"events {group.collection.name}"
+                    ) as uow:
+                        outcome = await apply_group(uow, group, now=utcnow())
+                        await uow.commit()
+                    break
+                except Exception as exc:
+                    self.activity.failures += 1
+                    if self.stopping.is_set():
+                        raise
+                    log.warning(
+                        "could not apply events; retrying",
+                        error=str(exc),
+                        collection=group.collection.name,
+                        retry_in=delay,
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 30.0)
+            for decision in outcome.decisions:
+                name = "stale" if decision.stale else decision.action.value
+                self.activity.decisions[name] = self.activity.decisions.get(name, 0) + 1
+                self.activity.last_event = f"{decision.action.value} {decision.canonical_key}"
+            self.activity.applied += len(group.changes)
+            self.activity.last_at = datetime.now(UTC)
+
+
+async def ensure_collections(
+    catalog: CatalogDatabase, roots: Sequence[Path], settings: Settings
+) -> tuple[Source, list[Collection]]:
+    """The `local` source and a sync-enabled collection per folder (existing ones are kept)."""
+    importer = FilesystemImporter(settings.media_extensions)
+    now = utcnow()
+    async with catalog.unit_of_work(label="embedded setup") as uow:
+        found = await uow.sources.find(LOCAL_SOURCE)
+        source = (
+            found[0]
+            if found
+            else await admin.add_source(
+                uow,
+                name=LOCAL_SOURCE,
+                source_type="filesystem",
+                root_path=None,
+                mappings=[],
+                external_id=None,
+                now=now,
+            )
+        )
+        existing = {c.root_path: c for c in await uow.collections.all()}
+        names = {c.name.lower() for c in await uow.collections.all(source.uuid)}
+        collections = []
+        for root in roots:
+            root_path = normalize_root(str(root))  # absolute: resolved by check_roots
+            collection = existing.get(root_path)
+            if collection is None:
+                name = os.path.basename(root_path) or "media"
+                candidate, n = name, 2
+                while candidate.lower() in names:
+                    candidate, n = f"{name} ({n})", n + 1
+                names.add(candidate.lower())
+                collection = await admin.add_collection(
+                    uow,
+                    source,
+                    importer,
+                    name=candidate,
+                    root_path=root_path,
+                    enrichers=[],
+                    sync_enabled=True,
+                    hash_mode="full",
+                    external_id=None,
+                    now=now,
+                )
+                log.info("collection created", collection=collection.name, root=root_path)
+            collections.append(collection)
+        await uow.commit()
+    return source, collections
+
+
+async def prime_state(
+    state: StateDatabase, catalog: CatalogDatabase, collections: Sequence[Collection]
+) -> int:
+    """Tell the ingestor's hash cache what the catalog already knows (only paths it lacks), so
+    the pipeline's startup reconciliation reads none of the files the ingest just hashed."""
+    primed = 0
+    now = datetime.now(UTC)
+    for collection in collections:
+        async with catalog.unit_of_work(read_only=True) as uow:
+            assets = [
+                a
+                for a in await uow.assets.list_assets(
+                    collection_uuid=collection.uuid, include_deleted=False
+                )
+                if a.sha256
+            ]
+        for start in range(0, len(assets), 1000):
+            chunk = assets[start : start + 1000]
+            known = await state.get_many([from_event(a.path, None) for a in chunk])
+            events = [
+                FileEvent(
+                    file_path=a.path,
+                    event_type="catalog",
+                    kind="created",
+                    sha256_hash=a.sha256,
+                    xxh128_hash=a.xxh128,
+                    size=a.size,
+                    modified_time=datetime.fromtimestamp(a.mtime_ns / 1e9, UTC),
+                    accessed_time=None,
+                    changed_time=None,
+                    timestamp=now,
+                    neighbors=[],
+                    mtime_ns=a.mtime_ns,
+                )
+                for a in chunk
+                if from_event(a.path, None) not in known
+            ]
+            if events:
+                await state.remember(events)
+                primed += len(events)
+    return primed
+
+
+class EmbeddedRunner:
+    def __init__(self, settings: Settings, roots: Sequence[Path], *, live: bool = True) -> None:
+        self.settings = settings
+        self.roots = list(roots)
+        self.live = live
+        self.catalog = CatalogDatabase(
+            settings.database_url, busy_timeout_ms=settings.db_busy_timeout_ms
+        )
+        self.activity = Activity()
+        self.sink = CatalogSink(self.catalog, settings, self.activity)
+        self.state = StateDatabase(settings.state_database_url)
+        self.hasher: Hasher | None = None
+        self.pipeline: Pipeline | None = None
+        self.collections: list[Collection] = []
+        self._stop = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.catalog.open()
+        source, self.collections = await ensure_collections(self.catalog, self.roots, self.settings)
+        async with collection_ingestor(self.settings, self.catalog) as ingestor:
+            for collection in self.collections:
+                try:
+                    result = await ingestor.ingest(
+                        collection, source, IngestScope(), kind="embedded_ingest"
+                    )
+                except IngestFailure as failure:
+                    log.error(
+                        "initial ingest failed", collection=collection.name, error=failure.message
+                    )
+                    continue
+                stats = result.stats
+                log.info(
+                    "initial ingest",
+                    collection=collection.name,
+                    discovered=stats.assets_discovered,
+                    created=stats.assets_ingested,
+                    updated=stats.assets_updated,
+                    skipped=stats.assets_skipped,
+                    missing=stats.assets_missing,
+                )
+        if not self.live:
+            return
+        await self.state.open()
+        primed = await prime_state(self.state, self.catalog, self.collections)
+        if primed:
+            log.info("hash cache primed from the catalog", files=primed)
+        self.hasher = Hasher(self.settings.hash_workers, self.settings.hash_chunk_size)
+        config = PipelineConfig.from_settings(self.settings, roots=self.roots)
+        self.pipeline = Pipeline(config, state=self.state, sink=self.sink, hasher=self.hasher)
+        await self.pipeline.start()
+        log.info("watching", roots=[str(r) for r in self.roots])
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def stop(self) -> None:
+        self.sink.stopping.set()
+        if self.pipeline is not None:
+            await self.pipeline.stop(grace=self.settings.shutdown_timeout)
+        if self.hasher is not None:
+            await asyncio.to_thread(self.hasher.close)
+        with contextlib.suppress(Exception):
+            await self.state.close()
+        await self.catalog.close()
+        log.info("stopped", applied=self.activity.applied)
+
+    async def asset_count(self) -> int:
+        async with self.catalog.unit_of_work(read_only=True) as uow:
+            return sum((await uow.collections.asset_counts()).values())
+
+    def pending(self) -> int:
+        if self.pipeline is None:
+            return 0
+        return 0 if self.pipeline.is_idle() else 1
+
+    async def run(self, *, status: bool) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.request_stop)
+        reporter: asyncio.Task[None] | None = None
+        try:
+            await self.start()
+            if not self.live:
+                return 0
+            if status:
+                reporter = asyncio.create_task(self._status_line())
+            await self._stop.wait()
+        finally:
+            if reporter is not None:
+                reporter.cancel()
+                await asyncio.gather(reporter, return_exceptions=True)
+            await self.stop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        return 0
+
+    async def _status_line(self) -> None:
+        from rich.console import Console  # noqa: PLC0415 - only on a terminal
+        from rich.live import Live  # noqa: PLC0415
+
+        console = Console(stderr=True)
+        with Live(console=console, refresh_per_second=2, transient=True) as live:
+            while True:
+                assets = await self.asset_count()
+                act = self.activity
+                when = act.last_at.astimezone().strftime("%H:%M:%S") if act.last_at else "-"
+                busy = "busy" if self.pending() else "idle"
+                live.update(
+                    f"assets {assets}  |  {busy}  |  events applied {act.applied}  |  "
+                    f"last {act.last_event or '-'} at {when}"
+                )
+                await asyncio.sleep(0.5)
+
+
+async def run_with_broker(settings: Settings, roots: Sequence[Path]) -> int:
+    """`apollonia run --amqp`: the ingestor and the consumer services in one process."""
+    from consumer.service import ConsumerService  # noqa: PLC0415 - broker mode only
+    from ingestor.service import IngestorService  # noqa: PLC0415
+
+    catalog = CatalogDatabase(settings.database_url, busy_timeout_ms=settings.db_busy_timeout_ms)
+    await catalog.open()
+    try:
+        await ensure_collections(catalog, roots, settings)
+    finally:
+        await catalog.close()
+    # One HTTP server per process: the consumer's port serves both services' metrics.
+    ingestor = IngestorService(settings.model_copy(update={"metrics_port": 0}), roots=roots)
+    consumer = ConsumerService(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await consumer.start()
+        await ingestor.start()
+        await stop.wait()
+    finally:
+        await ingestor.stop()
+        await consumer.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    return 0
+
+
+def check_roots(roots: Sequence[Path]) -> list[Path]:
+    missing = [str(r) for r in roots if not r.is_dir()]
+    if missing:
+        raise OperationError(
+            1,
+            "data_directory_missing",
+            f"Error: data folder(s) not found: {', '.join(missing)} "
+            "(pass --data DIR or set APOLLONIA_DATA_DIRECTORY)",
+        )
+    return [r.resolve() for r in roots]
