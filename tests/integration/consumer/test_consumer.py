@@ -11,10 +11,9 @@ from datetime import timedelta
 import pytest
 
 from consumer import metrics
-from shared.topology import ERROR_HEADER
 from consumer.service import ConsumerService
+from shared.topology import ERROR_HEADER
 from tests.broker import Broker, until
-from tests.integration.ingestor.proxy import TcpProxy
 from tests.integration.consumer.conftest import (
     FILMS,
     TV,
@@ -23,6 +22,7 @@ from tests.integration.consumer.conftest import (
     event,
     running,
 )
+from tests.integration.ingestor.proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 
