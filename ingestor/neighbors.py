@@ -9,15 +9,17 @@ In order, at most `MAX_NEIGHBORS`, each group sorted by name:
 Only regular files with non-temporary names in the same directory count; the file itself never
 does. Names are compared as Python text (`os.fsdecode`), so a name that is not valid UTF-8 still
 works. A directory is listed once and indexed (`DirectoryIndex`), so a burst of 10,000 files in one
-folder costs 10,000 dictionary lookups, not 10,000 listings.
+folder costs 10,000 dictionary lookups, not 10,000 listings; `NeighborFinder` also keeps the index
+of a directory that has not changed for a while, so the next batch from it costs one stat.
 """
 
 from __future__ import annotations
 
 import os
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from pathlib import PurePosixPath
+import threading
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Mapping
 
 from ingestor.paths import is_temporary, join, name_of, parent
 
@@ -27,7 +29,9 @@ PREFIX_LENGTH = 3
 
 
 def stem_of(name: str) -> str:
-    return PurePosixPath(name).stem
+    """`PurePosixPath(name).stem`, without building a path object (it runs for every sibling)."""
+    i = name.rfind(".")
+    return name[:i] if 0 < i < len(name) - 1 else name
 
 
 class DirectoryIndex:
@@ -113,3 +117,62 @@ def neighbors_for(
         names = index.neighbors(os.fsdecode(name_of(path)), limit)
         out[path] = [join(directory, os.fsencode(n)) for n in names]
     return out
+
+
+class NeighborFinder:
+    """`neighbors_for` with a small cache of *settled* directory indexes (thread-safe).
+
+    An index is reused while the directory's mtime and inode are what they were when it was
+    listed. It is cached only when that mtime was at least `settled_after` seconds old at listing
+    time: any later change then carries a newer timestamp even on filesystems whose timestamps are
+    coarse (FAT: 2 s), so a reused index is never stale.
+    """
+
+    def __init__(
+        self,
+        max_dirs: int = 64,
+        settled_after: float = 2.5,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.max_dirs = max_dirs
+        self.settled_after = settled_after
+        self._clock = clock
+        self._cache: OrderedDict[bytes, tuple[int, int, DirectoryIndex]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.listings = 0
+
+    def _index(self, directory: bytes) -> DirectoryIndex:
+        try:
+            st = os.stat(directory)
+        except OSError:
+            return DirectoryIndex(())
+        key = (st.st_mtime_ns, st.st_ino)
+        with self._lock:
+            hit = self._cache.get(directory)
+            if hit is not None and hit[:2] == key:
+                self._cache.move_to_end(directory)
+                return hit[2]
+        index = DirectoryIndex(list_siblings(directory))
+        with self._lock:
+            self.listings += 1
+            if self._clock() - st.st_mtime_ns / 1e9 >= self.settled_after:
+                self._cache[directory] = (*key, index)
+                self._cache.move_to_end(directory)
+                while len(self._cache) > self.max_dirs:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.pop(directory, None)
+        return index
+
+    def find(self, paths: Iterable[bytes], limit: int = MAX_NEIGHBORS) -> dict[bytes, list[bytes]]:
+        """Absolute neighbour paths for each path (blocking: run it in a thread)."""
+        indexes: dict[bytes, DirectoryIndex] = {}
+        out: dict[bytes, list[bytes]] = {}
+        for path in paths:
+            directory = parent(path)
+            index = indexes.get(directory)
+            if index is None:
+                index = indexes[directory] = self._index(directory)
+            names = index.neighbors(os.fsdecode(name_of(path)), limit)
+            out[path] = [join(directory, os.fsencode(n)) for n in names]
+        return out

@@ -48,7 +48,6 @@ from apollonia.log import get_logger
 from ingestor import metrics
 from ingestor.events import deleted_event, file_event, utc_now
 from ingestor.hashing import Hasher
-from ingestor.neighbors import neighbors_for
 from ingestor.observations import (
     FallBackToPolling,
     Gone,
@@ -78,6 +77,10 @@ log = get_logger(__name__)
 
 _EMIT_CHUNK = 500
 _COORDINATOR_BATCH = 512
+# Timers that ran out within this much of each other are checked together, and a prospect batch
+# waits this long for company when it would be small: a burst then costs a few large batches (one
+# transaction, one directory listing each) instead of hundreds of small ones.
+_COALESCE = 0.05
 
 
 class FileStateStore(Protocol):
@@ -104,7 +107,7 @@ class PipelineConfig:
     reconcile_interval: float = 6 * 3600.0
     open_grace: float = DEFAULT_OPEN_GRACE
     move_window: float = 0.5
-    batch_size: int = 256
+    batch_size: int = 512
     prospect_concurrency: int = 3
 
     @classmethod
@@ -172,6 +175,7 @@ class Pipeline:
         self._queue: asyncio.Queue[Observation | None] = asyncio.Queue()
         self._settle = SettleTracker(config.settle_seconds, config.open_grace)
         self._settle_wake = asyncio.Event()
+        self._settle_target: float | None = None  # when the settler wakes up next on its own
         self._checking = False
         self._ready: deque[tuple[bytes, str, bool]] = deque()
         self._ready_wake = asyncio.Event()
@@ -446,7 +450,7 @@ class Pipeline:
             obs.event_type,
             st.settle_sig if st is not None else None,
         )
-        self._settle_wake.set()
+        self._poke_settler()
 
     def _cancel_flights(self, path: bytes, *, tree: bool = False) -> list[bytes]:
         cancelled = []
@@ -508,10 +512,10 @@ class Pipeline:
                 if not was_pending and not was_flying and st is not None:
                     # Unknown before the move (never complete, or never seen): a new file.
                     self._settle.observe(dst, now, "closed", obs.event_type, st.settle_sig)
-                    self._settle_wake.set()
+                    self._poke_settler()
                 return
             neighbors: Mapping[bytes, list[bytes]] = (
-                await asyncio.to_thread(neighbors_for, [dst]) if st else {}
+                await asyncio.to_thread(self.prospector.neighbors.find, [dst]) if st else {}
             )
             events = self._move_events(
                 cached, dst, st, known.get(dst), obs.event_type, neighbors.get(dst, [])
@@ -530,7 +534,7 @@ class Pipeline:
             targets = [rebase(r.path, obs.src, obs.dst) for r in rows]
 
             def inspect() -> tuple[list[StatInfo | None], dict[bytes, list[bytes]]]:
-                return lstat_many(targets), dict(neighbors_for(targets))
+                return lstat_many(targets), self.prospector.neighbors.find(targets)
 
             stats, neighbors = await asyncio.to_thread(inspect)
             known_targets = await self.state.get_many(targets)
@@ -562,7 +566,7 @@ class Pipeline:
         if st.content_sig != cached.content_sig or not cached.sha256 or not cached.xxh128:
             # Not the content we know: publish the old path as gone and prospect the new one.
             self._settle.observe(dst, self._clock(), "closed", event_type, st.settle_sig)
-            self._settle_wake.set()
+            self._poke_settler()
             return [gone]
         if dst_cached is not None or not is_utf8(cached.path):
             # Renamed over a known file, or an old name a consumer could not match exactly:
@@ -597,9 +601,16 @@ class Pipeline:
             )
         ]
 
+    def _poke_settler(self) -> None:
+        """Wake the settler only if a timer now runs out before it would wake anyway."""
+        deadline = self._settle.next_deadline()
+        target = self._settle_target
+        if target is None or (deadline is not None and deadline < target):
+            self._settle_wake.set()
+
     def _resettle(self, path: bytes, event_type: str) -> None:
         self._settle.observe(path, self._clock(), "scan", event_type)
-        self._settle_wake.set()
+        self._poke_settler()
 
     def _on_root_lost(self, obs: RootLost) -> None:
         for unit_root in [u for u in self._units if is_at_or_under(u, obs.root)]:
@@ -731,7 +742,7 @@ class Pipeline:
                 def inspect(
                     paths: list[bytes] = paths,
                 ) -> tuple[list[StatInfo | None], dict[bytes, list[bytes]]]:
-                    return lstat_many(paths), dict(neighbors_for(paths))
+                    return lstat_many(paths), self.prospector.neighbors.find(paths)
 
                 stats, neighbors = await asyncio.to_thread(inspect)
                 async with self._emit_lock:
@@ -783,10 +794,12 @@ class Pipeline:
             now = self._clock()
             metrics.SETTLING.set(len(self._settle))
             if deadline is None or deadline > now:
-                timeout = None if deadline is None else deadline - now
+                timeout = None if deadline is None else deadline - now + _COALESCE
+                self._settle_target = None if timeout is None else now + timeout
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(timeout):
                         await self._settle_wake.wait()
+                self._settle_target = None
                 continue
             due = self._settle.due(now)
             todo: list[bytes] = []
@@ -824,6 +837,8 @@ class Pipeline:
                 await self._ready_wake.wait()
                 continue
             await slots.acquire()
+            if len(self._ready) < self.config.batch_size and not self._stopping:
+                await asyncio.sleep(_COALESCE)
             batch: list[tuple[bytes, str, bool]] = []
             while self._ready and len(batch) < self.config.batch_size:
                 path, event_type, written = self._ready.popleft()
@@ -944,7 +959,8 @@ class Pipeline:
     async def _emit_now(self, events: list[FileEvent], refresh: list[FileState]) -> None:
         if events:
             await self.sink.submit(events)
-            await self.state.remember(events)
+            if not getattr(self.sink, "keeps_state_cache", False):
+                await self.state.remember(events)
             for event in events:
                 self.stats.events[event.kind] += 1
                 metrics.EVENTS_RECORDED.labels(kind=event.kind).inc()

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ingestor.hashing import Fingerprint, Hasher
-from ingestor.neighbors import neighbors_for
+from ingestor.neighbors import NeighborFinder
 from ingestor.records import FileState, StatInfo
 
 LARGE_FILE = 8 * 1024 * 1024
@@ -87,7 +87,7 @@ def _skip_for(path: bytes, exc: OSError) -> Skipped:
 
 
 def _finish(
-    items: Sequence[tuple[bytes, StatInfo, Fingerprint]],
+    items: Sequence[tuple[bytes, StatInfo, Fingerprint]], finder: NeighborFinder
 ) -> list[Hashed | Skipped]:
     """Blocking: confirm nothing changed while reading, then find neighbours."""
     stable: list[tuple[bytes, StatInfo, Fingerprint]] = []
@@ -100,15 +100,22 @@ def _finish(
             out.append(Skipped(path, "changed", "changed while it was being read"))
         else:
             stable.append((path, after, fingerprint))
-    neighbors = neighbors_for([p for p, _, _ in stable])
+    neighbors = finder.find([p for p, _, _ in stable])
     out.extend(Hashed(p, st, fp, neighbors[p]) for p, st, fp in stable)
     return out
 
 
 class Prospector:
-    def __init__(self, hasher: Hasher, *, large_file: int = LARGE_FILE) -> None:
+    def __init__(
+        self,
+        hasher: Hasher,
+        *,
+        large_file: int = LARGE_FILE,
+        neighbors: NeighborFinder | None = None,
+    ) -> None:
         self.hasher = hasher
         self.large_file = large_file
+        self.neighbors = neighbors or NeighborFinder()
 
     async def prospect(
         self,
@@ -162,6 +169,6 @@ class Prospector:
 
         await asyncio.gather(hash_small(), *(hash_large(p, st) for p, st in large))
         if hashed:
-            for outcome in await asyncio.to_thread(_finish, hashed):
+            for outcome in await asyncio.to_thread(_finish, hashed, self.neighbors):
                 outcomes[outcome.path] = outcome
         return [outcomes[p] for p in paths]

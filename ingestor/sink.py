@@ -2,7 +2,9 @@
 
 The pipeline (watch → settle → prospect) hands every batch of finished `FileEvent`s, in order, to
 one sink and, once `submit` has returned, records them in the state cache. `submit` must be durable
-when it returns: an event it accepted must not be lost if the process dies the next instant.
+when it returns: an event it accepted must not be lost if the process dies the next instant. A sink
+that updates the state cache itself, in the same transaction, says so with a true class attribute
+`keeps_state_cache` and the pipeline skips its own update (`OutboxSink` does).
 
 * `OutboxSink` — the ingestor service: appends to the outbox in the state database; the publisher
   sends them to the broker from there.
@@ -39,7 +41,10 @@ class ListSink:
 
 
 class OutboxSink:
-    """Appends events to the state database's outbox and wakes the publisher."""
+    """Appends events to the state database's outbox, and updates its cache in the same
+    transaction, then wakes the publisher."""
+
+    keeps_state_cache = True
 
     def __init__(self, state: StateDatabase, on_enqueued: Callable[[], None] | None = None) -> None:
         self.state = state
@@ -48,7 +53,7 @@ class OutboxSink:
     async def submit(self, events: Sequence[FileEvent]) -> None:
         if not events:
             return
-        await self.state.enqueue(events)
+        await self.state.record(events, enqueue=True)
         metrics.OUTBOX_PENDING.set(self.state.outbox_pending)
         if self._on_enqueued is not None:
             self._on_enqueued()

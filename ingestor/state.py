@@ -16,6 +16,7 @@ statements (`executemany`, `INSERT ... ON CONFLICT`), never a statement per row.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -144,6 +145,18 @@ def _file_row(event: FileEvent, now: float) -> dict[str, Any]:
     }
 
 
+def _outbox_row(event: FileEvent) -> dict[str, Any]:
+    return {
+        "event_id": str(event.event_id),
+        "kind": event.kind,
+        "routing_key": event.routing_key,
+        "file_path": event.file_path,
+        "body": event.to_json_bytes(),
+        "timestamp": event.observed_at.timestamp(),
+        "attempts": 0,
+    }
+
+
 class StateDatabase:
     """Async access to the state database. `open()` creates or upgrades it."""
 
@@ -151,6 +164,9 @@ class StateDatabase:
         self.url = url
         self._engine: AsyncEngine | None = None
         self.outbox_pending = 0
+        # One writer at a time inside this process: two connections racing for SQLite's write
+        # lock would otherwise sleep in the busy handler (up to 100 ms a round).
+        self._write_lock = asyncio.Lock()
 
     @property
     def engine(self) -> AsyncEngine:
@@ -176,7 +192,7 @@ class StateDatabase:
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
+        async with self._write_lock, self.engine.connect() as conn:
             await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
             async with conn.begin():
                 yield conn
@@ -226,6 +242,11 @@ class StateDatabase:
 
     async def remember(self, events: Sequence[FileEvent]) -> None:
         """Bring the cache in line with events just handed to a sink (in their order)."""
+        await self.record(events, enqueue=False)
+
+    async def record(self, events: Sequence[FileEvent], *, enqueue: bool) -> None:
+        """Update the cache for `events` and, with `enqueue`, append them to the outbox — both in
+        one transaction, so the cache never claims an event the outbox does not hold."""
         if not events:
             return
         now = time.time()
@@ -239,17 +260,22 @@ class StateDatabase:
             ops.append(("put", _file_row(event, now)))
         event_ids = [str(e.event_id) for e in events if e.kind != "deleted"]
         async with self._write() as conn:
+            if enqueue:
+                await conn.execute(outbox.insert(), [_outbox_row(e) for e in events])
             await _run_ops(conn, ops)
-            for i in range(0, len(event_ids), _CHUNK):
-                chunk = event_ids[i : i + _CHUNK]
-                await conn.execute(
-                    update(files)
-                    .where(
-                        files.c.event_id.in_(chunk),
-                        ~exists().where(outbox.c.event_id == files.c.event_id),
+            if not enqueue:  # another sink took them: they count as delivered
+                for i in range(0, len(event_ids), _CHUNK):
+                    chunk = event_ids[i : i + _CHUNK]
+                    await conn.execute(
+                        update(files)
+                        .where(
+                            files.c.event_id.in_(chunk),
+                            ~exists().where(outbox.c.event_id == files.c.event_id),
+                        )
+                        .values(published=True)
                     )
-                    .values(published=True)
-                )
+        if enqueue:
+            self.outbox_pending += len(events)
 
     async def refresh(self, states: Sequence[FileState]) -> None:
         """Update the stat part of cached rows whose content did not change (no event)."""
@@ -284,24 +310,12 @@ class StateDatabase:
     # --- the outbox --------------------------------------------------------------------------
 
     async def enqueue(self, events: Sequence[FileEvent]) -> None:
-        """Append events to the outbox in one transaction."""
+        """Append events to the outbox in one transaction (the cache is left alone)."""
         if not events:
             return
-        rows = [
-            {
-                "event_id": str(e.event_id),
-                "kind": e.kind,
-                "routing_key": e.routing_key,
-                "file_path": e.file_path,
-                "body": e.to_json_bytes(),
-                "timestamp": e.observed_at.timestamp(),
-                "attempts": 0,
-            }
-            for e in events
-        ]
         async with self._write() as conn:
-            await conn.execute(outbox.insert(), rows)
-        self.outbox_pending += len(rows)
+            await conn.execute(outbox.insert(), [_outbox_row(e) for e in events])
+        self.outbox_pending += len(events)
 
     async def outbox_peek(self, limit: int) -> list[OutboxRow]:
         async with self.engine.connect() as conn:

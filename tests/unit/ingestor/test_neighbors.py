@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from pathlib import Path, PurePosixPath
 
-from ingestor.neighbors import MAX_NEIGHBORS, find_neighbors, list_siblings, neighbors_for
+import pytest
+
+from ingestor.neighbors import (
+    MAX_NEIGHBORS,
+    NeighborFinder,
+    find_neighbors,
+    list_siblings,
+    neighbors_for,
+    stem_of,
+)
 
 
 def test_groups_come_in_order_each_sorted() -> None:
@@ -68,3 +78,28 @@ def test_names_that_are_not_utf8(tmp_path: Path) -> None:
             handle.write(b"x")
     found = neighbors_for([raw_dir + b"/caf\xe9.mkv"])[raw_dir + b"/caf\xe9.mkv"]
     assert found == [raw_dir + b"/caf\xe9.srt", raw_dir + b"/cafe.mkv"]
+
+
+@pytest.mark.parametrize(
+    "name", ["a.mkv", "a.tar.gz", ".hidden", "noext", "trailing.", "..", "a..b", ".a.b", "x"]
+)
+def test_stem_matches_pathlib(name: str) -> None:
+    assert stem_of(name) == PurePosixPath(name).stem
+
+
+def test_the_finder_reuses_only_settled_directories(tmp_path: Path) -> None:
+    (tmp_path / "a.mkv").write_bytes(b"x")
+    (tmp_path / "a.srt").write_bytes(b"x")
+    target = bytes(tmp_path / "a.mkv")
+    fresh = NeighborFinder(settled_after=3600)  # nothing is old enough: always listed again
+    assert fresh.find([target])[target] == [bytes(tmp_path / "a.srt")]
+    fresh.find([target])
+    assert fresh.listings == 2
+    settled = NeighborFinder(settled_after=0)
+    settled.find([target])
+    settled.find([target])
+    assert settled.listings == 1
+    (tmp_path / "a.nfo").write_bytes(b"x")  # the directory changed: listed again
+    os.utime(tmp_path, ns=(0, 10**18))
+    assert settled.find([target])[target] == [bytes(tmp_path / "a.nfo"), bytes(tmp_path / "a.srt")]
+    assert settled.listings == 2
