@@ -59,7 +59,15 @@ from ingestor.observations import (
     Seen,
 )
 from ingestor.paths import absolute_root, display, is_at_or_under, is_utf8, rebase
-from ingestor.poll import Mount, Poller, ScanUnit, WatchModeName, plan_units, read_mounts
+from ingestor.poll import (
+    Mount,
+    Poller,
+    ScanUnit,
+    WatchModeName,
+    outermost,
+    plan_units,
+    read_mounts,
+)
 from ingestor.prospect import Hashed, Prospector, Skipped, Unchanged
 from ingestor.reconcile import diff, scan_tree
 from ingestor.records import FileState, StatInfo, lstat_many, lstat_regular
@@ -167,6 +175,7 @@ class Pipeline:
         self.hasher = hasher
         self.prospector = Prospector(hasher)
         self.stats = PipelineStats()
+        self.roots = outermost(config.roots)
         self._clock = clock
         self._now = now
         self._mounts = mounts
@@ -239,7 +248,7 @@ class Pipeline:
         self._spawn(self._coordinate(), "coordinator")
         self._spawn(self._settle_loop(), "settler")
         self._spawn(self._prospect_loop(), "prospector")
-        for root in self.config.roots:
+        for root in self.roots:
             if await asyncio.to_thread(os.path.isdir, root):
                 await self._activate_root(root)
             else:
@@ -402,33 +411,41 @@ class Pipeline:
                 return
 
     async def _handle_batch(self, batch: list[Observation]) -> None:
+        """Handle observations in order; consecutive file deletions become one emission. One
+        failing observation is logged and does not take the rest of the batch with it."""
         gone: list[Gone] = []
-        for obs in batch:
+        for obs in [*batch, None]:
             if isinstance(obs, Gone) and not obs.is_dir:
                 gone.append(obs)
                 continue
             if gone:
-                await self._delete_files(gone)
+                await self._guarded(self._delete_files(gone), f"{len(gone)} deletions")
                 gone = []
-            if isinstance(obs, Seen):
-                self._on_seen(obs)
-            elif isinstance(obs, Gone):
-                await self._delete_dir(obs)
-            elif isinstance(obs, Moved):
-                if obs.is_dir:
-                    await self._move_dir(obs)
-                else:
-                    await self._move_file(obs)
-            elif isinstance(obs, Rescan):
-                self._rescan(obs)
-            elif isinstance(obs, Republish):
-                self._start_republish()
-            elif isinstance(obs, RootLost):
-                self._on_root_lost(obs)
-            else:
-                self._on_fallback(obs)
-        if gone:
-            await self._delete_files(gone)
+            if obs is not None:
+                await self._guarded(self._handle_one(obs), repr(obs))
+
+    @staticmethod
+    async def _guarded(work: Coroutine[Any, Any, None], what: str) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("handling an observation failed", observation=what)
+
+    async def _handle_one(self, obs: Observation) -> None:
+        if isinstance(obs, Seen):
+            self._on_seen(obs)
+        elif isinstance(obs, Gone):
+            await self._delete_dir(obs) if obs.is_dir else await self._delete_files([obs])
+        elif isinstance(obs, Moved):
+            await self._move_dir(obs) if obs.is_dir else await self._move_file(obs)
+        elif isinstance(obs, Rescan):
+            self._rescan(obs)
+        elif isinstance(obs, Republish):
+            self._start_republish()
+        elif isinstance(obs, RootLost):
+            self._on_root_lost(obs)
+        else:
+            self._on_fallback(obs)
 
     def _on_seen(self, obs: Seen) -> None:
         st = obs.stat
@@ -453,6 +470,12 @@ class Pipeline:
         self._poke_settler()
 
     def _cancel_flights(self, path: bytes, *, tree: bool = False) -> list[bytes]:
+        if not tree:
+            flight = self._flights.get(path)
+            if flight is None:
+                return []
+            flight.cancelled = True
+            return [path]
         cancelled = []
         for p, flight in self._flights.items():
             if p == path or (tree and is_at_or_under(p, path)):
@@ -621,7 +644,7 @@ class Pipeline:
         if self._watcher is not None:
             self._watcher.remove_root(obs.root)
         self._poll_gauge()
-        if obs.root in self.config.roots:
+        if obs.root in self.roots:
             self._wait_for_root(obs.root)
 
     def _on_fallback(self, obs: FallBackToPolling) -> None:
@@ -676,6 +699,8 @@ class Pipeline:
         metrics.RESCANS.labels(reason=reason).inc()
         self.stats.rescans += 1
         scan = await asyncio.to_thread(scan_tree, unit.root, unit.exclude)
+        if unit.mode == "inotify" and self._watcher is not None:
+            await self._watcher.ensure_watched(unit.root, scan.directories)
         known = [
             k
             for k in await self.state.under(unit.root)

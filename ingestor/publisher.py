@@ -271,18 +271,21 @@ class OutboxPublisher:
         failures = 0
         while True:
             self._busy = False
-            rows = await self.state.outbox_peek(self.window)
-            if not rows:
-                metrics.OUTBOX_PENDING.set(0)
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.idle_poll):
-                        await self._wake.wait()
-                continue
-            self._busy = True
-            if await self._publish_window(rows):
-                failures = 0
-                continue
+            try:
+                rows = await self.state.outbox_peek(self.window)
+                if not rows:
+                    metrics.OUTBOX_PENDING.set(0)
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self.idle_poll):
+                            await self._wake.wait()
+                    continue
+                self._busy = True
+                if await self._publish_window(rows):
+                    failures = 0
+                    continue
+            except Exception:  # e.g. the state database is unwritable for a moment
+                log.exception("publishing from the outbox failed; retrying")
             failures += 1
             await asyncio.sleep(self.backoff.delay(failures))
 

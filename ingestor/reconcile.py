@@ -30,6 +30,7 @@ class Scan:
     files: dict[bytes, StatInfo] = field(default_factory=dict)
     root_missing: bool = False
     unreadable: list[bytes] = field(default_factory=list)
+    directories: list[bytes] = field(default_factory=list)  # every directory walked
 
 
 def scan_tree(root: bytes, exclude: Iterable[bytes] = ()) -> Scan:
@@ -51,6 +52,7 @@ def scan_tree(root: bytes, exclude: Iterable[bytes] = ()) -> Scan:
                 return scan
             scan.unreadable.append(directory)
             continue
+        scan.directories.append(directory)
         with entries:
             for entry in entries:
                 if is_temporary(entry.name):

@@ -72,6 +72,7 @@ class IngestorService:
         self.health: HealthServer | None = None
         self._publisher_task: asyncio.Task[None] | None = None
         self._stop_requested = asyncio.Event()
+        self._started = False
         self._stopped = False
 
     async def start(self) -> None:
@@ -107,6 +108,7 @@ class IngestorService:
             republish_all=self.republish_all,
         )
         await self.pipeline.start(republish_all=self.republish_all)
+        self._started = True
 
     def request_stop(self) -> None:
         if not self._stop_requested.is_set():
@@ -144,6 +146,8 @@ class IngestorService:
         pending = self.state.outbox_pending
         with contextlib.suppress(Exception):
             await self.state.close()
+        if not self._started:
+            return  # start() failed; the caller reports why
         if flushed:
             log.info("ingestor stopped", outbox_pending=pending)
         else:

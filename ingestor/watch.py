@@ -173,6 +173,28 @@ class InotifyWatcher:
         log.info("watching", root=display(root), watches=self.watch_count)
         return True
 
+    async def ensure_watched(self, root: bytes, directories: list[bytes]) -> int:
+        """Add watches a scan found missing (a directory whose creation was missed, a disk
+        mounted again below the root...); its files were reported by the scan. The number added."""
+        if root not in self._roots:
+            return 0
+        exclude = self._roots[root]
+        added = 0
+        try:
+            for i, directory in enumerate(directories):
+                if directory in self._path_wd or any(is_at_or_under(directory, e) for e in exclude):
+                    continue
+                if self._add_watch(directory, root) is not None:
+                    added += 1
+                if i % 256 == 255:
+                    await asyncio.sleep(0)
+        except WatchLimitError:
+            self._give_up(root)
+        if added:
+            self._gauge()
+            log.info("watches added by a rescan", root=display(root), added=added)
+        return added
+
     def remove_root(self, root: bytes) -> None:
         self._drop_root(root)
 
@@ -229,6 +251,14 @@ class InotifyWatcher:
             if done % 256 == 0:
                 await asyncio.sleep(0)
 
+    async def _expand(self, directory: bytes, root: bytes, event_type: str) -> None:
+        """A directory appeared under `root`: watch it and report what is already inside."""
+        try:
+            await self._watch_tree(directory, root, report=event_type)
+        except WatchLimitError:
+            self._give_up(root)
+        self._gauge()
+
     def _forget_wd(self, wd: int) -> None:
         path = self._wd_path.pop(wd, None)
         self._wd_root.pop(wd, None)
@@ -277,8 +307,6 @@ class InotifyWatcher:
             self._busy = True
             try:
                 await self._handle(event)
-            except WatchLimitError:
-                pass  # handled where it was raised
             except Exception:
                 log.exception("inotify event handling failed", inotify_event=repr(event))
             finally:
@@ -357,8 +385,7 @@ class InotifyWatcher:
             return
         if is_dir:
             if mask & _CREATE:
-                await self._watch_tree(path, root, report="IN_CREATE")
-                self._gauge()
+                await self._expand(path, root, "IN_CREATE")
             elif mask & _DELETE:
                 self._emit(Gone(path, True, "IN_DELETE"))
             return
@@ -392,8 +419,7 @@ class InotifyWatcher:
         if move is None or src_hidden:
             # Moved in from outside the roots, or a finished download renamed into place.
             if is_dir:
-                await self._watch_tree(path, root, report="IN_MOVED_TO")
-                self._gauge()
+                await self._expand(path, root, "IN_MOVED_TO")
             else:
                 self._emit(Seen(path, "closed", "IN_MOVED_TO"))
             return

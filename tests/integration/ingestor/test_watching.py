@@ -262,9 +262,13 @@ async def test_odd_file_names(
     async with running(make_settings()) as service:
         for name in ODD_NAMES:
             write(root + b"/" + name, name)
-        got = await tap.collect(len(ODD_NAMES))
+        os.mkdir(root + b"/dir \xfe")  # a directory whose name is not UTF-8 either
+        write(root + b"/dir \xfe/" + ODD_NAMES[0], ODD_NAMES[0])
+        got = await tap.collect(len(ODD_NAMES) + 1)
         by_raw = {r.raw_path: r for r in got}
-        assert set(by_raw) == {root + b"/" + n for n in ODD_NAMES}
+        assert set(by_raw) == {root + b"/" + n for n in ODD_NAMES} | {
+            root + b"/dir \xfe/" + ODD_NAMES[0]
+        }
         for raw, r in by_raw.items():
             assert r.event.sha256_hash == sha(raw.rpartition(b"/")[2])
             assert r.event.file_path == display(raw)
