@@ -119,6 +119,17 @@ class ScanUnit:
         return display(self.root)
 
 
+def outermost(roots: Sequence[bytes]) -> list[bytes]:
+    """The roots without those inside another root (the outer one covers them), in order."""
+    kept: list[bytes] = []
+    for root in sorted(set(roots), key=len):
+        if any(root == k or is_under(root, k) for k in kept):
+            log.warning("data directory inside another one ignored", root=display(root))
+            continue
+        kept.append(root)
+    return [r for r in dict.fromkeys(roots) if r in kept]
+
+
 def plan_units(
     roots: Sequence[bytes],
     watch_mode: WatchModeName,
@@ -129,16 +140,8 @@ def plan_units(
 
     A root nested in another root is dropped (the outer one covers it).
     """
-    ordered = sorted(set(roots), key=len)
-    kept: list[bytes] = []
-    for root in ordered:
-        if any(root == k or is_under(root, k) for k in kept):
-            log.warning("data directory inside another one ignored", root=display(root))
-            continue
-        kept.append(root)
-
     units: list[ScanUnit] = []
-    for root in kept:
+    for root in outermost(roots):
         real = realpath(root)
         inner = [m for m in mounts if is_under(m.mount_point, real)]
 
