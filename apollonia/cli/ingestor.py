@@ -33,6 +33,7 @@ def ingestor_command(
         WatchModeChoice | None,
         typer.Option(
             "--watch-mode",
+            metavar="auto|inotify|poll",
             help="inotify, poll, or auto (poll nfs/cifs/fuse mounts). Default: "
             "APOLLONIA_WATCH_MODE.",
         ),
@@ -49,6 +50,7 @@ def ingestor_command(
         list[Path] | None,
         typer.Option(
             "--data",
+            metavar="DIR",
             help="A folder to watch (repeat for several). Default: APOLLONIA_DATA_DIRECTORY.",
         ),
     ] = None,
@@ -92,7 +94,10 @@ def _check_path(path: Path) -> tuple[bytes, str | None]:
 
 def publish_command(
     paths: Annotated[
-        list[Path], typer.Argument(help="Files to prospect and publish.", show_default=False)
+        list[Path],
+        typer.Argument(
+            metavar="PATH...", help="Files to prospect and publish.", show_default=False
+        ),
     ],
     json_out: JsonOpt = False,
 ) -> None:
