@@ -53,6 +53,7 @@ from shared.topology import ERROR_HEADER, declare_topology
 log = get_logger(__name__)
 
 APP_ID = "apollonia-consumer"
+ROUTER_TTL = 5.0  # seconds a loaded set of collections is reused
 
 
 def utcnow() -> datetime:
@@ -118,6 +119,7 @@ class ConsumerService:
         self.health: HealthServer | None = None
         self.applied = 0  # messages acked after a commit (tests and benchmarks)
         self._unmatched_since_report = 0
+        self._router_cache: tuple[CollectionRouter, float] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -309,11 +311,12 @@ class ConsumerService:
             pending.append(_Pending(message, event))
         if not pending:
             return
-        async with self.catalog.unit_of_work(read_only=True, label="route") as uow:
-            router = await CollectionRouter.load(
-                uow, self.settings.media_extensions, synced_only=True
-            )
-        plan = plan_events(router, [p.event for p in pending if p.event], tags=pending)
+        events = [p.event for p in pending if p.event]
+        router, fresh = await self._router()
+        plan = plan_events(router, events, tags=pending)
+        if plan.unmatched and not fresh:  # a collection added since the router was loaded?
+            router, _ = await self._router(reload=True)
+            plan = plan_events(router, events, tags=pending)
         for event, tag, reason in plan.rejected:
             assert isinstance(tag, _Pending)
             tag.settled = True
@@ -345,19 +348,39 @@ class ConsumerService:
                 tag.waiting -= 1
                 tag.failed = tag.failed or not ok
         committed_at = time.time()
+        positive: list[_Pending] = []
         for item in pending:
             if item.waiting or item.settled:
                 continue
             if item.failed:
                 metrics.MESSAGES.labels("failed").inc()
                 await _settle(item.message, ack=False)
-            else:
+                continue
+            positive.append(item)
+            self.applied += 1
+            if item.event is not None:
+                metrics.EVENT_TO_COMMIT.observe(
+                    max(0.0, committed_at - item.event.observed_at.timestamp())
+                )
+        if any(item.failed for item in pending):
+            for item in positive:
                 await _settle(item.message, ack=True)
-                self.applied += 1
-                if item.event is not None:
-                    metrics.EVENT_TO_COMMIT.observe(
-                        max(0.0, committed_at - item.event.observed_at.timestamp())
-                    )
+        else:
+            await _ack_all(positive)
+
+    async def _router(self, *, reload: bool = False) -> tuple[CollectionRouter, bool]:
+        """The collections (cached for a few seconds: two queries per batch add up); returns
+        whether it was loaded just now."""
+        now = time.monotonic()
+        cached = self._router_cache
+        if not reload and cached is not None and now - cached[1] < ROUTER_TTL:
+            return cached[0], False
+        async with self.catalog.unit_of_work(read_only=True, label="route") as uow:
+            router = await CollectionRouter.load(
+                uow, self.settings.media_extensions, synced_only=True
+            )
+        self._router_cache = (router, now)
+        return router, True
 
     async def _apply(self, group: Group) -> bool:
         now = utcnow()
@@ -381,6 +404,7 @@ class ConsumerService:
                 await uow.commit()
         except Exception as exc:
             self._db_ok = False
+            self._router_cache = None  # the collection may be gone: look again next time
             metrics.GROUP_FAILURES.inc()
             log.error(
                 "could not apply events; returning them for redelivery",
@@ -492,6 +516,23 @@ async def _settle(message: AbstractIncomingMessage, *, ack: bool) -> None:
             await message.nack(requeue=True)
     except Exception as exc:
         log.debug("could not settle a message (the broker will redeliver it)", error=str(exc))
+
+
+async def _ack_all(items: Sequence[_Pending]) -> None:
+    """Ack a whole batch with one frame per channel (`multiple`): deliveries reach the inbox in
+    order and batches are settled in order, so every lower delivery tag is already settled. On a
+    busy queue this halves the consumer's per-message cost."""
+    last: dict[int, AbstractIncomingMessage] = {}
+    for item in items:
+        message = item.message
+        key = id(message.channel)
+        if key not in last or message.delivery_tag > last[key].delivery_tag:  # type: ignore[operator]
+            last[key] = message
+    for message in last.values():
+        try:
+            await message.ack(multiple=True)
+        except Exception as exc:
+            log.debug("could not ack (the broker will redeliver)", error=str(exc))
 
 
 def _outcome_stats(outcome: ApplyOutcome, events: int) -> dict[str, int]:

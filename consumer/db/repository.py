@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from consumer.db import bulk
 from consumer.db.tables import assets
 from consumer.domain.assets import Asset
 from consumer.domain.lifecycle import AssetState
@@ -58,22 +59,8 @@ _FINGERPRINT_COLUMNS = (
 )
 
 
-async def _fetch_plain(
-    conn: AsyncConnection, sql: str, params: tuple[Any, ...]
-) -> list[tuple[Any, ...]]:
-    """Rows as the sqlite3 driver returns them (tuples), for bulk reads on hot paths."""
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection  # the aiosqlite connection behind this transaction
-    rows: list[tuple[Any, ...]] = list(await driver.execute_fetchall(sql, params))
-    return rows
-
-
 def _fingerprint(row: Row[Any, Any, Any, Any, Any, Any, Any, Any]) -> AssetFingerprint:
     return AssetFingerprint(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7])
-
-
-_WRITABLE = [c.name for c in assets.columns]
-_UPDATABLE = [name for name in _WRITABLE if name not in ("uuid", "collection_uuid", "created_at")]
 
 
 def asset_from_row(row: Row[Any]) -> Asset:
@@ -125,13 +112,6 @@ def asset_to_row(asset: Asset) -> dict[str, Any]:
         "created_at": asset.created_at,
         "updated_at": asset.updated_at,
     }
-
-
-_UPDATE_BY_UUID = (
-    update(assets)
-    .where(assets.c.uuid == bindparam("b_uuid"))
-    .values({name: bindparam(f"b_{name}") for name in _UPDATABLE})
-)
 
 
 class AssetRepository:
@@ -200,7 +180,7 @@ class AssetRepository:
         and fetched as plain tuples by the driver itself, on this unit of work's connection and
         transaction; SQLAlchemy's per-row result processing would triple the cost.
         """
-        rows = await _fetch_plain(
+        rows = await bulk.fetch_all(
             self._conn,
             "SELECT canonical_key, size, mtime_ns, is_deleted, enricher_checksum = ? "
             "FROM assets WHERE collection_uuid = ?",
@@ -310,19 +290,18 @@ class AssetRepository:
         await self.add_many([asset])
 
     async def add_many(self, new_assets: Sequence[Asset]) -> None:
-        for chunk in chunked(new_assets):
-            await self._conn.execute(assets.insert(), [asset_to_row(a) for a in chunk])
+        await bulk.insert_many(self._conn, assets, [asset_to_row(a) for a in new_assets])
 
     async def update(self, asset: Asset) -> None:
         await self.update_many([asset])
 
     async def update_many(self, changed: Sequence[Asset]) -> None:
-        for chunk in chunked(changed):
-            params = []
-            for asset in chunk:
-                row = asset_to_row(asset)
-                params.append({f"b_{name}": row[name] for name in ["uuid", *_UPDATABLE]})
-            await self._conn.execute(_UPDATE_BY_UUID, params)
+        rows = []
+        for asset in changed:
+            row = asset_to_row(asset)
+            del row["collection_uuid"], row["created_at"]  # never change after creation
+            rows.append(row)
+        await bulk.update_many(self._conn, assets, "uuid", rows)
 
     async def mark_deleted(self, asset_uuids: Sequence[str], now: datetime) -> int:
         """Soft-delete by id: flagged, time-stamped and unapproved, never removed."""

@@ -8,10 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from consumer.db.repository import chunked
+from consumer.db import bulk
 from consumer.db.tables import asset_history, ingest_runs, run_logs
 
 
@@ -132,24 +131,23 @@ class HistoryRepository:
 
     async def add_many(self, entries: Sequence[HistoryEntry]) -> None:
         """Record decisions; an (asset, event) pair already recorded is not written twice."""
-        statement = sqlite_insert(asset_history).on_conflict_do_nothing(
-            index_elements=["asset_uuid", "event_id"]
+        # OR IGNORE: the only constraint that can fire is UNIQUE(asset_uuid, event_id).
+        await bulk.insert_many(
+            self._conn,
+            asset_history,
+            [
+                {
+                    "asset_uuid": e.asset_uuid,
+                    "decision": e.decision,
+                    "reason": e.reason,
+                    "time": e.time,
+                    "event_id": e.event_id,
+                    "run_uuid": e.run_uuid,
+                }
+                for e in entries
+            ],
+            or_ignore=True,
         )
-        for chunk in chunked(entries):
-            await self._conn.execute(
-                statement,
-                [
-                    {
-                        "asset_uuid": e.asset_uuid,
-                        "decision": e.decision,
-                        "reason": e.reason,
-                        "time": e.time,
-                        "event_id": e.event_id,
-                        "run_uuid": e.run_uuid,
-                    }
-                    for e in chunk
-                ],
-            )
 
     async def for_asset(self, asset_uuid: str) -> list[HistoryEntry]:
         rows = await self._conn.execute(

@@ -161,12 +161,12 @@ asset_history = Table(
     "asset_history",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    # Indexed by UNIQUE(asset_uuid, event_id) below (migration 0003 dropped its own index).
     Column(
         "asset_uuid",
         String(36),
         ForeignKey("assets.uuid", ondelete="CASCADE"),
         nullable=False,
-        index=True,
     ),
     Column("run_uuid", String(36), nullable=True),
     Column("event_id", String(36), nullable=True),

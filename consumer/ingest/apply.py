@@ -11,6 +11,7 @@ modified, then deleted) end in the state the last one describes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -199,6 +200,8 @@ class _Batch:
         self.to_update: dict[str, Asset] = {}
         self.history: list[HistoryEntry] = []
         self.vacated: set[str] = set()  # keys a move left empty
+        # structlog filters by level only at the end of its pipeline: skip the call entirely.
+        self.debug = logging.getLogger(__name__).isEnabledFor(logging.DEBUG)
 
     async def full(self, stored: Stored) -> Asset:
         if isinstance(stored, Asset):
@@ -232,7 +235,7 @@ class _Batch:
             decision.stale,
         )
         self.outcome.decisions.append(entry)
-        if len(self.outcome.decisions) <= ITEM_LOG_LIMIT:
+        if self.debug and len(self.outcome.decisions) <= ITEM_LOG_LIMIT:
             log.debug(
                 "decision",
                 collection=self.collection.name,

@@ -19,6 +19,7 @@ of the root it names is *rejected* (dead-lettered): no well-behaved ingestor sen
 from __future__ import annotations
 
 import posixpath
+import unicodedata
 from collections.abc import Collection as Extensions
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,21 @@ class _Root:
     collection: Collection
     root: str
     mappings: list[PathMapping]
+
+    @property
+    def prefix(self) -> str:
+        return self.root if self.root == "/" else self.root + "/"
+
+
+def _plain_relative(rel: str) -> bool:
+    """A relative path with nothing to normalise: no empty, `.` or `..` segments, no NUL."""
+    return (
+        bool(rel)
+        and "//" not in rel
+        and "/." not in "/" + rel
+        and not rel.endswith("/")
+        and ("\x00" not in rel)
+    )
 
 
 class CollectionRouter:
@@ -105,10 +121,14 @@ class CollectionRouter:
         Raises RejectedPathError for a path that names a root but leaves it through `..`.
         """
         for entry in self._roots:  # longest root first
-            mapped = apply_mappings(path, entry.mappings)
-            raw_inside = mapped == entry.root or mapped.startswith(entry.root.rstrip("/") + "/")
-            if not raw_inside:
+            mapped = apply_mappings(path, entry.mappings) if entry.mappings else path
+            prefix = entry.prefix
+            if not mapped.startswith(prefix):
                 continue
+            rel = mapped[len(prefix) :]
+            if _plain_relative(rel):  # the common case, without the general normaliser
+                key = rel if rel.isascii() else unicodedata.normalize("NFC", rel)
+                return Target(entry.collection, key, mapped)
             try:
                 key = canonical_key(entry.root, mapped)
             except InvalidPathError as exc:

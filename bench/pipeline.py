@@ -1,0 +1,267 @@
+"""Consumer throughput against the broker's own ceiling, and event-to-commit latency.
+
+    python bench/pipeline.py [--events 50000] [--rate 1000] [--seconds 15]
+
+1. Ceiling: N persistent messages (the same JSON events) consumed by a bare aio-pika consumer
+   that only acks them, in this process, on this machine, now.
+2. Consumer: N valid synthetic events with distinct keys published (confirms pipelined), then the
+   real ConsumerService applies them to a fresh SQLite catalog; applied events/s is measured from
+   the first delivery to the last commit.
+3. Latency: events offered at `--rate` per second for `--seconds`, timestamps taken at publish;
+   p50/p99 of event-to-commit as the consumer records it.
+
+Targets (issue "Consumer service..."): consumer >= 0.6x the bare consumer; p99 < 1 s at 1,000/s.
+Figures only, no assertions: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+
+from apollonia.log import configure_logging
+from apollonia.settings import load_settings
+from consumer import admin, metrics
+from consumer.db.catalog import CatalogDatabase
+from consumer.importers.filesystem import FilesystemImporter
+from consumer.service import ConsumerService
+from shared.schemas.file_event import FileEvent
+from shared.topology import Topology, declare_topology, delete_topology
+
+AMQP_URL = os.environ.get("APOLLONIA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+ROOT = "/bench/media"
+WINDOW = 500
+
+
+def synthetic(i: int, when: datetime | None = None) -> bytes:
+    now = when or datetime.now(UTC)
+    show, episode = divmod(i, 1000)
+    digest = hashlib.sha256(f"{i}".encode()).hexdigest()
+    return FileEvent(
+        file_path=f"{ROOT}/Show {show:03d}/Season 01/Show {show:03d} - S01E{episode:04d}.mkv",
+        event_type="IN_CLOSE_WRITE",
+        kind="created",
+        sha256_hash=digest,
+        xxh128_hash=digest[:32],
+        size=1_000_000 + i,
+        modified_time=now,
+        accessed_time=now,
+        changed_time=now,
+        timestamp=now,
+        neighbors=[],
+        mtime_ns=int(now.timestamp() * 1e9),
+        event_id=uuid.uuid4(),
+        ingestor_id="bench",
+    ).to_json_bytes()
+
+
+async def publish(exchange: aio_pika.abc.AbstractExchange, bodies: list[bytes]) -> float:
+    start = time.perf_counter()
+    for offset in range(0, len(bodies), WINDOW):
+        await asyncio.gather(
+            *(
+                exchange.publish(
+                    aio_pika.Message(
+                        body,
+                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                        content_type="application/json",
+                        message_id=str(uuid.uuid4()),
+                    ),
+                    routing_key="file.created",
+                )
+                for body in bodies[offset : offset + WINDOW]
+            )
+        )
+    return time.perf_counter() - start
+
+
+async def bare_ceiling(bodies: list[bytes]) -> float:
+    """Messages/s a consumer that only acks reaches on this machine."""
+    queue_name = f"bench-bare-{uuid.uuid4().hex[:8]}"
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    channel = await connection.channel(publisher_confirms=True)
+    queue = await channel.declare_queue(
+        queue_name, durable=True, arguments={"x-queue-type": "quorum"}
+    )
+    start = time.perf_counter()
+    for offset in range(0, len(bodies), WINDOW):
+        await asyncio.gather(
+            *(
+                channel.default_exchange.publish(
+                    aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                    routing_key=queue_name,
+                )
+                for body in bodies[offset : offset + WINDOW]
+            )
+        )
+    print(
+        f"  published {len(bodies)} for the ceiling in {time.perf_counter() - start:.1f}s",
+        file=sys.stderr,
+    )
+    consume_channel = await connection.channel()
+    await consume_channel.set_qos(prefetch_count=1000)
+    cqueue = await consume_channel.get_queue(queue_name)
+    done = asyncio.Event()
+    seen = 0
+    first: float | None = None
+
+    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        nonlocal seen, first
+        if first is None:
+            first = time.perf_counter()
+        await message.ack()
+        seen += 1
+        if seen == len(bodies):
+            done.set()
+
+    await cqueue.consume(on_message)
+    await done.wait()
+    assert first is not None
+    elapsed = time.perf_counter() - first
+    await queue.delete(if_unused=False, if_empty=False)
+    await connection.close()
+    return len(bodies) / elapsed
+
+
+async def setup_catalog(path: Path) -> str:
+    url = f"sqlite+aiosqlite:///{path}"
+    now = datetime.now(UTC)
+    catalog = CatalogDatabase(url)
+    async with catalog, catalog.unit_of_work() as uow:
+        source = await admin.add_source(
+            uow,
+            name="bench",
+            source_type="filesystem",
+            root_path=None,
+            mappings=[],
+            external_id=None,
+            now=now,
+        )
+        await admin.add_collection(
+            uow,
+            source,
+            FilesystemImporter(["mkv"]),
+            name="media",
+            root_path=ROOT,
+            enrichers=[],
+            sync_enabled=True,
+            hash_mode="full",
+            external_id=None,
+            now=now,
+        )
+        await uow.commit()
+    return url
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--seconds", type=int, default=15)
+    args = parser.parse_args()
+    configure_logging("WARNING", "json")
+
+    bodies = [synthetic(i) for i in range(args.events)]
+    print(
+        f"bare aio-pika consumer (ack only), {args.events} persistent messages ...", file=sys.stderr
+    )
+    ceiling = await bare_ceiling(bodies)
+
+    work = Path(tempfile.mkdtemp(prefix="apollonia-pipeline-"))
+    topology = Topology(exchange=f"bench-{uuid.uuid4().hex[:8]}")
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    channel = await connection.channel(publisher_confirms=True)
+    declared = await declare_topology(channel, topology)
+    try:
+        url = await setup_catalog(work / "catalog.db")
+        publish_s = await publish(declared.exchange, bodies)
+        print(
+            f"  published {args.events} events in {publish_s:.1f}s "
+            f"({args.events / publish_s:.0f}/s with confirms in windows of {WINDOW})",
+            file=sys.stderr,
+        )
+        settings = load_settings(
+            amqp_url=AMQP_URL,
+            exchange=topology.exchange,
+            database_url=url,
+            metrics_port=0,
+            media_extensions=["mkv"],
+        )
+        service = ConsumerService(settings)
+        start = time.perf_counter()
+        await service.start()
+        while service.applied < args.events:  # noqa: ASYNC110 - sampling a counter
+            await asyncio.sleep(0.05)
+        applied_s = time.perf_counter() - start
+        rate = args.events / applied_s
+
+        # Latency under an offered load.
+        latencies: list[float] = []
+        original = metrics.EVENT_TO_COMMIT.observe
+
+        def record(value: float, *extra: Any) -> None:
+            latencies.append(value)
+            original(value, *extra)
+
+        metrics.EVENT_TO_COMMIT.observe = record  # type: ignore[method-assign,assignment]
+        total = args.rate * args.seconds
+        base = args.events
+        tick = 0.1
+        per_tick = max(1, int(args.rate * tick))
+        next_at = time.perf_counter()
+        sent = 0
+        while sent < total:
+            batch = [synthetic(base + sent + k) for k in range(min(per_tick, total - sent))]
+            await asyncio.gather(
+                *(
+                    declared.exchange.publish(
+                        aio_pika.Message(
+                            b,
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                            message_id=str(uuid.uuid4()),
+                        ),
+                        routing_key="file.created",
+                    )
+                    for b in batch
+                )
+            )
+            sent += len(batch)
+            next_at += tick
+            await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+        while service.applied < args.events + total:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        await service.stop()
+    finally:
+        await delete_topology(channel, topology)
+        await connection.close()
+
+    latencies.sort()
+    p50 = statistics.median(latencies)
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    print(f"events:                          {args.events}")
+    print(f"bare aio-pika consumer (acks):   {ceiling:8.0f} msg/s")
+    print(
+        f"apollonia consumer (applied):    {rate:8.0f} events/s  ratio {rate / ceiling:4.2f}"
+        f"  (target >= 0.6)  {'OK' if rate >= 0.6 * ceiling else 'MISS'}"
+    )
+    print(
+        f"latency at {args.rate}/s offered:     p50 {p50 * 1000:6.0f} ms"
+        f"  p99 {p99 * 1000:6.0f} ms  (target p99 < 1000 ms)  {'OK' if p99 < 1 else 'MISS'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
