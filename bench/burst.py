@@ -63,9 +63,10 @@ async def wait_for_line(stream: asyncio.StreamReader, needle: str, within: float
                 return
 
 
-async def drain_stderr(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
+async def drain_stderr(stream: asyncio.StreamReader, seen: list[str]) -> None:
+    while line := await stream.readline():
+        if b"inotify queue overflowed" in line:
+            seen.append("overflow")
 
 
 async def main() -> None:
@@ -99,7 +100,8 @@ async def main() -> None:
     assert proc.stderr is not None
     try:
         await wait_for_line(proc.stderr, "connected to the broker", within=60)
-        drainer = asyncio.create_task(drain_stderr(proc.stderr))
+        overflows: list[str] = []
+        drainer = asyncio.create_task(drain_stderr(proc.stderr, overflows))
         idle_rss = peak_rss_mib(proc.pid)
         idle_cpu = cpu_seconds(proc.pid)
 
@@ -143,6 +145,7 @@ async def main() -> None:
     print(f"  -> {args.files / total:7.0f} files/s end to end")
     print(f"first to last event        {burst:6.2f} s  -> {args.files / burst:7.0f} files/s")
     print(f"duplicates                 {duplicates}")
+    print(f"inotify queue overflows    {len(overflows)} (each recovered by a rescan)")
     print(f"ingestor CPU for the burst {cpu:6.2f} s  ({cpu / args.files * 1e6:.0f} us per file)")
     print(f"ingestor RSS idle / peak   {idle_rss:.0f} / {rss:.0f} MiB  (target < 150 MiB)", end="")
     print(f"  {'OK' if rss < 150 else 'ABOVE'}")
