@@ -13,13 +13,23 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Gauge,
+    generate_latest,
+)
 
 from apollonia.log import get_logger
 
 log = get_logger(__name__)
 
 ReadyCheck = Callable[[], bool | Awaitable[bool]]
+
+# Readiness as a metric too, so Prometheus can alert on it (it scrapes /metrics, not /readyz).
+READY = Gauge("apollonia_ready", "1 while the service's readiness checks pass.", ["service"])
+READINESS_INTERVAL = 5.0
 
 
 class HealthServer:
@@ -43,6 +53,7 @@ class HealthServer:
         self._stall_after = stall_after
         self._last_beat = time.monotonic()
         self._beat_task: asyncio.Task[None] | None = None
+        self._ready_task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self.bound_port: int | None = None
 
@@ -59,15 +70,18 @@ class HealthServer:
         sockets = getattr(server, "sockets", None) or []
         self.bound_port = sockets[0].getsockname()[1] if sockets else self.port
         self._beat_task = asyncio.create_task(self._heartbeat(), name=f"{self.service}-heartbeat")
+        self._ready_task = asyncio.create_task(self._readiness(), name=f"{self.service}-ready")
         log.info(
             "http server listening", service=self.service, host=self.host, port=self.bound_port
         )
 
     async def stop(self) -> None:
-        if self._beat_task is not None:
-            self._beat_task.cancel()
-            await asyncio.gather(self._beat_task, return_exceptions=True)
-            self._beat_task = None
+        for task in (self._beat_task, self._ready_task):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._beat_task = self._ready_task = None
+        READY.labels(self.service).set(0)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -76,6 +90,25 @@ class HealthServer:
         while True:
             self._last_beat = time.monotonic()
             await asyncio.sleep(self._interval)
+
+    async def _readiness(self) -> None:
+        while True:
+            await self.check_ready()
+            await asyncio.sleep(READINESS_INTERVAL)
+
+    async def check_ready(self) -> dict[str, bool]:
+        results: dict[str, bool] = {}
+        for name, check in self._checks.items():
+            try:
+                value = check()
+                if inspect.isawaitable(value):
+                    value = await value
+                results[name] = bool(value)
+            except Exception as exc:  # a failing check means not ready, not a crashed server
+                log.debug("readiness check failed", check=name, error=str(exc))
+                results[name] = False
+        READY.labels(self.service).set(1 if all(results.values()) else 0)
+        return results
 
     def loop_lag(self) -> float:
         return time.monotonic() - self._last_beat
@@ -91,16 +124,7 @@ class HealthServer:
         return web.json_response(body, status=200 if ok else 503)
 
     async def _readyz(self, _request: web.Request) -> web.Response:
-        results: dict[str, bool] = {}
-        for name, check in self._checks.items():
-            try:
-                value = check()
-                if inspect.isawaitable(value):
-                    value = await value
-                results[name] = bool(value)
-            except Exception as exc:  # a failing check means not ready, not a crashed server
-                log.debug("readiness check failed", check=name, error=str(exc))
-                results[name] = False
+        results = await self.check_ready()
         ok = all(results.values())
         body = {
             "status": "ready" if ok else "not ready",

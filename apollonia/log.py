@@ -56,6 +56,8 @@ def configure_logging(
 
     structlog.configure(
         processors=[
+            # Drop below-level calls first: otherwise every debug() runs the whole pipeline.
+            structlog.stdlib.filter_by_level,
             *shared,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],

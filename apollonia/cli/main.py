@@ -9,12 +9,13 @@ import typer
 from typer.main import get_command
 
 from apollonia import __version__
-from apollonia.cli import asset, collection, db, source
+from apollonia.cli import asset, collection, db, dlq, queue, source
 from apollonia.cli.asset import ingest_file_command
 from apollonia.cli.consumer import consumer_command
 from apollonia.cli.health import health
 from apollonia.cli.ingestor import ingestor_command, publish_command
 from apollonia.cli.output import ExitCode, Output
+from apollonia.cli.replay import replay_command
 from apollonia.cli.run import run_command
 from apollonia.log import configure_logging
 from apollonia.settings import LogFormat, load_settings
@@ -34,6 +35,9 @@ app.add_typer(collection.app, name="collection")
 app.add_typer(asset.app, name="asset")
 app.command("ingest-file")(ingest_file_command)
 app.command("consumer")(consumer_command)
+app.command("replay")(replay_command)
+app.add_typer(dlq.app, name="dlq")
+app.add_typer(queue.app, name="queue")
 app.command("health")(health)
 app.command("ingestor")(ingestor_command)
 app.command("publish")(publish_command)

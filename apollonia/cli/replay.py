@@ -1,0 +1,105 @@
+"""`apollonia replay`: re-apply the event log to the catalog."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from apollonia.cli.common import CatalogTarget, DryRunOpt, JsonOpt, run_operation, settings_or_exit
+from apollonia.cli.output import Output
+from apollonia.cli.render import iso
+from consumer import admin
+from consumer.replay import Replayer, ReplayStats, parse_from, parse_until
+
+
+def replay_command(
+    start: Annotated[
+        str, typer.Option("--from", help="first | last | an offset | an ISO-8601 time.")
+    ] = "first",
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only events observed up to this ISO-8601 time.")
+    ] = None,
+    collection_sel: Annotated[
+        str | None, typer.Option("--collection", help="Only events of this collection.")
+    ] = None,
+    idle_timeout: Annotated[
+        float,
+        typer.Option(
+            "--idle-timeout", min=0.1, help="Stop once no event has arrived for this many seconds."
+        ),
+    ] = 3.0,
+    dry_run: DryRunOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Read the `<exchange>.events` stream and apply every event through the same path the
+    consumer uses. Safe to repeat: what the catalog already reflects is skipped."""
+    output = Output(json_out)
+    settings = settings_or_exit(output)
+    target = CatalogTarget(settings, dry_run=dry_run)
+    context: dict[str, Any] = {"from": start, "until": until, "dry_run": dry_run}
+
+    def progress(stats: ReplayStats) -> None:
+        output.note(
+            f"replayed {stats.read} events (offset {stats.last_offset}): "
+            f"{stats.applied} applied, {stats.unchanged} unchanged, {stats.stale} stale"
+        )
+
+    async def _replay() -> dict[str, Any]:
+        origin = parse_from(start)
+        end = parse_until(until) if until else None
+        async with target.open() as catalog:
+            collection = None
+            if collection_sel is not None:
+                async with catalog.unit_of_work(read_only=True) as uow:
+                    collection = await admin.resolve_collection(uow, collection_sel)
+            replayer = Replayer(
+                catalog,
+                settings.amqp_url,
+                settings.topology(),
+                settings.media_extensions,
+                start=origin,
+                until=end,
+                collection=collection,
+                idle_timeout=idle_timeout,
+                progress=progress if not json_out else None,
+            )
+            stats = await replayer.run()
+        return {
+            "status": "success",
+            "stream": settings.topology().stream,
+            "from": start,
+            "until": iso(end),
+            "collection": collection.name if collection else None,
+            "dry_run": dry_run,
+            "mode": target.mode,
+            "stats": stats.as_dict(),
+        }
+
+    doc = run_operation(output, _replay, context=context)
+
+    def human(console: Console) -> None:
+        st = doc["stats"]
+        verb = "Would apply" if dry_run else "Applied"
+        console.print(
+            f"Replayed {st['read']} events from {doc['stream']} (offsets "
+            f"{st['first_offset']}..{st['last_offset']})",
+            markup=False,
+        )
+        console.print(
+            f"  {verb}: {st['applied']} ({st['created']} created, {st['updated']} "
+            f"updated, {st['deleted']} deleted, {st['moved']} moved)",
+            markup=False,
+        )
+        console.print(
+            f"  Unchanged: {st['unchanged']}  Stale: {st['stale']}  Unmatched: "
+            f"{st['unmatched']}  Ignored: {st['ignored']}  Invalid: {st['invalid']}",
+            markup=False,
+        )
+        if doc["collection"]:
+            console.print(f"  Other collections: {st['other_collection']}", markup=False)
+        if st["outside_window"]:
+            console.print(f"  Outside --from/--until: {st['outside_window']}", markup=False)
+
+    output.emit(doc, human)
