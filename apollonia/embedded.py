@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from apollonia.log import get_logger
 from apollonia.settings import Settings
+from apollonia.signals import stop_on_signals
 from consumer import admin
 from consumer.db.catalog import CatalogDatabase
 from consumer.domain.catalog import Collection, Source
@@ -282,24 +282,20 @@ class EmbeddedRunner:
         return 0 if self.pipeline.is_idle() else 1
 
     async def run(self, *, status: bool) -> int:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.request_stop)
         reporter: asyncio.Task[None] | None = None
-        try:
-            await self.start()
-            if not self.live:
-                return 0
-            if status:
-                reporter = asyncio.create_task(self._status_line())
-            await self._stop.wait()
-        finally:
-            if reporter is not None:
-                reporter.cancel()
-                await asyncio.gather(reporter, return_exceptions=True)
-            await self.stop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+        async with stop_on_signals(self.request_stop):
+            try:
+                await self.start()
+                if not self.live:
+                    return 0
+                if status:
+                    reporter = asyncio.create_task(self._status_line())
+                await self._stop.wait()
+            finally:
+                if reporter is not None:
+                    reporter.cancel()
+                    await asyncio.gather(reporter, return_exceptions=True)
+                await self.stop()
         return 0
 
     async def _status_line(self) -> None:
@@ -335,18 +331,14 @@ async def run_with_broker(settings: Settings, roots: Sequence[Path]) -> int:
     ingestor = IngestorService(settings.model_copy(update={"metrics_port": 0}), roots=roots)
     consumer = ConsumerService(settings)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await consumer.start()
-        await ingestor.start()
-        await stop.wait()
-    finally:
-        await ingestor.stop()
-        await consumer.stop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+    async with stop_on_signals(stop.set):
+        try:
+            await consumer.start()
+            await ingestor.start()
+            await stop.wait()
+        finally:
+            await ingestor.stop()
+            await consumer.stop()
     return 0
 
 

@@ -77,6 +77,20 @@ def _aware(value: Any) -> datetime | None:
     return None
 
 
+def copy_of(message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika.Message:
+    """A persistent copy of a delivered message, with other headers."""
+    return aio_pika.Message(
+        body=message.body,
+        headers=headers,
+        content_type=message.content_type,
+        message_id=message.message_id,
+        timestamp=message.timestamp,
+        type=message.type,
+        app_id=message.app_id,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+    )
+
+
 def describe(message: AbstractIncomingMessage) -> DeadLetter:
     headers = dict(message.headers or {})
     body: dict[str, Any] = {}
@@ -195,16 +209,7 @@ class DeadLetterQueue:
                 }
                 headers[REQUEUE_HEADER] = letter.requeued + 1
                 await channel.default_exchange.publish(
-                    aio_pika.Message(
-                        body=message.body,
-                        headers=headers,
-                        content_type=message.content_type,
-                        message_id=message.message_id,
-                        timestamp=message.timestamp,
-                        type=message.type,
-                        app_id=message.app_id,
-                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                    ),
+                    copy_of(message, headers),
                     routing_key=self.topology.catalog_queue,
                     timeout=30,
                 )

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import time
 import uuid
 from collections.abc import Sequence
@@ -41,10 +40,12 @@ from apollonia.health import HealthServer
 from apollonia.log import get_logger
 from apollonia.masking import mask_text, mask_url
 from apollonia.settings import Settings
+from apollonia.signals import stop_on_signals
 from consumer import metrics
 from consumer.db.catalog import CatalogDatabase
 from consumer.db.engine import sqlite_path
 from consumer.db.runs import IngestRun
+from consumer.deadletters import copy_of
 from consumer.ingest.apply import ApplyOutcome
 from consumer.ingest.events import CollectionRouter, Group, apply_group, plan_events
 from shared.schemas.file_event import FileEvent
@@ -255,16 +256,12 @@ class ConsumerService:
         log.info("consumer stopped", applied=self.applied)
 
     async def run(self) -> int:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.request_stop)
-        try:
-            await self.start()
-            await self._stop_requested.wait()
-        finally:
-            await self.stop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+        async with stop_on_signals(self.request_stop):
+            try:
+                await self.start()
+                await self._stop_requested.wait()
+            finally:
+                await self.stop()
         return 0
 
     # --- delivery and batching ------------------------------------------------------------
@@ -449,16 +446,7 @@ class ConsumerService:
                 "x-apollonia-original-routing-key": message.routing_key or "",
             }
         )
-        copy = aio_pika.Message(
-            body=message.body,
-            headers=headers,
-            content_type=message.content_type,
-            message_id=message.message_id,
-            timestamp=message.timestamp,
-            type=message.type,
-            app_id=message.app_id,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        )
+        copy = copy_of(message, headers)
         try:
             if exchange is None:
                 raise RuntimeError("not connected")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ from apollonia.health import HealthServer
 from apollonia.log import get_logger
 from apollonia.masking import mask_url
 from apollonia.settings import Settings
+from apollonia.signals import stop_on_signals
 from ingestor import metrics
 from ingestor.hashing import Fingerprint, Hasher
 from ingestor.pipeline import Pipeline, PipelineConfig
@@ -158,14 +158,10 @@ class IngestorService:
 
     async def run(self) -> int:
         """Run until SIGINT or SIGTERM; 0 after a clean shutdown."""
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.request_stop)
-        try:
-            await self.start()
-            await self._stop_requested.wait()
-        finally:
-            await self.stop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
+        async with stop_on_signals(self.request_stop):
+            try:
+                await self.start()
+                await self._stop_requested.wait()
+            finally:
+                await self.stop()
         return 0
