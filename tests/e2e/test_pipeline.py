@@ -168,3 +168,23 @@ async def test_embedded_run_catalogs_a_folder(stack: Stack) -> None:
         proc.send_signal(signal.SIGINT)
         code = await asyncio.to_thread(proc.wait, 60)
     assert code == 0
+
+
+async def test_run_with_the_broker(stack: Stack) -> None:
+    """`apollonia run --amqp`: ingestor and consumer in one process over the real broker."""
+    write_files(stack, 4, "Both")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "apollonia", "run", "--amqp", "--data", str(stack.data / "Both")],
+        env=stack.env(APOLLONIA_METRICS_PORT=str(stack.consumer_port)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        await wait_for(lambda: stack.count() == 4, "the four files, through the broker", stack)
+        assert stack.ready("consumer")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(proc.wait, 60)
+    assert code == 0
+    collections = stack.query("SELECT name, root_path FROM collections ORDER BY name")
+    assert ("Both", str(stack.data / "Both")) in collections
