@@ -43,10 +43,15 @@ def dashboard_expressions() -> list[str]:
 
 
 def test_alert_rules_cover_what_operators_need() -> None:
-    names = {rule["alert"] for g in yaml.safe_load(ALERTS.read_text())["groups"]
-             for rule in g["rules"]}
-    assert {"ApolloniaCatalogBacklogGrowing", "ApolloniaDeadLetters", "ApolloniaOutboxStuck",
-            "ApolloniaNotReady"} <= names
+    names = {
+        rule["alert"] for g in yaml.safe_load(ALERTS.read_text())["groups"] for rule in g["rules"]
+    }
+    assert {
+        "ApolloniaCatalogBacklogGrowing",
+        "ApolloniaDeadLetters",
+        "ApolloniaOutboxStuck",
+        "ApolloniaNotReady",
+    } <= names
 
 
 @pytest.mark.parametrize("source", ["alerts", "dashboard"])
