@@ -187,12 +187,12 @@ class Settings(BaseSettings):
     )
 
     # --- consumer -------------------------------------------------------------------------
-    batch_size: int = Field(default=500, ge=1, description="Most messages applied per batch.")
+    batch_size: int = Field(default=1000, ge=1, description="Most messages applied per batch.")
     batch_ms: int = Field(
         default=100, ge=1, description="Longest wait (ms) for a batch to fill before applying."
     )
     prefetch: int = Field(
-        default=1000, ge=1, description="Unacknowledged deliveries the broker may send ahead."
+        default=2000, ge=1, description="Unacknowledged deliveries the broker may send ahead."
     )
     max_message_bytes: int = Field(
         default=1024 * 1024,

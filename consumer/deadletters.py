@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import aio_pika
 from aio_pika.abc import (
@@ -77,7 +77,16 @@ def _aware(value: Any) -> datetime | None:
     return None
 
 
-def copy_of(message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika.Message:
+class MessageLike(Protocol):
+    body: bytes
+    content_type: str | None
+    message_id: str | None
+    timestamp: datetime | None
+    type: str | None
+    app_id: str | None
+
+
+def copy_of(message: MessageLike, headers: dict[str, Any]) -> aio_pika.Message:
     """A persistent copy of a delivered message, with other headers."""
     return aio_pika.Message(
         body=message.body,

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Table
@@ -37,8 +38,19 @@ def _datetime(value: datetime | None) -> str | None:
     return f"{value:%Y-%m-%d %H:%M:%S.%f}"
 
 
+def read_datetime(value: str | None) -> datetime | None:
+    """A stored UTC datetime (as written above) back as an aware datetime."""
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
 def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value)
+    if value is None:
+        return None
+    if not value:  # the common empty list or dict, without a trip through the encoder
+        return "[]" if isinstance(value, list) else "{}"
+    return json.dumps(value)
 
 
 def _bool(value: bool | None) -> int | None:
@@ -60,21 +72,27 @@ def converter_for(column_type: Any) -> Converter:
 
 
 @cache
-def _plan(table: Table, columns: tuple[str, ...]) -> tuple[Converter, ...]:
-    return tuple(converter_for(table.c[name].type) for name in columns)
+def _plan(table: Table, columns: tuple[str, ...]) -> tuple[tuple[int, Converter], ...]:
+    """The positions that need converting, and how (the rest pass through untouched)."""
+    converters = (converter_for(table.c[name].type) for name in columns)
+    return tuple((i, convert) for i, convert in enumerate(converters) if convert is not _same)
 
 
 def to_tuples(
     table: Table, columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
-) -> list[tuple[Any, ...]]:
-    converters = _plan(table, columns)
-    return [
-        tuple(convert(row[name]) for convert, name in zip(converters, columns, strict=True))
-        for row in rows
-    ]
+) -> list[list[Any]]:
+    plan = _plan(table, columns)
+    values = itemgetter(*columns)
+    out: list[list[Any]] = []
+    for row in rows:
+        params = list(values(row)) if len(columns) > 1 else [values(row)]
+        for i, convert in plan:
+            params[i] = convert(params[i])
+        out.append(params)
+    return out
 
 
-async def executemany(conn: AsyncConnection, sql: str, params: list[tuple[Any, ...]]) -> None:
+async def executemany(conn: AsyncConnection, sql: str, params: Sequence[Sequence[Any]]) -> None:
     if not params:
         return
     raw = await conn.get_raw_connection()

@@ -322,10 +322,15 @@ async def _fingerprints_for_keys(
     wanted = list(dict.fromkeys(keys))
     found: dict[str, AssetFingerprint] = {}
     for chunk in chunked(wanted):
-        result = await conn.execute(
-            select(*_FINGERPRINT_COLUMNS).where(
-                assets.c.collection_uuid == collection_uuid, assets.c.canonical_key.in_(chunk)
-            )
+        rows = await bulk.fetch_all(
+            conn,
+            "SELECT uuid, canonical_key, size, mtime_ns, sha256, enricher_checksum, is_deleted, "
+            "last_event_at FROM assets WHERE collection_uuid = ? AND canonical_key IN "
+            f"({', '.join('?' for _ in chunk)})",
+            (collection_uuid, *chunk),
         )
-        found.update((row[1], _fingerprint(row)) for row in result)
+        for r in rows:
+            found[r[1]] = AssetFingerprint(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6] == 1, bulk.read_datetime(r[7])
+            )
     return found

@@ -109,28 +109,35 @@ def episode_numbers(filename: str) -> tuple[int | None, list[int]]:
     return None, []
 
 
+@lru_cache(maxsize=16384)
+def _folder_context(folder_path: str) -> tuple[str | None, int | None, int | None]:
+    """(title, year, season) a file's folders give it; every file of a folder shares them."""
+    folders = folder_path.split("/")
+    season = None
+    for folder in reversed(folders):
+        season = season_of_dir(folder)
+        if season is not None:
+            break
+    title, _, _, year = _guess(folders[0])
+    return title or strip_tags(folders[0]), year, season
+
+
 def parse(relative_key: str) -> MediaInfo:
     """Media info for a canonical key (`Title/Season 01/file.mkv`)."""
-    parts = relative_key.split("/")
-    filename = parts[-1]
-    folders = parts[:-1]
+    folder_path, _, filename = relative_key.rpartition("/")
     season, episodes = episode_numbers(filename)
-    if season is None:
-        for folder in reversed(folders):
-            season = season_of_dir(folder)
-            if season is not None:
-                break
     year = None
-    if folders:
-        title, _, _, year = _guess(folders[0])
-        title = title or strip_tags(folders[0])
+    if folder_path:
+        title, year, folder_season = _folder_context(folder_path)
+        if season is None:
+            season = folder_season
     else:
         title, g_season, g_episode, year = _guess(filename)
         if season is None:
             season = g_season
         if not episodes and g_episode is not None:
             episodes = [g_episode]
-    if season is not None and not episodes and folders:
+    if season is not None and not episodes and folder_path:
         _, _, g_episode, _ = _guess(filename)
         if g_episode is not None:
             episodes = [g_episode]

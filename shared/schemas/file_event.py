@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, model_validator
@@ -210,7 +211,7 @@ class FileEvent(BaseModel):
     def routing_key(self) -> str:
         return f"file.{self.kind}"
 
-    @property
+    @cached_property
     def observed_at(self) -> datetime:
         """`timestamp` as an aware UTC datetime (naive values from old producers count as UTC)."""
         return as_utc(self.timestamp)
