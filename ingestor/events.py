@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from ingestor.paths import b64_if_not_utf8, display
+from ingestor.prospect import Hashed
 from ingestor.records import FileState, StatInfo
 from shared.schemas.file_event import EventKind, FileEvent
 
@@ -84,4 +85,21 @@ def deleted_event(
         device=state.device,
         ingestor_id=ingestor_id,
         file_path_b64=b64_if_not_utf8(state.path),
+    )
+
+
+def created_event(
+    outcome: Hashed, *, event_type: str, ingestor_id: str, now: datetime
+) -> FileEvent:
+    """The `created` event for a file prospected on request (`publish`, `ingest-file`)."""
+    return file_event(
+        path=outcome.path,
+        kind="created",
+        event_type=event_type,
+        stat=outcome.stat,
+        sha256=outcome.fingerprint.sha256,
+        xxh128=outcome.fingerprint.xxh128,
+        neighbors=outcome.neighbors,
+        ingestor_id=ingestor_id,
+        now=now,
     )

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Sequence
 
 from apollonia.settings import Settings
-from ingestor.events import file_event, utc_now
+from ingestor.events import created_event, utc_now
 from ingestor.hashing import Hasher
 from ingestor.paths import display
 from ingestor.prospect import Hashed, Prospector, Skipped
@@ -58,17 +58,7 @@ async def publish_files(
             raise FileProblemError(problems)
         now = utc_now()
         events = [
-            file_event(
-                path=o.path,
-                kind="created",
-                event_type="publish",
-                stat=o.stat,
-                sha256=o.fingerprint.sha256,
-                xxh128=o.fingerprint.xxh128,
-                neighbors=o.neighbors,
-                ingestor_id=settings.ingestor_id,
-                now=now,
-            )
+            created_event(o, event_type="publish", ingestor_id=settings.ingestor_id, now=now)
             for o in outcomes
             if isinstance(o, Hashed)
         ]

@@ -26,7 +26,7 @@ from consumer.domain.assets import Asset
 from consumer.domain.lifecycle import AssetState
 from consumer.errors import OperationError
 from consumer.ingest.events import CollectionRouter, apply_group, plan_events
-from ingestor.events import file_event, utc_now
+from ingestor.events import created_event, utc_now
 from ingestor.hashing import Hasher
 from ingestor.prospect import Hashed, Prospector
 
@@ -280,16 +280,8 @@ def ingest_file_command(
                 f"Error: {os.fsdecode(raw)} is not a readable regular file "
                 f"({getattr(outcome, 'detail', 'unreadable')})",
             )
-        event = file_event(
-            path=outcome.path,
-            kind="created",
-            event_type="ingest-file",
-            stat=outcome.stat,
-            sha256=outcome.fingerprint.sha256,
-            xxh128=outcome.fingerprint.xxh128,
-            neighbors=outcome.neighbors,
-            ingestor_id=settings.ingestor_id,
-            now=utc_now(),
+        event = created_event(
+            outcome, event_type="ingest-file", ingestor_id=settings.ingestor_id, now=utc_now()
         )
         async with target.open() as catalog:
             async with catalog.unit_of_work(read_only=True) as uow:

@@ -417,17 +417,15 @@ class CollectionIngestor:
             collection.last_ingest_time = finished
             assert run_id is not None
             await uow.runs.add(
-                IngestRun(
-                    uuid=run_id,
-                    kind=kind,
-                    source_uuid=collection.source_uuid,
-                    collection_uuid=collection.uuid,
-                    scope=scope.as_dict(),
-                    status="success",
-                    started_at=started,
-                    finished_at=finished,
-                    stats=stats.as_dict()
-                    | {"duration_seconds": round(time.perf_counter() - t0, 3)},
+                _run_record(
+                    run_id,
+                    kind,
+                    collection,
+                    scope,
+                    started,
+                    finished,
+                    "success",
+                    stats.as_dict() | {"duration_seconds": round(time.perf_counter() - t0, 3)},
                 )
             )
             for gate in gates:
@@ -511,17 +509,16 @@ class CollectionIngestor:
         try:
             async with self.catalog.unit_of_work(label="record failed run") as uow:
                 await uow.runs.add(
-                    IngestRun(
-                        uuid=run_id,
-                        kind=kind,
-                        source_uuid=collection.source_uuid,
-                        collection_uuid=collection.uuid,
-                        scope=scope.as_dict(),
-                        status="error",
-                        started_at=started,
-                        finished_at=self.clock(),
+                    _run_record(
+                        run_id,
+                        kind,
+                        collection,
+                        scope,
+                        started,
+                        self.clock(),
+                        "error",
+                        {"error_code": failure.error_code},
                         error=failure.message,
-                        stats={"error_code": failure.error_code},
                     )
                 )
                 for gate in gates:
@@ -559,6 +556,32 @@ async def _enumerate(
             f"Error: The importer failed on collection '{collection.name}': "
             f"{type(exc).__name__}: {exc}",
         ) from exc
+
+
+def _run_record(
+    run_id: str,
+    kind: str,
+    collection: Collection,
+    scope: IngestScope,
+    started: datetime,
+    finished: datetime,
+    status: str,
+    stats: dict[str, Any],
+    *,
+    error: str | None = None,
+) -> IngestRun:
+    return IngestRun(
+        uuid=run_id,
+        kind=kind,
+        source_uuid=collection.source_uuid,
+        collection_uuid=collection.uuid,
+        scope=scope.as_dict(),
+        status=status,
+        started_at=started,
+        finished_at=finished,
+        stats=stats,
+        error=error,
+    )
 
 
 def _needs_hash(fp: AssetFingerprint | None, item: DiscoveredItem) -> bool:
