@@ -188,6 +188,28 @@ class AssetRepository:
         )
         return {r[0]: (r[1], r[2], r[3] == 1, r[4] == 1) for r in rows}
 
+    async def stat_signatures(
+        self, collection_uuid: str, enricher_checksum: str
+    ) -> tuple[int, set[str]]:
+        """(live assets, signatures) of a collection, for the rescan fast path.
+
+        A signature is `"<size> <seconds>.<nanoseconds>0 <key>"`: the line GNU find prints with
+        `%s %T@ %P`, for every live asset whose enricher configuration is current (any other
+        asset must go through the full decision anyway). SQLite builds the 100,000 strings and
+        joins them in C; Python only splits the result. Read straight through the driver, so it
+        opens no transaction: a deferred unit of work can call this before `begin_write()`.
+        """
+        rows = await bulk.fetch_all(
+            self._conn,
+            "SELECT count(*), group_concat(CASE WHEN enricher_checksum = ? AND mtime_ns >= 0 "
+            "THEN printf('%d %d.%09d0 %s', size, mtime_ns / 1000000000, "
+            "mtime_ns % 1000000000, canonical_key) END, char(0)) "
+            "FROM assets WHERE collection_uuid = ? AND NOT is_deleted",
+            (enricher_checksum, collection_uuid),
+        )
+        live, joined = rows[0]
+        return int(live), set(joined.split("\0")) if joined else set()
+
     async def live_hashes(self, collection_uuid: str) -> dict[str, str | None]:
         """key -> sha256 of every live asset (duplicate counting in a dry run)."""
         result = await self._conn.exec_driver_sql(

@@ -8,12 +8,15 @@ Symlinked files are followed, symlinked folders are not (no loops, no escaping t
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import stat as statmod
 import unicodedata
 from collections.abc import Collection as Extensions
 from collections.abc import Iterator
 
+from apollonia.log import get_logger
 from consumer.domain.catalog import Collection
 from consumer.domain.keys import InvalidPathError, canonical_key, normalize_root
 from consumer.importers.base import (
@@ -22,6 +25,7 @@ from consumer.importers.base import (
     Ingestibility,
     IngestScope,
     ScopeNotFoundError,
+    StatListing,
 )
 from consumer.importers.media_info import (
     episode_numbers,
@@ -30,6 +34,8 @@ from consumer.importers.media_info import (
     title_matches_slow,
 )
 from shared.files import catalog_path, is_media_name, is_temporary_name
+
+log = get_logger(__name__)
 
 
 def check_folder(path: str) -> Ingestibility:
@@ -197,28 +203,126 @@ class FilesystemImporter(BaseImporter):
                 st = entry.stat()
             except OSError:  # vanished between listing and stat, or a dangling symlink
                 return None
+        return self._item_at(root, entry.path, st)
+
+    def _item_at(self, root: str, fs_path: str, st: os.stat_result) -> DiscoveredItem | None:
         if not statmod.S_ISREG(st.st_mode):
             return None
-        path = catalog_path(entry.path)
+        path = catalog_path(fs_path)
         prefix = root if root == "/" else root + "/"
         if path.startswith(prefix):
-            # Fast path: scandir builds paths under the root, so the relative path is already
-            # free of `.`, `..` and empty segments; only Unicode normalisation remains.
+            # Fast path: scandir and find build paths under the root, so the relative path is
+            # already free of `.`, `..` and empty segments; only Unicode normalisation remains.
             key = _nfc(path[len(prefix) :])
         else:
             try:
                 key = canonical_key(root, path)
             except InvalidPathError:
                 return None
-        return DiscoveredItem(
-            path, entry.path, key, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
-        )
+        return DiscoveredItem(path, fs_path, key, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+
+    # --- the rescan fast path -----------------------------------------------------------
+    async def stat_listing(self, collection: Collection) -> StatListing | None:
+        """The whole collection listed by GNU find, in its own process.
+
+        It runs beside the catalog read (true parallelism: no GIL between them) and prints each
+        plain file as a signature the catalog can produce for its own rows, so an unchanged
+        rescan costs a set intersection. Same rules as `_walk`: dot-names pruned, folders not
+        followed through symlinks (`-P`, with `-H` for the root itself), symlinked files
+        described in Python. Any complaint from find (an unreadable folder, a file vanishing
+        mid-walk) or a find that is missing or not GNU: None, and the ingest walks in Python,
+        which records exactly which folders it could not read.
+        """
+        find = shutil.which("find")
+        if find is None:
+            return None
+        root = normalize_root(collection.root_path)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                find,
+                "-H",
+                root,
+                "-mindepth",
+                "1",
+                "(",
+                "-name",
+                ".*",
+                "-prune",
+                ")",
+                "-o",
+                "(",
+                "-type",
+                "f",
+                "-printf",
+                r"%s %T@ %P\0",
+                ")",
+                "-o",
+                "(",
+                "-type",
+                "l",
+                "-printf",
+                r"L%P\0",
+                ")",
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env={"LC_ALL": "C", "PATH": os.environ.get("PATH", os.defpath)},
+            )
+            out, err = await proc.communicate()
+        except OSError as exc:
+            log.info("find could not run; walking in Python", error=str(exc))
+            return None
+        if proc.returncode != 0 or err:
+            log.info(
+                "find reported problems; walking in Python to record them",
+                collection=collection.name,
+                exit_code=proc.returncode,
+                stderr=err[:500].decode("utf-8", "backslashreplace"),
+            )
+            return None
+        return _parse_listing(out)
+
+    def describe(self, collection: Collection, relative: str) -> DiscoveredItem | None:
+        """One file of a stat listing, described as `enumerate` would (None: not media)."""
+        if not is_media_name(relative.rpartition("/")[2], self.extensions):
+            return None
+        root = normalize_root(collection.root_path)
+        fs_path = (root if root == "/" else root + "/") + relative
+        try:
+            st = os.stat(fs_path)
+        except OSError:  # vanished since the listing, or a dangling symlink
+            return None
+        return self._item_at(root, fs_path, st)
 
     def top_level_folders(self, root: str) -> list[str]:
         """Names of the folders directly under `root` (for `source discover`)."""
         return [
             e.name for e in _sorted_entries(root) if _is_dir(e) and not is_temporary_name(e.name)
         ]
+
+
+def _parse_listing(out: bytes) -> StatListing:
+    """find's NUL-separated records: signatures, and the paths Python must describe."""
+    pending: list[str] = []
+    if out.isascii():
+        records = out.decode("ascii").split("\0")
+        records.pop()  # after the last NUL
+        signatures = set(records)
+        if out.startswith(b"L") or b"\0L" in out:  # symlinks: their stat is the target's
+            links = [r for r in signatures if r[0] == "L"]
+            signatures.difference_update(links)
+            pending = [r[1:] for r in links]
+        return StatListing(signatures, pending)
+    # Non-ASCII names need NFC (and undecodable bytes their escapes): described in Python.
+    signatures = set()
+    for record in out.decode("utf-8", "surrogateescape").split("\0")[:-1]:
+        if record[0] == "L":
+            pending.append(record[1:])
+        elif record.isascii():
+            signatures.add(record)
+        else:
+            pending.append(record.split(" ", 2)[2])
+    return StatListing(signatures, pending)
 
 
 def _covers_episode(item: DiscoveredItem, episode: int) -> bool:

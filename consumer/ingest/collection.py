@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Collection as Collection_
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -38,6 +39,8 @@ from consumer.importers.base import (
     ImporterNotCompliantError,
     IngestScope,
     ScopeNotFoundError,
+    StatListing,
+    StatListingImporter,
     ensure_compliant,
 )
 from consumer.importers.media_info import parse as parse_media_info
@@ -226,41 +229,33 @@ class CollectionIngestor:
             raise
 
         stats = IngestStats()
-        checksum = collection.enricher_checksum
-
-        async def read_index(uow: SqlUnitOfWork) -> dict[str, StatEntry]:
-            return await uow.assets.stat_index(collection.uuid, checksum)
 
         try:
             async with self.catalog.unit_of_work(
                 label=f"ingest {collection.name}", deferred=True
             ) as uow:
-                # The walk runs before the write lock is taken: on a NAS it may take minutes,
-                # and the consumer must be able to commit meanwhile. (Overlapping it with the
-                # catalog read was measured slower: the two threads fight over the GIL.)
-                items, walk_errors = await _enumerate(importer, collection, scope)
-                self.progress.found(len(items))
+                # The listing runs before the write lock is taken: on a NAS it may take minutes,
+                # and the consumer must be able to commit meanwhile.
+                listing = await self._list(uow, importer, collection, scope)
+                self.progress.found(listing.discovered)
                 log.info(
                     scope.describe(collection.name),
                     collection=collection.name,
                     scope=scope.kind,
-                    discovered=len(items),
+                    discovered=listing.discovered,
                     dry_run=self.dry_run,
                 )
-                stats.assets_discovered = len(items)
-                for path, message in walk_errors:
+                stats.assets_discovered = listing.discovered
+                for path, message in listing.walk_errors:
                     stats.error(path, message)
                 await uow.begin_write()
-                index = await read_index(uow)
                 last_ingest_time = await self._apply(
                     uow,
                     collection,
                     scope,
-                    items,
-                    walk_errors,
+                    listing,
                     stats,
                     started,
-                    index,
                     allow_empty=allow_empty,
                     run_id=run_id,
                     kind=kind,
@@ -309,16 +304,39 @@ class CollectionIngestor:
             duration_seconds=duration,
         )
 
+    async def _list(
+        self,
+        uow: SqlUnitOfWork,
+        importer: ImporterInterface,
+        collection: Collection,
+        scope: IngestScope,
+    ) -> _Listing:
+        """What is on disk, and (fast path) which of it the catalog already holds unchanged."""
+        if scope.is_full and isinstance(importer, StatListingImporter):
+            # Both reads at once: find in its own process, the catalog's signatures built by
+            # SQLite (neither holds the GIL for long). Outside the write transaction: stage 2
+            # re-reads what it decides on under the lock, so a stale signature can only make
+            # an unchanged file look changed, never the reverse.
+            fast, (live, known) = await asyncio.gather(
+                importer.stat_listing(collection),
+                uow.assets.stat_signatures(collection.uuid, collection.enricher_checksum),
+            )
+            if fast is not None and live:
+                unchanged = fast.signatures & known
+                fast.signatures -= unchanged
+                items = await asyncio.to_thread(_describe_all, importer, collection, fast)
+                return _Listing(items, [], unchanged, live)
+        items, walk_errors = await _enumerate(importer, collection, scope)
+        return _Listing(items, walk_errors)
+
     async def _apply(
         self,
         uow: SqlUnitOfWork,
         collection: Collection,
         scope: IngestScope,
-        items: list[DiscoveredItem],
-        walk_errors: list[tuple[str, str]],
+        listing: _Listing,
         stats: IngestStats,
         started: datetime,
-        index: dict[str, StatEntry],
         *,
         allow_empty: bool,
         run_id: str | None,
@@ -326,8 +344,14 @@ class CollectionIngestor:
         gates: list[str],
         t0: float,
     ) -> datetime:
-        live = sum(1 for entry in index.values() if not entry[2])
-        if scope.is_full and not items and live and not allow_empty:
+        items = listing.items
+        index: dict[str, StatEntry] | None = None
+        if listing.unchanged is None:
+            index = await uow.assets.stat_index(collection.uuid, collection.enricher_checksum)
+            live = sum(1 for entry in index.values() if not entry[2])
+        else:
+            live = listing.live
+        if scope.is_full and not listing.discovered and live and not allow_empty:
             raise IngestFailure(
                 3,
                 "empty_root",
@@ -338,22 +362,26 @@ class CollectionIngestor:
             )
 
         # Stage 1, for every file: same stat and enrichers as the catalog -> skipped, unread.
-        candidates = []
-        seen_live = 0
-        for item in items:
-            entry = index.get(item.canonical_key)
-            if entry is not None and not entry[2]:
-                seen_live += 1
-            if entry is None or not unchanged(
-                entry[0],
-                entry[1],
-                item.size,
-                item.mtime_ns,
-                is_deleted=entry[2],
-                enrichers_same=entry[3],
-            ):
-                candidates.append(item)
-        stats.assets_skipped += len(items) - len(candidates)
+        if index is None:  # the stat listing already did it, by signature
+            candidates = items
+            seen_live = len(listing.unchanged or ())
+        else:
+            candidates = []
+            seen_live = 0
+            for item in items:
+                entry = index.get(item.canonical_key)
+                if entry is not None and not entry[2]:
+                    seen_live += 1
+                if entry is None or not unchanged(
+                    entry[0],
+                    entry[1],
+                    item.size,
+                    item.mtime_ns,
+                    is_deleted=entry[2],
+                    enrichers_same=entry[3],
+                ):
+                    candidates.append(item)
+        stats.assets_skipped += listing.discovered - len(candidates)
 
         # Stage 2, for the rest: hash what is new or changed, and decide through the one path.
         write = not self.dry_run
@@ -364,6 +392,12 @@ class CollectionIngestor:
             known = await uow.assets.fingerprints_for_keys(
                 collection.uuid, [item.canonical_key for item in chunk]
             )
+            if index is None:
+                seen_live += sum(
+                    1
+                    for item in chunk
+                    if (fp := known.get(item.canonical_key)) is not None and not fp.is_deleted
+                )
             observations = await self._observe(chunk, known, hash_content, stats, started)
             outcome = await apply_changes(
                 uow,
@@ -384,7 +418,11 @@ class CollectionIngestor:
             touched.update(outcome.touched)
 
         if scope.is_full and seen_live < live:  # some live asset was not seen on disk
-            missing = _missing_keys(index, items, walk_errors, collection.root_path)
+            if index is None:
+                index = await uow.assets.stat_index(collection.uuid, collection.enricher_checksum)
+            missing = _missing_keys(
+                index, listing.keys(), listing.walk_errors, collection.root_path
+            )
             for start in range(0, len(missing), SLICE):
                 outcome = await apply_changes(
                     uow,
@@ -529,6 +567,35 @@ class CollectionIngestor:
             log.exception("could not record the failed run", collection=collection.name)
 
 
+@dataclass(slots=True)
+class _Listing:
+    """What an ingest found: items to decide on, and the files known unchanged by signature."""
+
+    items: list[DiscoveredItem]
+    walk_errors: list[tuple[str, str]]
+    unchanged: set[str] | None = None  # signatures (fast path only)
+    live: int = 0  # live assets when the signatures were read (fast path only)
+
+    @property
+    def discovered(self) -> int:
+        return len(self.items) + len(self.unchanged or ())
+
+    def keys(self) -> set[str]:
+        """Every key found on disk (only the missing-file pass needs them all)."""
+        keys = {item.canonical_key for item in self.items}
+        keys.update(sig.split(" ", 2)[2] for sig in self.unchanged or ())
+        return keys
+
+
+def _describe_all(
+    importer: StatListingImporter, collection: Collection, listing: StatListing
+) -> list[DiscoveredItem]:
+    """Items for what the signatures could not settle: new, changed, symlinked, non-ASCII."""
+    relatives = [sig.split(" ", 2)[2] for sig in listing.signatures]
+    relatives += listing.pending
+    return [item for rel in relatives if (item := importer.describe(collection, rel)) is not None]
+
+
 async def _enumerate(
     importer: ImporterInterface, collection: Collection, scope: IngestScope
 ) -> tuple[list[DiscoveredItem], list[tuple[str, str]]]:
@@ -596,11 +663,10 @@ def _describe(obs: Observation) -> dict[str, Any]:
 
 def _missing_keys(
     index: Mapping[str, StatEntry],
-    items: Sequence[DiscoveredItem],
+    present: Collection_[str],
     walk_errors: Sequence[tuple[str, str]],
     root: str,
 ) -> list[str]:
-    present = {item.canonical_key for item in items}
     # Assets under a folder we could not list are not missing: we could not look.
     blind = [path[len(root) :].strip("/") + "/" for path, _ in walk_errors if path.startswith(root)]
     missing = []
