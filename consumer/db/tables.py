@@ -110,7 +110,6 @@ assets = Table(
     CheckConstraint("NOT (approved_for_broadcast AND is_deleted)", name="deleted_not_approved"),
     CheckConstraint("size >= 0", name="size_non_negative"),
     Index(None, "collection_uuid", "sha256", "is_deleted"),
-    Index(None, "collection_uuid", "xxh128"),
     # Answers the rescan query from the index alone (migration 0002).
     Index(
         "ix_assets_rescan",
