@@ -202,6 +202,11 @@ class Settings(BaseSettings):
     queue_poll_interval: float = Field(
         default=15.0, gt=0, description="Seconds between queue depth samples for metrics."
     )
+    writer_process: bool = Field(
+        default=True,
+        description="Apply event batches in a child process, so receiving and writing use two "
+        "cores (false: one process; in-memory catalogs always use one).",
+    )
 
     # --- catalog --------------------------------------------------------------------------
     db_busy_timeout_ms: int = Field(

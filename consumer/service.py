@@ -45,10 +45,9 @@ from apollonia.signals import stop_on_signals
 from consumer import metrics
 from consumer.db.catalog import CatalogDatabase
 from consumer.db.engine import sqlite_path
-from consumer.db.runs import IngestRun
 from consumer.deadletters import copy_of
-from consumer.ingest.apply import ApplyOutcome
-from consumer.ingest.events import CollectionRouter, Group, Plan, apply_group, plan_events
+from consumer.ingest.events import CollectionRouter, Group, Plan, plan_events
+from consumer.writer import GroupWriter, InProcessWriter, ProcessWriter
 from shared.schemas.file_event import FileEvent
 from shared.topology import ERROR_HEADER, declare_topology
 
@@ -169,10 +168,19 @@ class ConsumerService:
         self.applied = 0  # messages acked after a commit (tests and benchmarks)
         self._unmatched_since_report = 0
         self._router_cache: tuple[CollectionRouter, float] | None = None
+        self._writer: GroupWriter = InProcessWriter(self.catalog)
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
         await self.catalog.open()
+        if self.settings.writer_process and sqlite_path(self.catalog.url) is not None:
+            self._writer = ProcessWriter(
+                self.catalog.url,
+                busy_timeout_ms=self.catalog.busy_timeout_ms,
+                log_level=self.settings.log_level,
+                log_format=self.settings.log_format,
+            )
+        await self._writer.start()
         port = self.settings.service_metrics_port("consumer")
         if port:
             self.health = HealthServer(
@@ -320,6 +328,7 @@ class ConsumerService:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._writer.close()
         if self._connection is not None:
             with contextlib.suppress(Exception):
                 await self._connection.close()
@@ -486,22 +495,9 @@ class ConsumerService:
         now = utcnow()
         run_uuid = str(uuid.uuid4())
         try:
-            async with self.catalog.unit_of_work(label=f"events {group.collection.name}") as uow:
-                outcome = await apply_group(uow, group, now=now, run_uuid=run_uuid)
-                await uow.runs.add(
-                    IngestRun(
-                        uuid=run_uuid,
-                        kind="event_batch",
-                        source_uuid=group.collection.source_uuid,
-                        collection_uuid=group.collection.uuid,
-                        scope={"kind": "events"},
-                        status="success",
-                        started_at=now,
-                        finished_at=utcnow(),
-                        stats=_outcome_stats(outcome, len(group.changes)),
-                    )
-                )
-                await uow.commit()
+            outcome = await self._writer.apply(
+                group.collection, group.changes, now=now, run_uuid=run_uuid
+            )
         except Exception as exc:
             self._db_ok = False
             self._router_cache = None  # the collection may be gone: look again next time
@@ -624,15 +620,3 @@ async def _ack_all(items: Sequence[_Pending]) -> None:
             await message.ack(multiple=True)
         except Exception as exc:
             log.debug("could not ack (the broker will redeliver)", error=str(exc))
-
-
-def _outcome_stats(outcome: ApplyOutcome, events: int) -> dict[str, int]:
-    return {
-        "events": events,
-        "created": outcome.created,
-        "updated": outcome.updated,
-        "skipped": outcome.skipped,
-        "deleted": outcome.deleted,
-        "moved": outcome.moved,
-        "stale": outcome.stale,
-    }

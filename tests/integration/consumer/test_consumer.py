@@ -66,11 +66,13 @@ async def test_created_modified_deleted(
     assert [h for (h,) in history] == ["create", "update", "delete"]
 
 
+@pytest.mark.parametrize("writer_process", [True, False], ids=["child-writer", "one-process"])
 async def test_redelivery_creates_nothing_twice(
-    bus: Broker, catalog: Catalog, consumer_settings: SettingsFactory
+    bus: Broker, catalog: Catalog, consumer_settings: SettingsFactory, writer_process: bool
 ) -> None:
-    """The same message delivered twice: one asset, one history entry."""
-    async with running(consumer_settings()) as service:
+    """The same message delivered twice: one asset, one history entry (with the catalog
+    written from the child process, the default, and from the consumer's own process)."""
+    async with running(consumer_settings(writer_process=writer_process)) as service:
         once = event(PATH, b"same")
         await bus.publish_event(once)
         await bus.publish_event(once)
