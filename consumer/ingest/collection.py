@@ -14,6 +14,7 @@ so a touched-but-identical file is skipped and only its stored stat refreshed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections import Counter
@@ -387,35 +388,59 @@ class CollectionIngestor:
         write = not self.dry_run
         touched: dict[str, str | None] = {}
         hash_content = collection.hash_mode == "full"
-        for start in range(0, len(candidates), SLICE):
-            chunk = candidates[start : start + SLICE]
+        candidates = _unique_keys(candidates, stats)
+        chunks = [candidates[start : start + SLICE] for start in range(0, len(candidates), SLICE)]
+
+        async def read_and_hash(
+            chunk: list[DiscoveredItem],
+        ) -> tuple[dict[str, AssetFingerprint], asyncio.Task[list[Observation]]]:
             known = await uow.assets.fingerprints_for_keys(
                 collection.uuid, [item.canonical_key for item in chunk]
             )
-            if index is None:
-                seen_live += sum(
-                    1
-                    for item in chunk
-                    if (fp := known.get(item.canonical_key)) is not None and not fp.is_deleted
-                )
-            observations = await self._observe(chunk, known, hash_content, stats, started)
-            outcome = await apply_changes(
-                uow,
-                collection,
-                [Present(o) for o in observations],
-                now=started,
-                run_uuid=run_id,
-                known=known,
-                describe=_describe,
-                write=write,
+            return known, asyncio.create_task(
+                self._observe(chunk, known, hash_content, stats, started)
             )
-            stats.assets_ingested += outcome.created
-            stats.assets_updated += outcome.updated
-            stats.assets_skipped += outcome.skipped
-            stats.assets_changed_content += outcome.changed_content
-            stats.assets_changed_enricher += outcome.changed_enricher
-            stats.stats_refreshed += outcome.refreshed
-            touched.update(outcome.touched)
+
+        # Pipelined: the next slice is hashed (worker threads, mostly outside the GIL) while
+        # this one is decided and written. Its catalog rows are read before this slice is
+        # written, which is safe because no two slices share a key (_unique_keys).
+        ahead = await read_and_hash(chunks[0]) if chunks else None
+        try:
+            for number, chunk in enumerate(chunks):
+                assert ahead is not None
+                known, hashing = ahead
+                observations = await hashing
+                ahead = None
+                if number + 1 < len(chunks):
+                    ahead = await read_and_hash(chunks[number + 1])
+                if index is None:
+                    seen_live += sum(
+                        1
+                        for item in chunk
+                        if (fp := known.get(item.canonical_key)) is not None and not fp.is_deleted
+                    )
+                outcome = await apply_changes(
+                    uow,
+                    collection,
+                    [Present(o) for o in observations],
+                    now=started,
+                    run_uuid=run_id,
+                    known=known,
+                    describe=_describe,
+                    write=write,
+                )
+                stats.assets_ingested += outcome.created
+                stats.assets_updated += outcome.updated
+                stats.assets_skipped += outcome.skipped
+                stats.assets_changed_content += outcome.changed_content
+                stats.assets_changed_enricher += outcome.changed_enricher
+                stats.stats_refreshed += outcome.refreshed
+                touched.update(outcome.touched)
+        finally:
+            if ahead is not None:  # a failure above: do not leave hashing behind
+                ahead[1].cancel()
+                with contextlib.suppress(BaseException):
+                    await ahead[1]
 
         if scope.is_full and seen_live < live:  # some live asset was not seen on disk
             if index is None:
@@ -585,6 +610,25 @@ class _Listing:
         keys = {item.canonical_key for item in self.items}
         keys.update(sig.split(" ", 2)[2] for sig in self.unchanged or ())
         return keys
+
+
+def _unique_keys(items: list[DiscoveredItem], stats: IngestStats) -> list[DiscoveredItem]:
+    """One item per catalog key. Two names that differ only in Unicode normalisation (NFC and
+    NFD spellings of the same title, both on disk) map to one key: the first one found wins and
+    the other is reported, never a second asset."""
+    seen: set[str] = set()
+    unique = []
+    for item in items:
+        if item.canonical_key in seen:
+            stats.error(
+                item.path,
+                f"another file maps to the same catalog key {item.canonical_key!r} "
+                "(names that differ only in Unicode normalisation); not cataloged",
+            )
+            continue
+        seen.add(item.canonical_key)
+        unique.append(item)
+    return unique
 
 
 def _describe_all(

@@ -207,3 +207,18 @@ def test_listing_parser_separates_symlinks_and_non_ascii_names() -> None:
     ascii_only = b"3 1.0000000010 a.mkv\0Lb.mkv\0"
     assert _parse_listing(ascii_only) == StatListing({"3 1.0000000010 a.mkv"}, ["b.mkv"])
     assert _parse_listing(b"") == StatListing(set(), [])
+
+
+def test_two_files_with_one_catalog_key_make_one_asset_and_an_error(library: Library) -> None:
+    """NFC and NFD spellings of one name can both exist on Linux; they share a catalog key.
+    The first is cataloged, the second reported, and the ingest does not fail (D-9)."""
+    library.setup()
+    (library.tv / "Caf\u00e9.mkv").write_bytes(b"composed")
+    (library.tv / "Cafe\u0301.mkv").write_bytes(b"decomposed")
+    result = asyncio.run(run_ingest(FilesystemImporter(extensions())))
+    assert result.stats.assets_ingested == len(TV_MEDIA) + 1
+    assert [e["message"] for e in result.stats.errors] == [
+        "another file maps to the same catalog key 'Café.mkv' (names that differ only in "
+        "Unicode normalisation); not cataloged"
+    ]
+    assert library.query("SELECT count(*) FROM assets WHERE canonical_key = 'Café.mkv'") == [(1,)]
