@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Annotated
 
@@ -9,38 +10,64 @@ import typer
 from typer.main import get_command
 
 from apollonia import __version__
-from apollonia.cli import asset, collection, db, dlq, queue, source
-from apollonia.cli.asset import ingest_file_command
-from apollonia.cli.consumer import consumer_command
-from apollonia.cli.health import health
-from apollonia.cli.ingestor import ingestor_command, publish_command
 from apollonia.cli.output import ExitCode, Output
-from apollonia.cli.replay import replay_command
-from apollonia.cli.run import run_command
 from apollonia.log import configure_logging
 from apollonia.settings import LogFormat, load_settings
 
-app = typer.Typer(
-    name="apollonia",
-    help="Watch media folders, fingerprint files and keep a trustworthy asset catalog.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-app.command("run")(run_command)
-app.add_typer(db.app, name="db")
-app.add_typer(source.app, name="source")
-app.add_typer(collection.app, name="collection")
-app.add_typer(asset.app, name="asset")
-app.command("ingest-file")(ingest_file_command)
-app.command("consumer")(consumer_command)
-app.command("replay")(replay_command)
-app.add_typer(dlq.app, name="dlq")
-app.add_typer(queue.app, name="queue")
-app.command("health")(health)
-app.command("ingestor")(ingestor_command)
-app.command("publish")(publish_command)
+# name -> (module, attribute, is a group). Imported only when needed: the commands pull in
+# SQLAlchemy, aio-pika, aiohttp and the ingestor, and one invocation needs one of them.
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "run": ("apollonia.cli.run", "run_command", False),
+    "db": ("apollonia.cli.db", "app", True),
+    "source": ("apollonia.cli.source", "app", True),
+    "collection": ("apollonia.cli.collection", "app", True),
+    "asset": ("apollonia.cli.asset", "app", True),
+    "ingest-file": ("apollonia.cli.asset", "ingest_file_command", False),
+    "consumer": ("apollonia.cli.consumer", "consumer_command", False),
+    "replay": ("apollonia.cli.replay", "replay_command", False),
+    "dlq": ("apollonia.cli.dlq", "app", True),
+    "queue": ("apollonia.cli.queue", "app", True),
+    "health": ("apollonia.cli.health", "health", False),
+    "ingestor": ("apollonia.cli.ingestor", "ingestor_command", False),
+    "publish": ("apollonia.cli.ingestor", "publish_command", False),
+}
+# Root options that take a value (the command name is the first other word).
+_VALUED_OPTIONS = frozenset({"--log-level", "--log-format"})
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The command tree: every command, or just `only` (what one invocation runs)."""
+    cli = typer.Typer(
+        name="apollonia",
+        help="Watch media folders, fingerprint files and keep a trustworthy asset catalog.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    cli.callback()(root)
+    for name, (module, attribute, group) in COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        target = getattr(importlib.import_module(module), attribute)
+        if group:
+            cli.add_typer(target, name=name)
+        else:
+            cli.command(name)(target)
+    return cli
+
+
+def command_of(args: list[str]) -> str | None:
+    """The command an argument list invokes, if it names a known one."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _VALUED_OPTIONS:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
 
 
 def _version(value: bool) -> None:
@@ -49,7 +76,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def root(
     log_level: Annotated[
         str | None,
@@ -76,7 +102,10 @@ def root(
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage errors exit 1 with a message (JSON under --json), never a traceback."""
     args = sys.argv[1:] if argv is None else argv
-    command = get_command(app)
+    only = command_of(args)
+    if only is None and "--version" in args:
+        only = ""  # nothing to import for that
+    command = get_command(build_app(only))
     try:
         result = command.main(args=args, prog_name="apollonia", standalone_mode=False)
     except typer.Exit as exc:
@@ -97,3 +126,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write("Aborted.\n")
         sys.exit(130)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`app`: the whole command tree (documentation, tests), built on first use."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
