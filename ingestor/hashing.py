@@ -55,9 +55,13 @@ def hash_file(path: PathLike, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Fingerpri
     size = 0
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
             raise OSError(errno.EINVAL, "not a regular file", os.fsdecode(path))
-        if hasattr(os, "posix_fadvise"):
+        # Every system call lets another thread take the GIL, and getting it back can wait a
+        # whole switch interval: for the many small files of a library (posters, subtitles,
+        # short clips) the read-ahead hint and the read that only finds EOF are skipped.
+        if st.st_size > chunk_size and hasattr(os, "posix_fadvise"):
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         while True:
             n = os.readv(fd, [buf])
@@ -67,6 +71,9 @@ def hash_file(path: PathLike, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Fingerpri
             sha.update(chunk)
             xxh.update(chunk)
             size += n
+            if n < chunk_size and size >= st.st_size:
+                break  # a short read at the size fstat gave: the end (a growing file is
+                # hashed as of that size, as when it grows right after the last read)
     finally:
         os.close(fd)
     return Fingerprint(sha.hexdigest(), xxh.hexdigest(), size)

@@ -119,6 +119,28 @@ async def apply_changes(
     ingest); otherwise the keys involved are fetched in bulk. With `write=False` (dry run)
     everything is decided and counted, nothing is written.
     """
+    decided = await decide_changes(
+        uow, collection, changes, now=now, run_uuid=run_uuid, known=known, describe=describe
+    )
+    return await decided.finish(write=write)
+
+
+async def decide_changes(
+    uow: SqlUnitOfWork,
+    collection: Collection,
+    changes: Sequence[Change],
+    *,
+    now: datetime,
+    run_uuid: str | None = None,
+    known: Mapping[str, AssetFingerprint] | None = None,
+    describe: Describe | None = None,
+) -> Decided:
+    """The first half of `apply_changes`: read what is needed and decide, write nothing yet.
+
+    A caller that pipelines (a big ingest) writes with `finish()` later. Reads happen only
+    when `known` is missing or holds a key of `changes`; with `known` given and none of the
+    keys in it (new files), deciding never touches the connection.
+    """
     keys = list(_changes_by_key(changes))
     if known is None:
         state: dict[str, Stored] = dict(
@@ -139,7 +161,7 @@ async def apply_changes(
             if stored.uuid in full:
                 state[key] = full[stored.uuid]
 
-    batch = _Batch(uow, collection, checksum, state, now, run_uuid, describe)
+    batch = Decided(uow, collection, checksum, state, now, run_uuid, describe)
     for change in changes:
         if isinstance(change, Present):
             await batch.present(change)
@@ -147,7 +169,7 @@ async def apply_changes(
             await batch.gone(change)
         else:
             await batch.moved(change)
-    return await batch.finish(write=write)
+    return batch
 
 
 def _may_write(fp: Stored, changes: Sequence[Change], checksum: str) -> bool:
@@ -175,8 +197,9 @@ def _changes_by_key(changes: Sequence[Change]) -> dict[str, list[Change]]:
     return by_key
 
 
-class _Batch:
-    """The in-memory state of one apply: what each key holds now, and what to write."""
+class Decided:
+    """The in-memory state of one apply: what each key holds now, and what to write
+    (`finish` writes it and returns the outcome)."""
 
     def __init__(
         self,

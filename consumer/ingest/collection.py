@@ -45,7 +45,7 @@ from consumer.importers.base import (
     ensure_compliant,
 )
 from consumer.importers.media_info import parse as parse_media_info
-from consumer.ingest.apply import Gone, Present, apply_changes
+from consumer.ingest.apply import ApplyOutcome, Gone, Present, apply_changes, decide_changes
 from ingestor.hashing import Fingerprint, Hasher
 
 log = get_logger(__name__)
@@ -401,25 +401,39 @@ class CollectionIngestor:
                 self._observe(chunk, known, hash_content, stats, started)
             )
 
-        # Pipelined: the next slice is hashed (worker threads, mostly outside the GIL) while
-        # this one is decided and written. Its catalog rows are read before this slice is
-        # written, which is safe because no two slices share a key (_unique_keys).
+        def account(outcome: ApplyOutcome) -> None:
+            stats.assets_ingested += outcome.created
+            stats.assets_updated += outcome.updated
+            stats.assets_skipped += outcome.skipped
+            stats.assets_changed_content += outcome.changed_content
+            stats.assets_changed_enricher += outcome.changed_enricher
+            stats.stats_refreshed += outcome.refreshed
+            touched.update(outcome.touched)
+
+        # Pipelined, three slices in flight: the next one hashed (worker threads), this one
+        # decided (here), the previous one written (SQLite's thread). The connection serves one
+        # step at a time: the next slice's rows are read after the previous write finished, and
+        # a slice with keys already in the catalog (updates read full rows) waits for it before
+        # deciding. Reading a slice before the previous one is written is safe because no two
+        # slices share a key (_unique_keys).
         ahead = await read_and_hash(chunks[0]) if chunks else None
+        writing: asyncio.Task[ApplyOutcome] | None = None
         try:
             for number, chunk in enumerate(chunks):
                 assert ahead is not None
                 known, hashing = ahead
-                observations = await hashing
                 ahead = None
-                if number + 1 < len(chunks):
-                    ahead = await read_and_hash(chunks[number + 1])
+                observations = await hashing
                 if index is None:
                     seen_live += sum(
                         1
                         for item in chunk
                         if (fp := known.get(item.canonical_key)) is not None and not fp.is_deleted
                     )
-                outcome = await apply_changes(
+                if writing is not None and known:
+                    account(await writing)
+                    writing = None
+                decided = await decide_changes(
                     uow,
                     collection,
                     [Present(o) for o in observations],
@@ -427,20 +441,23 @@ class CollectionIngestor:
                     run_uuid=run_id,
                     known=known,
                     describe=_describe,
-                    write=write,
                 )
-                stats.assets_ingested += outcome.created
-                stats.assets_updated += outcome.updated
-                stats.assets_skipped += outcome.skipped
-                stats.assets_changed_content += outcome.changed_content
-                stats.assets_changed_enricher += outcome.changed_enricher
-                stats.stats_refreshed += outcome.refreshed
-                touched.update(outcome.touched)
-        finally:
-            if ahead is not None:  # a failure above: do not leave hashing behind
+                if writing is not None:
+                    account(await writing)
+                    writing = None
+                if number + 1 < len(chunks):
+                    ahead = await read_and_hash(chunks[number + 1])
+                writing = asyncio.create_task(decided.finish(write=write))
+            if writing is not None:
+                account(await writing)
+                writing = None
+        finally:  # a failure above: let the write in flight end, stop the hashing
+            if ahead is not None:
                 ahead[1].cancel()
-                with contextlib.suppress(BaseException):
-                    await ahead[1]
+            for task in (writing, ahead[1] if ahead is not None else None):
+                if task is not None:
+                    with contextlib.suppress(BaseException):
+                        await task
 
         if scope.is_full and seen_live < live:  # some live asset was not seen on disk
             if index is None:

@@ -222,3 +222,40 @@ def test_two_files_with_one_catalog_key_make_one_asset_and_an_error(library: Lib
         "Unicode normalisation); not cataloged"
     ]
     assert library.query("SELECT count(*) FROM assets WHERE canonical_key = 'Café.mkv'") == [(1,)]
+
+
+@pytest.mark.parametrize("fast_listing", [True, False], ids=["find", "python-walk"])
+def test_slices_pipelined_decide_like_one_slice(
+    library: Library, monkeypatch: pytest.MonkeyPatch, fast_listing: bool
+) -> None:
+    """Slices of two files (so hashing, deciding and writing overlap across slices): a new, a
+    rewritten, a touched, a deleted and unchanged files are all decided as in one slice."""
+    library.setup()
+    monkeypatch.setattr("consumer.ingest.collection.SLICE", 2)
+    first = asyncio.run(run_ingest(FilesystemImporter(extensions())))
+    assert first.stats.assets_ingested == len(TV_MEDIA)
+    assert library.query("SELECT count(*) FROM assets") == [(len(TV_MEDIA),)]
+
+    rewritten, touched, deleted = TV_MEDIA[0], TV_MEDIA[1], TV_MEDIA[2]
+    (library.tv / rewritten).write_bytes(b"new content, longer than before")
+    touch_later(library.tv / touched)
+    (library.tv / deleted).unlink()
+    for n in range(3):
+        (library.tv / f"Extra Show/Season 01/Extra Show - S01E0{n + 1}.mkv").parent.mkdir(
+            parents=True, exist_ok=True
+        )
+        (library.tv / f"Extra Show/Season 01/Extra Show - S01E0{n + 1}.mkv").write_bytes(
+            f"extra {n}".encode()
+        )
+    if not fast_listing:
+        monkeypatch.setenv("PATH", "/nonexistent")
+    second = asyncio.run(run_ingest(CountingImporter(extensions())))
+    stats = second.stats
+    assert (stats.assets_ingested, stats.assets_updated, stats.assets_missing) == (3, 1, 1)
+    assert stats.stats_refreshed == 1
+    assert stats.assets_skipped == len(TV_MEDIA) - 2  # unchanged + the touched one
+    assert stats.errors == []
+    rows = dict(library.query("SELECT canonical_key, is_deleted FROM assets"))
+    assert len(rows) == len(TV_MEDIA) + 3
+    assert rows[deleted] == 1
+    assert sum(rows.values()) == 1
