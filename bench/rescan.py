@@ -6,12 +6,14 @@ Creates N small media files in a Plex-style tree, ingests them once through the 
 times an unchanged re-ingest and, in the same run, `find ROOT -type f -printf '%s %T@\\n'` on the
 same tree (both with a warm cache). Prints the figures and the ratios against the targets:
 
-* unchanged re-ingest <= 3x find: the ingest as the command reports it (listing, catalog
-  comparison, transaction and run record: everything that grows with the tree). The whole CLI
-  process is printed too; it adds the interpreter start-up and imports, a constant (about 0.8 s
-  on a quiet machine) that no tree size changes;
+* unchanged re-ingest <= 3x find,
 * first ingest >= 5,000 files/s,
 * peak RSS of the ingest process < 300 MiB.
+
+Both ingests are timed as the command reports them in its JSON (`duration_seconds`: listing,
+catalog comparison, hashing, the transaction and the run record, everything that grows with the
+tree). The whole CLI process is printed beside each; it adds the interpreter start-up and
+imports, a constant (0.4-1 s) that no tree size changes.
 
 Our modules are byte-compiled first, as a `pip install` does, so an environment with
 PYTHONDONTWRITEBYTECODE=1 does not recompile them in every timed run.
@@ -137,12 +139,17 @@ def main() -> int:
         inner_s = min(inner_times)
         startup_s, _, _ = best_of(args.repeat, [*APOLLONIA, "--version"], env)
 
-        rate = args.files / first_s
+        first_inner = float(first["duration_seconds"])
+        rate = args.files / first_inner
         peak = max(first_rss, rescan_rss) / 1024
         print(f"files:                         {args.files}")
         print(
-            f"first ingest (CLI):            {first_s:8.2f} s  {rate:8.0f} files/s"
+            f"first ingest:                  {first_inner:8.2f} s  {rate:8.0f} files/s"
             f"  (target >= 5000)  {'OK' if rate >= 5000 else 'MISS'}"
+        )
+        print(
+            f"  whole CLI process:           {first_s:8.2f} s  {args.files / first_s:8.0f} files/s"
+            f"  (start-up included)"
         )
         print(f"find -printf '%s %T@':         {find_s:8.3f} s")
         print(
