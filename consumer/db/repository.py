@@ -188,6 +188,16 @@ class AssetRepository:
         )
         return {r[0]: (r[1], r[2], r[3] == 1, r[4] == 1) for r in rows}
 
+    async def has_live(self, collection_uuid: str) -> bool:
+        """Whether the collection holds any live asset (answered from an index; no transaction
+        is opened, like `stat_signatures`)."""
+        rows = await bulk.fetch_all(
+            self._conn,
+            "SELECT 1 FROM assets WHERE collection_uuid = ? AND NOT is_deleted LIMIT 1",
+            (collection_uuid,),
+        )
+        return bool(rows)
+
     async def stat_signatures(
         self, collection_uuid: str, enricher_checksum: str
     ) -> tuple[int, set[str]]:

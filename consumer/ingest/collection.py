@@ -313,7 +313,12 @@ class CollectionIngestor:
         scope: IngestScope,
     ) -> _Listing:
         """What is on disk, and (fast path) which of it the catalog already holds unchanged."""
-        if scope.is_full and isinstance(importer, StatListingImporter):
+        # A first ingest has nothing to compare with: the plain walk builds its items directly.
+        if (
+            scope.is_full
+            and isinstance(importer, StatListingImporter)
+            and await uow.assets.has_live(collection.uuid)
+        ):
             # Both reads at once: find in its own process, the catalog's signatures built by
             # SQLite (neither holds the GIL for long). Outside the write transaction: stage 2
             # re-reads what it decides on under the lock, so a stale signature can only make
