@@ -6,7 +6,9 @@ invariants (never created ready, an update never leaves it ready, approved impli
 
 from __future__ import annotations
 
+import os
 import uuid as uuidlib
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,8 +69,27 @@ class Asset:
     updated_at: datetime
 
 
+_UUID_BATCH = 256
+_uuid_pool: deque[str] = deque()
+# A forked child must not hand out the parent's pre-drawn UUIDs a second time.
+os.register_at_fork(after_in_child=_uuid_pool.clear)
+
+
 def new_uuid() -> str:
-    return str(uuidlib.uuid4())
+    """A random (version 4) UUID, drawn from the OS in batches.
+
+    `uuid4()` asks the kernel once per call, and each call gives up the GIL, which the hashing
+    threads then hold: a 100,000-file first ingest spent ~7% of its time getting it back
+    (bench/rescan.py). One draw per 256 keeps the same randomness source and drops that wait.
+    """
+    try:
+        return _uuid_pool.popleft()
+    except IndexError:
+        raw = os.urandom(16 * _UUID_BATCH)
+        _uuid_pool.extend(
+            str(uuidlib.UUID(bytes=raw[i : i + 16], version=4)) for i in range(0, len(raw), 16)
+        )
+        return _uuid_pool.popleft()
 
 
 def create_asset(
