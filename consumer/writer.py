@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from apollonia.log import configure_logging, get_logger
+from apollonia.runtime import tune_gc
 from consumer.db.catalog import CatalogDatabase
 from consumer.db.runs import IngestRun
 from consumer.domain.catalog import Collection
@@ -193,6 +194,7 @@ def _child_start(database_url: str, busy_timeout_ms: int, log_level: str, log_fo
             target=_exit_with_parent, args=(parent.sentinel,), name="parent-watch", daemon=True
         ).start()
     configure_logging(log_level, log_format)
+    tune_gc()
     loop = asyncio.new_event_loop()
     catalog = CatalogDatabase(database_url, busy_timeout_ms=busy_timeout_ms)
     loop.run_until_complete(catalog.open())

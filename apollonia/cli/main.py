@@ -12,6 +12,7 @@ from typer.main import get_command
 from apollonia import __version__
 from apollonia.cli.output import ExitCode, Output
 from apollonia.log import configure_logging
+from apollonia.runtime import tune_gc
 from apollonia.settings import LogFormat, load_settings
 
 # name -> (module, attribute, is a group). Imported only when needed: the commands pull in
@@ -101,6 +102,7 @@ def root(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage errors exit 1 with a message (JSON under --json), never a traceback."""
+    tune_gc()
     args = sys.argv[1:] if argv is None else argv
     only = command_of(args)
     if only is None and "--version" in args:
