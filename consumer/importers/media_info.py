@@ -2,9 +2,13 @@
 
 The layout Plex and Jellyfin use is `Title/Season NN/... SxxEyy ...`, so:
 
-* the **title** is the top-level folder's name, or the file's own name when it sits at the root,
-  parsed with guessit (which strips years, release tags and dots). guessit costs ~5 ms a call, so
-  each name is parsed once per process (cached) and only when needed;
+* the **title** is the top-level folder's name, or the file's own name when it sits at the root.
+  A name in the canonical form Plex and Jellyfin ask for, `Title (Year)` with optional
+  `{imdb-...}`, `{tmdb-...}`, `[tmdbid-...]` or `{edition-...}` tags, is read as written, as
+  those servers read it; any other name (release names with dots, tags, `Show S01`) is parsed
+  with guessit, which strips years, release tags and dots. guessit costs ~5 ms a call: one call
+  per movie folder made a 5,000-movie first ingest take 23 s instead of 1. Each name is parsed
+  once per process (cached) and only when needed;
 * **season** and **episode** come from the standard patterns (`S01E02`, `1x02`, `Season 01`,
   `Specials` = season 0), which are fast and unambiguous; guessit is the fallback for a file name
   that matches none of them.
@@ -25,6 +29,13 @@ _SPECIALS_DIR = re.compile(r"(?i)^(?:specials?|season[ ._-]*0+)$")
 _EPISODE_WORD = re.compile(r"(?i)(?<![a-z0-9])(?:episode|ep|e)[ ._-]*(\d{1,4})(?![0-9])")
 _TRAILING_TAGS = re.compile(r"\s*[\(\[][^\)\]]*[\)\]]\s*$")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# `Title (Year)` and the id/edition tags Plex and Jellyfin allow after it. The title holds no
+# dots, underscores or brackets: those mark release names, which guessit reads better.
+_CANONICAL = re.compile(
+    r"^(?P<title>[^()\[\]{}._]*\w[^()\[\]{}._]*?) \((?P<year>1[89]\d\d|20\d\d)\)"
+    r"(?:\s*[\[{][a-z]+-[^\]}]+[\]}])*$"
+)
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +72,27 @@ def strip_tags(name: str) -> str:
     return name.strip()
 
 
+def canonical_name(name: str) -> tuple[str, int] | None:
+    """(title, year) of a folder or file name in Plex's `Title (Year)` form, else None.
+
+    A title with its own episode pattern (`Show S01E02 (2001)`) or a ` - ` (`Star Wars Episode
+    IV - A New Hope (1977)`, where guessit splits title from subtitle) is left to guessit.
+    """
+    stem = _EXTENSION.sub("", name)
+    match = _CANONICAL.match(stem)
+    if match is None:
+        return None
+    title = match.group("title").strip()
+    if " - " in title or episode_numbers(title) != (None, []):
+        return None
+    return title, int(match.group("year"))
+
+
 @lru_cache(maxsize=65536)
 def _guess(name: str) -> tuple[str | None, int | None, int | None, int | None]:
+    canonical = canonical_name(name)
+    if canonical is not None:
+        return canonical[0], None, None, canonical[1]
     from guessit import guessit  # noqa: PLC0415 - lazy: loading its rules takes ~0.1 s
 
     info = guessit(name)
@@ -81,7 +111,8 @@ def _guess(name: str) -> tuple[str | None, int | None, int | None, int | None]:
 
 
 def title_of_name(name: str) -> str | None:
-    """guessit's title for a folder or file name (cached)."""
+    """The title of a folder or file name: as written in `Title (Year)` form, else guessit's
+    (cached)."""
     return _guess(name)[0]
 
 
