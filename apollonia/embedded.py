@@ -24,23 +24,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from apollonia.log import get_logger
+from apollonia import bootstrap
 from apollonia.settings import Settings
-from apollonia.signals import stop_on_signals
-from consumer import admin
-from consumer.db.catalog import CatalogDatabase
+from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.adapters.importers.filesystem import FilesystemImporter
 from consumer.domain.catalog import Collection, Source
+from consumer.domain.errors import OperationError
+from consumer.domain.importing import IngestScope
 from consumer.domain.keys import normalize_root
-from consumer.errors import OperationError
-from consumer.importers.base import IngestScope
-from consumer.importers.filesystem import FilesystemImporter
-from consumer.ingest.collection import IngestFailure, utcnow
-from consumer.ingest.events import CollectionRouter, apply_group, plan_events
-from consumer.ingest.wiring import collection_ingestor
-from ingestor.hashing import Hasher
+from consumer.service_layer import admin
+from consumer.service_layer.collection_ingest import IngestFailure, utcnow
+from consumer.service_layer.events import CollectionRouter, apply_group, plan_events
 from ingestor.paths import from_event
-from ingestor.pipeline import Pipeline, PipelineConfig
+from ingestor.pipeline import Pipeline
 from ingestor.state import StateDatabase
+from shared.hashing import Hasher
+from shared.runtime.log import get_logger
+from shared.runtime.signals import stop_on_signals
 from shared.schemas.file_event import FileEvent
 
 log = get_logger(__name__)
@@ -211,9 +211,7 @@ class EmbeddedRunner:
         self.settings = settings
         self.roots = list(roots)
         self.live = live
-        self.catalog = CatalogDatabase(
-            settings.database_url, busy_timeout_ms=settings.db_busy_timeout_ms
-        )
+        self.catalog = bootstrap.catalog(settings)
         self.activity = Activity()
         self.sink = CatalogSink(self.catalog, settings, self.activity)
         self.state = StateDatabase(settings.state_database_url)
@@ -225,7 +223,7 @@ class EmbeddedRunner:
     async def start(self) -> None:
         await self.catalog.open()
         source, self.collections = await ensure_collections(self.catalog, self.roots, self.settings)
-        async with collection_ingestor(self.settings, self.catalog) as ingestor:
+        async with bootstrap.collection_ingestor(self.settings, self.catalog) as ingestor:
             for collection in self.collections:
                 try:
                     result = await ingestor.ingest(
@@ -252,8 +250,8 @@ class EmbeddedRunner:
         primed = await prime_state(self.state, self.catalog, self.collections)
         if primed:
             log.info("hash cache primed from the catalog", files=primed)
-        self.hasher = Hasher(self.settings.hash_workers, self.settings.hash_chunk_size)
-        config = PipelineConfig.from_settings(self.settings, roots=self.roots)
+        self.hasher = bootstrap.hasher(self.settings)
+        config = bootstrap.pipeline_config(self.settings, roots=self.roots)
         self.pipeline = Pipeline(config, state=self.state, sink=self.sink, hasher=self.hasher)
         await self.pipeline.start()
         log.info("watching", roots=[str(r) for r in self.roots])
@@ -318,18 +316,15 @@ class EmbeddedRunner:
 
 async def run_with_broker(settings: Settings, roots: Sequence[Path]) -> int:
     """`apollonia run --amqp`: the ingestor and the consumer services in one process."""
-    from consumer.service import ConsumerService  # noqa: PLC0415 - broker mode only
-    from ingestor.service import IngestorService  # noqa: PLC0415
-
-    catalog = CatalogDatabase(settings.database_url, busy_timeout_ms=settings.db_busy_timeout_ms)
+    catalog = bootstrap.catalog(settings)
     await catalog.open()
     try:
         await ensure_collections(catalog, roots, settings)
     finally:
         await catalog.close()
     # One HTTP server per process: the consumer's port serves both services' metrics.
-    ingestor = IngestorService(settings.model_copy(update={"metrics_port": 0}), roots=roots)
-    consumer = ConsumerService(settings)
+    ingestor = bootstrap.ingestor_service(settings, roots=roots, metrics_port=0)
+    consumer = bootstrap.consumer_service(settings)
     stop = asyncio.Event()
     async with stop_on_signals(stop.set):
         try:

@@ -11,8 +11,8 @@ from urllib.parse import quote, urlsplit
 import aio_pika
 import aiohttp
 
-from apollonia.masking import mask_text, mask_url
-from consumer.errors import OperationError
+from consumer.domain.errors import OperationError
+from shared.runtime.masking import mask_text, mask_url
 from shared.topology import Topology
 
 

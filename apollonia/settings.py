@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from apollonia.masking import mask_url
+from shared.runtime.masking import mask_url
 from shared.topology import Topology
 
 SECRETS_DIR = Path("/run/secrets")

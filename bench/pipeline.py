@@ -31,12 +31,13 @@ from typing import Any
 
 import aio_pika
 
-from apollonia.log import configure_logging
+from apollonia import bootstrap
 from apollonia.settings import load_settings
-from consumer import admin, metrics
-from consumer.db.catalog import CatalogDatabase
-from consumer.importers.filesystem import FilesystemImporter
-from consumer.service import ConsumerService
+from consumer import metrics
+from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.adapters.importers.filesystem import FilesystemImporter
+from consumer.service_layer import admin
+from shared.runtime.log import configure_logging
 from shared.schemas.file_event import FileEvent
 from shared.topology import Topology, declare_topology, delete_topology
 
@@ -199,7 +200,7 @@ async def main() -> int:
             metrics_port=0,
             media_extensions=["mkv"],
         )
-        service = ConsumerService(settings)
+        service = bootstrap.consumer_service(settings)
         start = time.perf_counter()
         await service.start()
         while service.applied < args.events:  # noqa: ASYNC110 - sampling a counter

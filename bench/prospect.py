@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingestor.hashing import DEFAULT_CHUNK_SIZE, Hasher
 from ingestor.prospect import Hashed, Prospector
+from shared.hashing import DEFAULT_CHUNK_SIZE, Hasher
 
 MIB = 1024 * 1024
 

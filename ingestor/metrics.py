@@ -1,4 +1,4 @@
-"""Prometheus metrics of the ingestor (served on /metrics by `apollonia.health.HealthServer`)."""
+"""Prometheus metrics of the ingestor (served on /metrics by `shared.runtime.health`)."""
 
 from __future__ import annotations
 

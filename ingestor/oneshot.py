@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from apollonia.settings import Settings
+from ingestor.config import BrokerConfig, HashConfig
 from ingestor.events import created_event, utc_now
-from ingestor.hashing import Hasher
 from ingestor.paths import display
 from ingestor.prospect import Hashed, Prospector, Skipped
 from ingestor.publisher import APP_ID, BrokerPublisher, Outbound, describe
+from shared.hashing import Hasher
 from shared.schemas.file_event import FileEvent
 
 
@@ -36,21 +36,25 @@ class PublishFailedError(Exception):
 
 
 async def publish_files(
-    settings: Settings, paths: Sequence[bytes], *, connect_timeout: float = 10.0
+    broker_config: BrokerConfig,
+    hashing: HashConfig,
+    paths: Sequence[bytes],
+    *,
+    connect_timeout: float = 10.0,
 ) -> list[FileEvent]:
     """Prospect and publish `paths` (absolute, regular files); the events published, in order.
 
     Raises BrokerUnavailableError, FileProblemError or PublishFailedError.
     """
     broker = BrokerPublisher(
-        settings.amqp_url,
-        settings.topology(),
+        broker_config.amqp_url,
+        broker_config.topology,
         app_id=APP_ID,
-        connection_name=f"{APP_ID} publish {settings.ingestor_id}",
+        connection_name=f"{APP_ID} publish {broker_config.ingestor_id}",
         connect_timeout=connect_timeout,
     )
     await broker.connect()
-    hasher = Hasher(settings.hash_workers, settings.hash_chunk_size)
+    hasher = Hasher(hashing.workers, hashing.chunk_size)
     try:
         outcomes = await Prospector(hasher).prospect(list(paths))
         problems = [o for o in outcomes if isinstance(o, Skipped)]
@@ -58,7 +62,7 @@ async def publish_files(
             raise FileProblemError(problems)
         now = utc_now()
         events = [
-            created_event(o, event_type="publish", ingestor_id=settings.ingestor_id, now=now)
+            created_event(o, event_type="publish", ingestor_id=broker_config.ingestor_id, now=now)
             for o in outcomes
             if isinstance(o, Hashed)
         ]

@@ -16,10 +16,10 @@ lost. An emission is shielded from cancellation so a shutdown never splits it.
 
 Running the pipeline with another sink (the embedded mode of `apollonia run`):
 
-    state = await StateDatabase(settings.state_database_url).open()    # the hash cache
-    hasher = Hasher(settings.hash_workers, settings.hash_chunk_size)
+    state = await StateDatabase(state_database_url).open()    # the hash cache
+    hasher = Hasher(workers, chunk_size)
     pipeline = Pipeline(
-        PipelineConfig.from_settings(settings),
+        PipelineConfig(roots=..., ingestor_id=...),  # apollonia.bootstrap builds it from settings
         state=state,
         sink=my_sink,          # anything with `async def submit(self, events) -> None`
         hasher=hasher,
@@ -44,10 +44,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from apollonia.log import get_logger
 from ingestor import metrics
+from ingestor.config import PipelineConfig
 from ingestor.events import deleted_event, file_event, utc_now
-from ingestor.hashing import Hasher
 from ingestor.observations import (
     FallBackToPolling,
     Gone,
@@ -58,12 +57,11 @@ from ingestor.observations import (
     RootLost,
     Seen,
 )
-from ingestor.paths import absolute_root, display, is_at_or_under, is_utf8, rebase
+from ingestor.paths import display, is_at_or_under, is_utf8, rebase
 from ingestor.poll import (
     Mount,
     Poller,
     ScanUnit,
-    WatchModeName,
     outermost,
     plan_units,
     read_mounts,
@@ -71,15 +69,15 @@ from ingestor.poll import (
 from ingestor.prospect import Hashed, Prospector, Skipped, Unchanged
 from ingestor.reconcile import diff, scan_tree
 from ingestor.records import FileState, StatInfo, lstat_many, lstat_regular
-from ingestor.settle import DEFAULT_OPEN_GRACE, SettleTracker, Verdict
+from ingestor.settle import SettleTracker, Verdict
 from ingestor.sink import EventSink
 from ingestor.watch import InotifyWatcher
+from shared.hashing import Hasher
+from shared.runtime.log import get_logger
 from shared.schemas.file_event import EventKind, FileEvent
 
 if TYPE_CHECKING:
     from asyncinotify import Inotify
-
-    from apollonia.settings import Settings
 
 log = get_logger(__name__)
 
@@ -103,39 +101,6 @@ class FileStateStore(Protocol):
     async def remember(self, events: Sequence[FileEvent]) -> None: ...
 
     async def refresh(self, states: Sequence[FileState]) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineConfig:
-    roots: tuple[bytes, ...]
-    ingestor_id: str
-    watch_mode: WatchModeName = "auto"
-    settle_seconds: float = 2.0
-    poll_interval: float = 30.0
-    reconcile_interval: float = 6 * 3600.0
-    open_grace: float = DEFAULT_OPEN_GRACE
-    move_window: float = 0.5
-    batch_size: int = 512
-    prospect_concurrency: int = 3
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        roots: Sequence[os.PathLike[str] | str] | None = None,
-        watch_mode: WatchModeName | None = None,
-    ) -> PipelineConfig:
-        chosen = roots if roots is not None else settings.data_directory
-        return cls(
-            roots=tuple(absolute_root(r) for r in chosen),
-            ingestor_id=settings.ingestor_id,
-            watch_mode=watch_mode or settings.watch_mode,
-            settle_seconds=settings.settle_seconds,
-            poll_interval=settings.poll_interval,
-            reconcile_interval=settings.reconcile_interval,
-            prospect_concurrency=settings.hash_workers + 1,
-        )
 
 
 @dataclass(slots=True)

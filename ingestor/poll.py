@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from apollonia.log import get_logger
 from ingestor.paths import display, is_under
+from shared.runtime.log import get_logger
 
 log = get_logger(__name__)
 

@@ -26,9 +26,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ingestor.hashing import Fingerprint, Hasher
 from ingestor.neighbors import NeighborFinder
 from ingestor.records import FileState, StatInfo
+from shared.hashing import Fingerprint, Hasher
 
 LARGE_FILE = 8 * 1024 * 1024
 SMALL_GROUP = 32

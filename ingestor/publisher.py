@@ -30,10 +30,10 @@ import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
 from aiormq.exceptions import DeliveryError, PublishError
 
-from apollonia.log import get_logger
-from apollonia.masking import mask_text, mask_url
 from ingestor import metrics
 from ingestor.state import OutboxRow, StateDatabase
+from shared.runtime.log import get_logger
+from shared.runtime.masking import mask_text, mask_url
 from shared.schemas.file_event import FileEvent
 from shared.topology import Topology, declare_topology
 

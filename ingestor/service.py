@@ -14,21 +14,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
-from pathlib import Path
 
-from apollonia.health import HealthServer
-from apollonia.log import get_logger
-from apollonia.masking import mask_url
-from apollonia.settings import Settings
-from apollonia.signals import stop_on_signals
 from ingestor import metrics
-from ingestor.hashing import Fingerprint, Hasher
-from ingestor.pipeline import Pipeline, PipelineConfig
-from ingestor.poll import WatchModeName
+from ingestor.config import IngestorConfig
+from ingestor.pipeline import Pipeline
 from ingestor.publisher import APP_ID, Backoff, BrokerPublisher, OutboxPublisher
 from ingestor.sink import OutboxSink
 from ingestor.state import StateDatabase
+from shared.hashing import Fingerprint, Hasher
+from shared.runtime.health import HealthServer
+from shared.runtime.log import get_logger
+from shared.runtime.masking import mask_url
+from shared.runtime.signals import stop_on_signals
 
 log = get_logger(__name__)
 
@@ -43,30 +40,28 @@ def observe_hash(fingerprint: Fingerprint, seconds: float) -> None:
 class IngestorService:
     def __init__(
         self,
-        settings: Settings,
+        config: IngestorConfig,
         *,
-        roots: Sequence[Path] | None = None,
-        watch_mode: WatchModeName | None = None,
         republish_all: bool = False,
         backoff: Backoff | None = None,
         reconnect_interval: float = 5.0,
     ) -> None:
-        self.settings = settings
+        self.service_config = config
         self.republish_all = republish_all
-        self.config = PipelineConfig.from_settings(settings, roots=roots, watch_mode=watch_mode)
+        self.config = config.pipeline
         self.backoff = backoff or Backoff()
         self.reconnect_interval = reconnect_interval
-        self.state = StateDatabase(settings.state_database_url)
+        self.state = StateDatabase(config.state_database_url)
         self.hasher: Hasher | None = None
         self.broker = BrokerPublisher(
-            settings.amqp_url,
-            settings.topology(),
+            config.broker.amqp_url,
+            config.broker.topology,
             app_id=APP_ID,
-            connection_name=f"{APP_ID} {settings.ingestor_id}",
+            connection_name=f"{APP_ID} {config.broker.ingestor_id}",
             reconnect_interval=reconnect_interval,
         )
         self.publisher = OutboxPublisher(
-            self.state, self.broker, window=settings.publish_window, backoff=self.backoff
+            self.state, self.broker, window=config.publish_window, backoff=self.backoff
         )
         self.pipeline: Pipeline | None = None
         self.health: HealthServer | None = None
@@ -76,13 +71,13 @@ class IngestorService:
         self._stopped = False
 
     async def start(self) -> None:
-        settings = self.settings
+        settings = self.service_config
         await self.state.open()
         metrics.OUTBOX_PENDING.set(self.state.outbox_pending)
-        self.hasher = Hasher(settings.hash_workers, settings.hash_chunk_size, observe_hash)
+        self.hasher = Hasher(settings.hashing.workers, settings.hashing.chunk_size, observe_hash)
         sink = OutboxSink(self.state, on_enqueued=self.publisher.wake)
         self.pipeline = Pipeline(self.config, state=self.state, sink=sink, hasher=self.hasher)
-        port = settings.service_metrics_port("ingestor")
+        port = settings.metrics_port
         if port:
             self.health = HealthServer(
                 settings.metrics_host,
@@ -97,11 +92,11 @@ class IngestorService:
         self._publisher_task = asyncio.create_task(self.publisher.run(), name="publisher")
         log.info(
             "ingestor starting",
-            ingestor_id=settings.ingestor_id,
+            ingestor_id=settings.broker.ingestor_id,
             roots=[r.decode("utf-8", "backslashreplace") for r in self.config.roots],
             watch_mode=self.config.watch_mode,
-            amqp_url=mask_url(settings.amqp_url),
-            exchange=settings.exchange,
+            amqp_url=mask_url(settings.broker.amqp_url),
+            exchange=settings.broker.topology.exchange,
             state_database=mask_url(settings.state_database_url),
             outbox_pending=self.state.outbox_pending,
             metrics_port=self.health.bound_port if self.health else 0,
@@ -129,7 +124,7 @@ class IngestorService:
         if self._stopped:
             return
         self._stopped = True
-        budget = self.settings.shutdown_timeout
+        budget = self.service_config.shutdown_timeout
         deadline = time.monotonic() + budget
         if self.pipeline is not None:
             await self.pipeline.stop(grace=budget)

@@ -44,10 +44,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from consumer.db.engine import BEGIN_OPTION, create_engine
 from ingestor.paths import children_range, from_event
 from ingestor.records import FileState
 from shared.schemas.file_event import FileEvent
+from shared.sqlite import BEGIN_OPTION, create_engine
 
 SCHEMA_VERSION = 1
 _CHUNK = 500

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 
 from asyncinotify import Event, Inotify, Mask, Watch
 
-from apollonia.log import get_logger
 from ingestor import metrics
 from ingestor.observations import (
     FallBackToPolling,
@@ -42,6 +41,7 @@ from ingestor.observations import (
     Seen,
 )
 from ingestor.paths import display, is_at_or_under, is_temporary, join, rebase
+from shared.runtime.log import get_logger
 
 log = get_logger(__name__)
 

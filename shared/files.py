@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection
 
 # Names downloaders and editors write before the final rename; the rename is what counts.
@@ -49,3 +50,19 @@ def catalog_path(path: str) -> str:
     except UnicodeEncodeError:
         return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return path
+
+
+def folder_problem(path: str) -> str | None:
+    """Why `path` is not a folder that can be listed right now, or None when it is."""
+    if not os.path.lexists(path):
+        return f"path {path} does not exist"
+    if not os.path.isdir(path):
+        return f"path {path} is not a directory"
+    if not os.access(path, os.R_OK | os.X_OK):
+        return f"path {path} is not readable"
+    try:
+        with os.scandir(path) as entries:
+            next(entries, None)
+    except OSError as exc:
+        return f"path {path} cannot be listed: {exc.strerror or exc}"
+    return None

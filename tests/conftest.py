@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from apollonia.settings import sqlite_url
-from consumer.db.catalog import CatalogDatabase
-from consumer.db.engine import create_engine
+from consumer.adapters.db.catalog import CatalogDatabase
+from shared.sqlite import create_engine
 
 _ALIASES = ("AMQP_CONNECTION_STRING", "DATA_DIRECTORY", "LOG_LEVEL")
 

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from apollonia import bootstrap
 from apollonia.cli.common import (
     CatalogTarget,
     JsonOpt,
@@ -20,14 +21,13 @@ from apollonia.cli.common import (
 )
 from apollonia.cli.output import ExitCode, Output
 from apollonia.cli.render import iso
-from consumer import admin
-from consumer.db.runs import IngestRun
 from consumer.domain.assets import Asset
+from consumer.domain.errors import OperationError
 from consumer.domain.lifecycle import AssetState
-from consumer.errors import OperationError
-from consumer.ingest.events import CollectionRouter, apply_group, plan_events
+from consumer.domain.records import IngestRun
+from consumer.service_layer import admin
+from consumer.service_layer.events import CollectionRouter, apply_group, plan_events
 from ingestor.events import created_event, utc_now
-from ingestor.hashing import Hasher
 from ingestor.prospect import Hashed, Prospector
 
 app = typer.Typer(help="Assets: what the catalog holds.", no_args_is_help=True)
@@ -268,7 +268,7 @@ def ingest_file_command(
     raw = os.path.abspath(os.fsencode(path))
 
     async def _ingest() -> dict[str, Any]:
-        hasher = Hasher(1, settings.hash_chunk_size)
+        hasher = bootstrap.hasher(settings, workers=1)
         try:
             (outcome,) = await Prospector(hasher).prospect([raw])
         finally:

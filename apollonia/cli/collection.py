@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from apollonia.bootstrap import collection_ingestor
 from apollonia.cli.common import (
     CatalogTarget,
     DryRunOpt,
@@ -24,11 +25,10 @@ from apollonia.cli.render import (
     iso,
     key_values,
 )
-from consumer import admin
-from consumer.importers.base import IngestScope, ensure_compliant
-from consumer.importers.registry import default_importers
-from consumer.ingest.collection import CollectionIngestResult, utcnow
-from consumer.ingest.wiring import collection_ingestor
+from consumer.adapters.importers.registry import default_importers
+from consumer.domain.importing import IngestScope, ensure_compliant
+from consumer.service_layer import admin
+from consumer.service_layer.collection_ingest import CollectionIngestResult, utcnow
 
 app = typer.Typer(
     help="Collections: folders of a source, cataloged as assets.", no_args_is_help=True

@@ -11,12 +11,13 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
+from apollonia import bootstrap
 from apollonia.cli.output import ExitCode, Output
 from apollonia.settings import Settings, load_settings
-from consumer.db.catalog import CatalogDatabase
-from consumer.db.engine import CatalogNotFoundError
-from consumer.db.migrate import SchemaError
-from consumer.errors import OperationError
+from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.adapters.db.migrate import SchemaError
+from consumer.domain.errors import OperationError
+from shared.sqlite import CatalogNotFoundError
 
 T = TypeVar("T")
 
@@ -60,9 +61,7 @@ class CatalogTarget:
         return "test" if self.test_db else "production"
 
     def open(self) -> CatalogDatabase:
-        return CatalogDatabase(
-            self.settings.catalog_url(test_db=self.test_db), dry_run=self.dry_run
-        )
+        return bootstrap.catalog(self.settings, test_db=self.test_db, dry_run=self.dry_run)
 
 
 def run_operation(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from apollonia import bootstrap
 from apollonia.cli.common import run_async, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
-from apollonia.masking import mask_text, mask_url
-from consumer.db.migrate import SchemaError
-from consumer.service import ConsumerService
+from consumer.adapters.db.migrate import SchemaError
+from shared.runtime.masking import mask_text, mask_url
 
 
 def consumer_command() -> None:
@@ -18,7 +18,7 @@ def consumer_command() -> None:
     output = Output(False)
     settings = settings_or_exit(output)
     try:
-        code = run_async(lambda: ConsumerService(settings).run())
+        code = run_async(lambda: bootstrap.consumer_service(settings).run())
     except (OSError, SQLAlchemyError, SchemaError) as exc:
         output.fail(
             ExitCode.VALIDATION,

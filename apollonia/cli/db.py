@@ -9,9 +9,9 @@ from rich.console import Console
 
 from apollonia.cli.common import JsonOpt, TestDbOpt, run_async, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
-from apollonia.masking import mask_url
-from consumer.db import migrate
-from consumer.db.engine import create_engine, sqlite_path
+from consumer.adapters.db import migrate
+from shared.runtime.masking import mask_url
+from shared.sqlite import create_engine, sqlite_path
 
 app = typer.Typer(help="Catalog database maintenance.", no_args_is_help=True)
 

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from apollonia.cli.common import JsonOpt, run_operation, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
-from consumer.deadletters import DeadLetter, DeadLetterQueue
+from consumer.adapters.amqp.deadletters import DeadLetter, DeadLetterQueue
 
 app = typer.Typer(help="Dead letters: messages the catalog could not apply.", no_args_is_help=True)
 

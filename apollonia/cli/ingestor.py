@@ -12,14 +12,14 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
+from apollonia import bootstrap
 from apollonia.cli.common import JsonOpt, run_async, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
-from apollonia.masking import mask_text, mask_url
 from ingestor.oneshot import FileProblemError, PublishFailedError, publish_files
 from ingestor.paths import display
 from ingestor.publisher import BrokerUnavailableError
-from ingestor.service import IngestorService
 from ingestor.state import StateSchemaError
+from shared.runtime.masking import mask_text, mask_url
 
 
 class WatchModeChoice(StrEnum):
@@ -65,7 +65,9 @@ def ingestor_command(
         overrides["watch_mode"] = watch_mode.value
     settings = settings_or_exit(output, **overrides)
     try:
-        code = run_async(lambda: IngestorService(settings, republish_all=republish_all).run())
+        code = run_async(
+            lambda: bootstrap.ingestor_service(settings, republish_all=republish_all).run()
+        )
     except (OSError, SQLAlchemyError, StateSchemaError) as exc:
         output.fail(
             ExitCode.VALIDATION,
@@ -119,7 +121,11 @@ def publish_command(
         )
     targets = list(dict.fromkeys(raw for _, raw, _ in checked))
     try:
-        events = run_async(lambda: publish_files(settings, targets))
+        events = run_async(
+            lambda: publish_files(
+                bootstrap.broker_config(settings), bootstrap.hash_config(settings), targets
+            )
+        )
     except BrokerUnavailableError as exc:
         output.fail(ExitCode.UNREACHABLE, str(exc), error_code="broker_unreachable")
     except PublishFailedError as exc:

@@ -11,9 +11,9 @@ from typer.main import get_command
 
 from apollonia import __version__
 from apollonia.cli.output import ExitCode, Output
-from apollonia.log import configure_logging
-from apollonia.runtime import tune_gc
 from apollonia.settings import LogFormat, load_settings
+from shared.runtime.gc import tune_gc
+from shared.runtime.log import configure_logging
 
 # name -> (module, attribute, is a group). Imported only when needed: the commands pull in
 # SQLAlchemy, aio-pika, aiohttp and the ingestor, and one invocation needs one of them.

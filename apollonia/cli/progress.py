@@ -15,8 +15,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from consumer.ingest.collection import NoProgress
-from consumer.ingest.collection import Progress as ProgressProtocol
+from consumer.service_layer.collection_ingest import NoProgress
+from consumer.service_layer.collection_ingest import Progress as ProgressProtocol
 
 
 class RichProgress:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from consumer.domain.catalog import Collection, Source
-from consumer.ingest.collection import CollectionIngestResult, IngestStats
+from consumer.service_layer.collection_ingest import CollectionIngestResult, IngestStats
 
 ERRORS_SHOWN = 5
 

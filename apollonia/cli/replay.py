@@ -10,8 +10,8 @@ from rich.console import Console
 from apollonia.cli.common import CatalogTarget, DryRunOpt, JsonOpt, run_operation, settings_or_exit
 from apollonia.cli.output import Output
 from apollonia.cli.render import iso
-from consumer import admin
-from consumer.replay import Replayer, ReplayStats, parse_from, parse_until
+from consumer.entrypoints.replay import Replayer, ReplayStats, parse_from, parse_until
+from consumer.service_layer import admin
 
 
 def replay_command(

@@ -12,10 +12,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from apollonia.cli.common import run_async, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
 from apollonia.embedded import EmbeddedRunner, check_roots, run_with_broker
-from apollonia.masking import mask_text
-from consumer.db.migrate import SchemaError
-from consumer.errors import OperationError
+from consumer.adapters.db.migrate import SchemaError
+from consumer.domain.errors import OperationError
 from ingestor.state import StateSchemaError
+from shared.runtime.masking import mask_text
 
 
 def run_command(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from apollonia.bootstrap import collection_ingestor
 from apollonia.cli.common import (
     CatalogTarget,
     DryRunOpt,
@@ -25,13 +26,16 @@ from apollonia.cli.render import (
     sources_table,
     stats_lines,
 )
-from consumer import admin
-from consumer.importers.base import ensure_compliant
-from consumer.importers.filesystem import FilesystemImporter
-from consumer.importers.registry import default_importers
-from consumer.ingest.collection import utcnow
-from consumer.ingest.source import NARROWING_REFUSED, SourceIngestor, SourceIngestResult
-from consumer.ingest.wiring import collection_ingestor
+from consumer.adapters.importers.filesystem import FilesystemImporter
+from consumer.adapters.importers.registry import default_importers
+from consumer.domain.importing import ensure_compliant
+from consumer.service_layer import admin
+from consumer.service_layer.collection_ingest import utcnow
+from consumer.service_layer.source_ingest import (
+    NARROWING_REFUSED,
+    SourceIngestor,
+    SourceIngestResult,
+)
 
 app = typer.Typer(help="Sources: where media comes from.", no_args_is_help=True)
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from apollonia.settings import load_settings
-from consumer import admin
-from consumer.db.catalog import CatalogDatabase
-from consumer.importers.filesystem import FilesystemImporter
+from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.adapters.importers.filesystem import FilesystemImporter
+from consumer.service_layer import admin
 from tests.cli import Result, run_cli
 
 TV_FILES = {

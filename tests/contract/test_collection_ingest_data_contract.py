@@ -11,12 +11,16 @@ from pathlib import Path
 import pytest
 
 from apollonia.settings import load_settings
-from consumer.db.catalog import CatalogDatabase
+from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.adapters.importers.filesystem import FilesystemImporter
 from consumer.domain.catalog import Collection
-from consumer.importers.base import DiscoveredItem, IngestScope
-from consumer.importers.filesystem import FilesystemImporter
-from consumer.ingest.collection import CollectionIngestor, CollectionIngestResult, IngestFailure
-from ingestor.hashing import Fingerprint, Hasher, PathLike
+from consumer.domain.importing import DiscoveredItem, IngestScope
+from consumer.service_layer.collection_ingest import (
+    CollectionIngestor,
+    CollectionIngestResult,
+    IngestFailure,
+)
+from shared.hashing import Fingerprint, Hasher, PathLike
 from tests.contract.conftest import TV_MEDIA, Library, touch_later
 
 pytestmark = pytest.mark.integration
@@ -291,7 +295,9 @@ def test_d1_fatal_error_persists_nothing(library: Library, monkeypatch: pytest.M
     already written in the transaction rolls everything back, last_ingest_time stays unset, and
     the failed run is recorded with its error."""
     library.setup()
-    monkeypatch.setattr("consumer.ingest.collection.SLICE", 2)  # first slice gets written
+    monkeypatch.setattr(
+        "consumer.service_layer.collection_ingest.SLICE", 2
+    )  # first slice gets written
     extensions = load_settings().media_extensions
     with pytest.raises(IngestFailure) as caught:
         asyncio.run(run_ingest(FilesystemImporter(extensions), hasher=ExplodingHasher()))

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from apollonia.settings import load_settings
-from consumer.db.catalog import CatalogDatabase
+from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.adapters.importers.filesystem import FilesystemImporter
 from consumer.domain.catalog import Collection
-from consumer.importers.base import DiscoveredItem, IngestScope, StatListing
-from consumer.importers.filesystem import FilesystemImporter
+from consumer.domain.importing import DiscoveredItem, IngestScope, StatListing
 from tests.contract.conftest import TV_MEDIA, Library, touch_later
 from tests.contract.test_collection_ingest_data_contract import run_ingest
 
@@ -200,7 +200,7 @@ def test_no_find_on_the_path_means_the_python_walk(
 
 
 def test_listing_parser_separates_symlinks_and_non_ascii_names() -> None:
-    from consumer.importers.filesystem import _parse_listing
+    from consumer.adapters.importers.filesystem import _parse_listing
 
     out = b"3 1.0000000010 a.mkv\0Lb.mkv\0" + "4 2.0000000000 é.mkv\0".encode()
     assert _parse_listing(out) == StatListing({"3 1.0000000010 a.mkv"}, ["b.mkv", "é.mkv"])
@@ -231,7 +231,7 @@ def test_slices_pipelined_decide_like_one_slice(
     """Slices of two files (so hashing, deciding and writing overlap across slices): a new, a
     rewritten, a touched, a deleted and unchanged files are all decided as in one slice."""
     library.setup()
-    monkeypatch.setattr("consumer.ingest.collection.SLICE", 2)
+    monkeypatch.setattr("consumer.service_layer.collection_ingest.SLICE", 2)
     first = asyncio.run(run_ingest(FilesystemImporter(extensions())))
     assert first.stats.assets_ingested == len(TV_MEDIA)
     assert library.query("SELECT count(*) FROM assets") == [(len(TV_MEDIA),)]

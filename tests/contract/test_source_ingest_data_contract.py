@@ -9,13 +9,13 @@ from collections.abc import Iterator
 import pytest
 
 from apollonia.settings import load_settings
-from consumer.db.catalog import CatalogDatabase
+from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.adapters.importers.filesystem import FilesystemImporter
 from consumer.domain.catalog import Collection
-from consumer.importers.base import DiscoveredItem, IngestScope
-from consumer.importers.filesystem import FilesystemImporter
-from consumer.ingest.collection import CollectionIngestor
-from consumer.ingest.source import SourceIngestor, SourceIngestResult
-from ingestor.hashing import Hasher
+from consumer.domain.importing import DiscoveredItem, IngestScope
+from consumer.service_layer.collection_ingest import CollectionIngestor
+from consumer.service_layer.source_ingest import SourceIngestor, SourceIngestResult
+from shared.hashing import Hasher
 from tests.contract.conftest import TV_MEDIA, Library
 
 pytestmark = pytest.mark.integration

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from apollonia.settings import Settings
-from consumer import service as consumer_service
+from consumer.entrypoints import amqp_worker as consumer_service
 from ingestor.publisher import APP_ID as INGESTOR_APP_ID
 from shared.schemas.export import SCHEMA_FILE
 from shared.schemas.file_event import FileEvent, json_schema

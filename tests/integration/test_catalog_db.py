@@ -14,9 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consumer.db import migrate
-from consumer.db.catalog import CatalogDatabase
-from consumer.db.tables import metadata
+from consumer.adapters.db import migrate
+from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.adapters.db.tables import metadata
 from consumer.domain.assets import Asset, Observation, create_asset, set_state
 from consumer.domain.catalog import Collection, PathMapping, Source
 from consumer.domain.lifecycle import AssetState
@@ -260,7 +260,7 @@ async def test_ensure_schema_is_idempotent(engine: AsyncEngine) -> None:
 
 
 async def test_dry_run_catalog_never_creates_a_file(tmp_path: Path) -> None:
-    from consumer.db.engine import CatalogNotFoundError
+    from shared.sqlite import CatalogNotFoundError
 
     path = tmp_path / "absent.db"
     with pytest.raises(CatalogNotFoundError):

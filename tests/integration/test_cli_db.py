@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from consumer.db import migrate
+from consumer.adapters.db import migrate
 from tests.cli import run_cli
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 from prometheus_client import CollectorRegistry, Counter
 
-from apollonia.health import HealthServer
+from shared.runtime.health import HealthServer
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import xxhash
 
-from ingestor.hashing import Hasher, hash_file
 from shared.files import is_media_name, is_temporary_name
+from shared.hashing import Hasher, hash_file
 
 MEDIA = frozenset({"mkv", "mp3"})
 

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 
-from apollonia.log import configure_logging, get_logger
+from shared.runtime.log import configure_logging, get_logger
 
 
 def lines(stream: io.StringIO) -> list[dict[str, object]]:

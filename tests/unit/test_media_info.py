@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from consumer.importers.media_info import MediaInfo, canonical_name, parse, title_of_name
+from consumer.domain.media_info import MediaInfo, canonical_name, parse, title_of_name
 
 
 @pytest.mark.parametrize(

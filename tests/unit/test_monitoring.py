@@ -10,9 +10,9 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
-import apollonia.health  # registers apollonia_ready
 import consumer.metrics
 import ingestor.metrics
+import shared.runtime.health  # registers apollonia_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 ALERTS = ROOT / "deploy" / "prometheus" / "rules" / "apollonia.yml"
@@ -22,7 +22,7 @@ METRIC = re.compile(r"\b(apollonia_[a-z0-9_]+)")
 # Series Prometheus itself provides for every target.
 PROMETHEUS_OWN = {"up"}
 
-assert apollonia.health and consumer.metrics and ingestor.metrics  # imported for registration
+assert shared.runtime.health and consumer.metrics and ingestor.metrics  # imported for registration
 
 
 def exported() -> set[str]:

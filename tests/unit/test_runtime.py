@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from apollonia.cli.main import main
-from apollonia.runtime import YOUNG_GENERATION_THRESHOLD, tune_gc
 from consumer.domain.assets import new_uuid
+from shared.runtime.gc import YOUNG_GENERATION_THRESHOLD, tune_gc
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from apollonia import settings as settings_module
-from apollonia.masking import mask_text, mask_url
 from apollonia.settings import Settings, load_settings
+from shared.runtime.masking import mask_text, mask_url
 
 
 def test_defaults(config_dir: Path) -> None:

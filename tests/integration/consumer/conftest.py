@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 import xxhash
 
+from apollonia import bootstrap
 from apollonia.settings import Settings, load_settings
-from consumer import admin
-from consumer.db.catalog import CatalogDatabase
-from consumer.importers.filesystem import FilesystemImporter
-from consumer.service import ConsumerService
+from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.adapters.importers.filesystem import FilesystemImporter
+from consumer.entrypoints.amqp_worker import ConsumerService
+from consumer.service_layer import admin
 from shared.schemas.file_event import EventKind, FileEvent
 from tests.broker import AMQP_URL, Broker, broker
 
@@ -171,7 +172,7 @@ def consumer_settings(catalog: Catalog, bus: Broker, config_dir: Path) -> Settin
 
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[ConsumerService]:
-    service = ConsumerService(settings)
+    service = bootstrap.consumer_service(settings)
     await service.start()
     try:
         yield service

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
+from apollonia import bootstrap
 from consumer import metrics
-from consumer.service import ConsumerService
 from shared.topology import ERROR_HEADER
 from tests.broker import Broker, until
 from tests.integration.consumer.conftest import (
@@ -282,7 +282,7 @@ async def test_a_broker_outage_is_survived(
     applies everything once the broker is back."""
     proxy = TcpProxy("127.0.0.1", 5672)
     settings = consumer_settings(amqp_url=f"amqp://guest:guest@127.0.0.1:{proxy.port}/")
-    service = ConsumerService(settings)
+    service = bootstrap.consumer_service(settings)
     starting = asyncio.create_task(service.start())
     try:
         await asyncio.sleep(1.5)  # a few failed attempts

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from consumer.db.catalog import CatalogDatabase
-from consumer.ingest.events import CollectionRouter, Group, plan_events
-from consumer.writer import ProcessWriter, WriterError
+from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.entrypoints.writer import ProcessWriter, WriterError
+from consumer.service_layer.events import CollectionRouter, Group, plan_events
 from tests.integration.consumer.conftest import TV, Catalog, event
 
 pytestmark = pytest.mark.integration
@@ -100,7 +100,7 @@ async def test_a_killed_writer_is_replaced_and_the_group_can_be_retried(catalog:
 
 ORPHAN_SCRIPT = """
 import asyncio, os, signal, sys
-from consumer.writer import ProcessWriter
+from consumer.entrypoints.writer import ProcessWriter
 
 async def main() -> None:
     w = ProcessWriter(sys.argv[1], busy_timeout_ms=1000, log_level="WARNING", log_format="json")

@@ -17,14 +17,16 @@ import aio_pika
 import pytest
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 
+from apollonia import bootstrap
 from apollonia.settings import Settings, load_settings
-from ingestor.hashing import Hasher
+from ingestor.config import PipelineConfig
 from ingestor.paths import from_event
-from ingestor.pipeline import Pipeline, PipelineConfig
+from ingestor.pipeline import Pipeline
 from ingestor.publisher import Backoff
 from ingestor.service import IngestorService
 from ingestor.sink import ListSink
 from ingestor.state import StateDatabase
+from shared.hashing import Hasher
 from shared.schemas.file_event import FileEvent
 from shared.topology import Topology, declare_topology, delete_topology
 
@@ -118,10 +120,15 @@ def make_settings(config_dir: Path, data_dir: Path, tap: BrokerTap) -> SettingsF
 
 
 @asynccontextmanager
-async def running(settings: Settings, **kwargs: Any) -> AsyncIterator[IngestorService]:
+async def running(
+    settings: Settings, *, republish_all: bool = False
+) -> AsyncIterator[IngestorService]:
     """A real ingestor service, with short reconnect delays so outage tests stay quick."""
     service = IngestorService(
-        settings, backoff=Backoff(0.05, 0.5), reconnect_interval=0.3, **kwargs
+        bootstrap.ingestor_config(settings),
+        backoff=Backoff(0.05, 0.5),
+        reconnect_interval=0.3,
+        republish_all=republish_all,
     )
     await service.start()
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestor.hashing import Fingerprint
+from shared.hashing import Fingerprint
 from tests.integration.ingestor.conftest import BrokerTap, SettingsFactory, idle, running
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ from asyncinotify import Inotify, Mask, Watch
 from prometheus_client import REGISTRY
 
 from apollonia.settings import sqlite_url
-from ingestor.pipeline import PipelineConfig
+from ingestor.config import PipelineConfig
 from ingestor.service import IngestorService
 from tests.integration.ingestor.conftest import (
     SETTLE,

@@ -12,10 +12,10 @@ import xxhash
 from structlog.testing import capture_logs
 
 from apollonia.settings import sqlite_url
-from ingestor.hashing import Hasher
-from ingestor.pipeline import PipelineConfig
+from ingestor.config import PipelineConfig
 from ingestor.prospect import Hashed, Prospector, Skipped, Unchanged
 from ingestor.records import FileState, StatInfo
+from shared.hashing import Hasher
 from tests.integration.ingestor.conftest import SETTLE, embedded, until, write
 
 pytestmark = pytest.mark.integration

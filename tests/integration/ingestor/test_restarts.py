@@ -117,6 +117,7 @@ async def _spawn(env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
+        "apollonia",
         "ingestor",
         env=env,
         stdout=asyncio.subprocess.DEVNULL,

@@ -1,0 +1,149 @@
+"""Bulk writes through the driver, for the hot paths (event batches, big ingests).
+
+SQLAlchemy's per-statement compilation and per-value bind processing cost more than SQLite's
+own work on a 500-row executemany (measured ~60 µs per row of Python on the consumer's path).
+These helpers convert values once, by column type, exactly as the column types would (so rows
+read back through SQLAlchemy are identical), and hand plain tuples to the driver on the unit of
+work's own connection and transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import cache, lru_cache
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Table
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from consumer.adapters.db.types import UTCDateTime
+
+Converter = Callable[[Any], Any]
+
+
+@lru_cache(maxsize=16)  # rows of one batch share their `now`: format it once
+def _datetime(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r} given to a UTC column")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    # SQLAlchemy's SQLite DATETIME storage format, microseconds always written.
+    return f"{value:%Y-%m-%d %H:%M:%S.%f}"
+
+
+def read_datetime(value: str | None) -> datetime | None:
+    """A stored UTC datetime (as written above) back as an aware datetime."""
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _json(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not value:  # the common empty list or dict, without a trip through the encoder
+        return "[]" if isinstance(value, list) else "{}"
+    return json.dumps(value)
+
+
+def _bool(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def converter_for(column_type: Any) -> Converter:
+    if isinstance(column_type, UTCDateTime):
+        return _datetime
+    if isinstance(column_type, JSON):
+        return _json
+    if isinstance(column_type, Boolean):
+        return _bool
+    return _same
+
+
+@cache
+def _plan(table: Table, columns: tuple[str, ...]) -> tuple[tuple[int, Converter], ...]:
+    """The positions that need converting, and how (the rest pass through untouched)."""
+    converters = (converter_for(table.c[name].type) for name in columns)
+    return tuple((i, convert) for i, convert in enumerate(converters) if convert is not _same)
+
+
+def to_tuples(
+    table: Table, columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]]
+) -> list[list[Any]]:
+    plan = _plan(table, columns)
+    values = itemgetter(*columns)
+    out: list[list[Any]] = []
+    for row in rows:
+        params = list(values(row)) if len(columns) > 1 else [values(row)]
+        for i, convert in plan:
+            params[i] = convert(params[i])
+        out.append(params)
+    return out
+
+
+async def executemany(conn: AsyncConnection, sql: str, params: Sequence[Sequence[Any]]) -> None:
+    if not params:
+        return
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection  # aiosqlite, inside the unit of work's transaction
+    try:
+        await driver.executemany(sql, params)
+    except sqlite3.Error as exc:
+        raise as_sqlalchemy_error(sql, exc) from exc
+
+
+async def fetch_all(conn: AsyncConnection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    """Rows as the driver returns them (tuples), for bulk reads on hot paths."""
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    try:
+        return list(await driver.execute_fetchall(sql, params))
+    except sqlite3.Error as exc:
+        raise as_sqlalchemy_error(sql, exc) from exc
+
+
+def as_sqlalchemy_error(sql: str, exc: sqlite3.Error) -> DBAPIError:
+    """The same exception SQLAlchemy would have raised (IntegrityError, OperationalError...)."""
+    error = DBAPIError.instance(sql, None, exc, sqlite3.Error)
+    assert isinstance(error, DBAPIError)
+    return error
+
+
+async def insert_many(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    or_ignore: bool = False,
+) -> None:
+    if not rows:
+        return
+    columns = tuple(rows[0].keys())
+    verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
+    sql = (
+        f"{verb} INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    await executemany(conn, sql, to_tuples(table, columns, rows))
+
+
+async def update_many(
+    conn: AsyncConnection, table: Table, key: str, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """UPDATE every column of each row, matched on `key`."""
+    if not rows:
+        return
+    columns = tuple(name for name in rows[0] if name != key)
+    sql = f"UPDATE {table.name} SET {', '.join(f'{c} = ?' for c in columns)} WHERE {key} = ?"
+    await executemany(conn, sql, to_tuples(table, (*columns, key), rows))

@@ -1,0 +1,123 @@
+"""Schema migrations, run in-process: `apollonia db upgrade`, and every service on start.
+
+Concurrent starters (twenty `ingest-file` processes on a fresh catalog) serialise on SQLite's write
+lock: the version check and the upgrade happen inside one BEGIN IMMEDIATE transaction, so exactly
+one of them migrates and the others find the schema current.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.sqlite import BEGIN_OPTION
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported only when a migration actually runs: every CLI call checks the schema, and
+# the check alone must not pay Alembic's import cost (~0.15 s).
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+# The newest revision this code expects. A test checks it against the migration scripts, which
+# lets the fast path below skip loading Alembic's script directory on every process start.
+HEAD_REVISION = "0004"
+
+
+class SchemaError(RuntimeError):
+    """The catalog's schema is not one this code can use."""
+
+
+def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config  # noqa: PLC0415 - lazy, see above
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        cfg.set_main_option("sqlalchemy.url", url)
+    return cfg
+
+
+def script_heads() -> tuple[str, ...]:
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - lazy, see above
+
+    return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def _current(sync_conn: Connection) -> str | None:
+    """The schema revision, read straight from Alembic's version table."""
+    if not inspect(sync_conn).has_table("alembic_version"):
+        return None
+    rows = sync_conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+    if len(rows) > 1:
+        raise SchemaError(f"the catalog has several schema heads: {[r[0] for r in rows]}")
+    return str(rows[0][0]) if rows else None
+
+
+def _migrate(sync_conn: Connection, target: str, *, downgrade: bool) -> None:
+    from alembic import command  # noqa: PLC0415 - lazy, see above
+
+    cfg = alembic_config()
+    cfg.attributes["connection"] = sync_conn
+    if downgrade:
+        command.downgrade(cfg, target)
+    else:
+        command.upgrade(cfg, target)
+    problems = sync_conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if problems:
+        raise SchemaError(f"migration left dangling foreign keys: {problems[:5]}")
+
+
+async def _run(engine: AsyncEngine, target: str, *, downgrade: bool = False) -> None:
+    async with engine.connect() as conn:
+        # Batch migrations recreate tables; with foreign keys on, dropping the old table would
+        # cascade-delete rows that point at it. The pragma only works outside a transaction.
+        await conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        await conn.commit()
+        try:
+            locked = await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+            await locked.run_sync(_migrate, target, downgrade=downgrade)
+            await locked.commit()
+        finally:
+            await conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+            await conn.commit()
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as conn:
+        return await conn.run_sync(_current)
+
+
+async def upgrade(engine: AsyncEngine, target: str = "head") -> None:
+    await _run(engine, target)
+
+
+async def downgrade(engine: AsyncEngine, target: str = "base") -> None:
+    await _run(engine, target, downgrade=True)
+
+
+async def ensure_schema(engine: AsyncEngine) -> None:
+    """Upgrade when needed; cheap when the schema is already current."""
+    if await current_revision(engine) == HEAD_REVISION:
+        return
+    await upgrade(engine)
+
+
+async def require_schema(engine: AsyncEngine) -> None:
+    """For read-only runs (dry-run): fail instead of creating or migrating anything."""
+    revision = await current_revision(engine)
+    if revision != HEAD_REVISION:
+        found = "no schema" if revision is None else f"schema revision {revision}"
+        raise SchemaError(
+            f"the catalog has {found}, expected {HEAD_REVISION}: run `apollonia db upgrade` first"
+        )
+
+
+async def table_names(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as conn:
+        return await conn.run_sync(lambda c: inspect(c).get_table_names())

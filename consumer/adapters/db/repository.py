@@ -1,0 +1,351 @@
+"""AssetRepository: assets in and out of the catalog, in bulk where it matters.
+
+Repositories run statements on the unit of work's connection; they never commit. Hot paths fetch
+existing rows by key in one query per chunk and write with executemany Core statements (measured
+here: executemany ≈ 34,000 inserts/s, against ≈ 1,000/s with a transaction per row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Row, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from consumer.adapters.db import bulk
+from consumer.adapters.db.tables import assets
+from consumer.domain.assets import Asset
+from consumer.domain.lifecycle import AssetState
+from consumer.domain.records import AssetFingerprint, StatEntry
+
+# Comfortably under SQLite's bound-parameter limit for IN (...) lists.
+KEY_CHUNK = 500
+T = TypeVar("T")
+
+
+def chunked(items: Sequence[T], size: int = KEY_CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_FINGERPRINT_COLUMNS = (
+    assets.c.uuid,
+    assets.c.canonical_key,
+    assets.c.size,
+    assets.c.mtime_ns,
+    assets.c.sha256,
+    assets.c.enricher_checksum,
+    assets.c.is_deleted,
+    assets.c.last_event_at,
+)
+
+
+def _fingerprint(row: Row[Any, Any, Any, Any, Any, Any, Any, Any]) -> AssetFingerprint:
+    return AssetFingerprint(row[0], row[1], row[2], row[3], row[4], row[5], bool(row[6]), row[7])
+
+
+def asset_from_row(row: Row[Any]) -> Asset:
+    m = row._mapping
+    return Asset(
+        uuid=m["uuid"],
+        collection_uuid=m["collection_uuid"],
+        canonical_key=m["canonical_key"],
+        path=m["path"],
+        size=m["size"],
+        mtime_ns=m["mtime_ns"],
+        sha256=m["sha256"],
+        xxh128=m["xxh128"],
+        content_signature=m["content_signature"],
+        enricher_checksum=m["enricher_checksum"],
+        state=AssetState(m["state"]),
+        approved_for_broadcast=bool(m["approved_for_broadcast"]),
+        is_deleted=bool(m["is_deleted"]),
+        deleted_at=m["deleted_at"],
+        tech_metadata=dict(m["tech_metadata"] or {}),
+        neighbors=list(m["neighbors"] or []),
+        last_event_at=m["last_event_at"],
+        discovered_at=m["discovered_at"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def asset_to_row(asset: Asset) -> dict[str, Any]:
+    return {
+        "uuid": asset.uuid,
+        "collection_uuid": asset.collection_uuid,
+        "canonical_key": asset.canonical_key,
+        "path": asset.path,
+        "size": asset.size,
+        "mtime_ns": asset.mtime_ns,
+        "sha256": asset.sha256,
+        "xxh128": asset.xxh128,
+        "content_signature": asset.content_signature,
+        "enricher_checksum": asset.enricher_checksum,
+        "state": asset.state.value,
+        "approved_for_broadcast": asset.approved_for_broadcast,
+        "is_deleted": asset.is_deleted,
+        "deleted_at": asset.deleted_at,
+        "tech_metadata": asset.tech_metadata,
+        "neighbors": asset.neighbors,
+        "last_event_at": asset.last_event_at,
+        "discovered_at": asset.discovered_at,
+        "created_at": asset.created_at,
+        "updated_at": asset.updated_at,
+    }
+
+
+class AssetRepository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, collection_uuid: str, canonical_key: str) -> Asset | None:
+        row = (
+            await self._conn.execute(
+                select(assets).where(
+                    assets.c.collection_uuid == collection_uuid,
+                    assets.c.canonical_key == canonical_key,
+                )
+            )
+        ).first()
+        return None if row is None else asset_from_row(row)
+
+    async def get_by_uuid(self, asset_uuid: str) -> Asset | None:
+        row = (await self._conn.execute(select(assets).where(assets.c.uuid == asset_uuid))).first()
+        return None if row is None else asset_from_row(row)
+
+    async def find_by_uuid_prefix(self, prefix: str, limit: int = 2) -> list[Asset]:
+        rows = await self._conn.execute(
+            select(assets).where(assets.c.uuid.startswith(prefix, autoescape=True)).limit(limit)
+        )
+        return [asset_from_row(r) for r in rows]
+
+    async def get_many(self, collection_uuid: str, keys: Iterable[str]) -> dict[str, Asset]:
+        """Assets for many keys, one query per chunk of keys, keyed by canonical key."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, Asset] = {}
+        for chunk in chunked(wanted):
+            rows = await self._conn.execute(
+                select(assets).where(
+                    assets.c.collection_uuid == collection_uuid,
+                    assets.c.canonical_key.in_(chunk),
+                )
+            )
+            for row in rows:
+                asset = asset_from_row(row)
+                found[asset.canonical_key] = asset
+        return found
+
+    async def get_many_by_uuid(self, uuids: Iterable[str]) -> dict[str, Asset]:
+        wanted = list(dict.fromkeys(uuids))
+        found: dict[str, Asset] = {}
+        for chunk in chunked(wanted):
+            rows = await self._conn.execute(select(assets).where(assets.c.uuid.in_(chunk)))
+            for row in rows:
+                found[row._mapping["uuid"]] = asset_from_row(row)
+        return found
+
+    async def fingerprints(self, collection_uuid: str) -> dict[str, AssetFingerprint]:
+        """Every asset of a collection, light columns only, keyed by canonical key."""
+        result = await self._conn.execute(
+            select(*_FINGERPRINT_COLUMNS).where(assets.c.collection_uuid == collection_uuid)
+        )
+        return {row[1]: _fingerprint(row) for row in result}
+
+    async def stat_index(
+        self, collection_uuid: str, enricher_checksum: str
+    ) -> dict[str, StatEntry]:
+        """key -> (size, mtime_ns, is_deleted, enrichers_same) for every asset of a collection.
+
+        The rescan fast path: 100,000 rows answered from the covering index `ix_assets_rescan`
+        and fetched as plain tuples by the driver itself, on this unit of work's connection and
+        transaction; SQLAlchemy's per-row result processing would triple the cost.
+        """
+        rows = await bulk.fetch_all(
+            self._conn,
+            "SELECT canonical_key, size, mtime_ns, is_deleted, enricher_checksum = ? "
+            "FROM assets WHERE collection_uuid = ?",
+            (enricher_checksum, collection_uuid),
+        )
+        return {r[0]: (r[1], r[2], r[3] == 1, r[4] == 1) for r in rows}
+
+    async def has_live(self, collection_uuid: str) -> bool:
+        """Whether the collection holds any live asset (answered from an index; no transaction
+        is opened, like `stat_signatures`)."""
+        rows = await bulk.fetch_all(
+            self._conn,
+            "SELECT 1 FROM assets WHERE collection_uuid = ? AND NOT is_deleted LIMIT 1",
+            (collection_uuid,),
+        )
+        return bool(rows)
+
+    async def stat_signatures(
+        self, collection_uuid: str, enricher_checksum: str
+    ) -> tuple[int, set[str]]:
+        """(live assets, signatures) of a collection, for the rescan fast path.
+
+        A signature is `"<size> <seconds>.<nanoseconds>0 <key>"`: the line GNU find prints with
+        `%s %T@ %P`, for every live asset whose enricher configuration is current (any other
+        asset must go through the full decision anyway). SQLite builds the 100,000 strings and
+        joins them in C; Python only splits the result. Read straight through the driver, so it
+        opens no transaction: a deferred unit of work can call this before `begin_write()`.
+        """
+        rows = await bulk.fetch_all(
+            self._conn,
+            "SELECT count(*), group_concat(CASE WHEN enricher_checksum = ? AND mtime_ns >= 0 "
+            "THEN printf('%d %d.%09d0 %s', size, mtime_ns / 1000000000, "
+            "mtime_ns % 1000000000, canonical_key) END, char(0)) "
+            "FROM assets WHERE collection_uuid = ? AND NOT is_deleted",
+            (enricher_checksum, collection_uuid),
+        )
+        live, joined = rows[0]
+        return int(live), set(joined.split("\0")) if joined else set()
+
+    async def live_hashes(self, collection_uuid: str) -> dict[str, str | None]:
+        """key -> sha256 of every live asset (duplicate counting in a dry run)."""
+        result = await self._conn.exec_driver_sql(
+            "SELECT canonical_key, sha256 FROM assets WHERE collection_uuid = ? AND NOT is_deleted",
+            (collection_uuid,),
+        )
+        rows: Any = result.all()
+        return {r[0]: r[1] for r in rows}
+
+    async def fingerprints_for_keys(
+        self, collection_uuid: str, keys: Iterable[str]
+    ) -> dict[str, AssetFingerprint]:
+        """Light rows for the given keys only (event batches, targeted ingests)."""
+        return await _fingerprints_for_keys(self._conn, collection_uuid, keys)
+
+    async def list_assets(
+        self,
+        *,
+        collection_uuid: str | None = None,
+        state: str | None = None,
+        include_deleted: bool = True,
+        limit: int | None = None,
+    ) -> list[Asset]:
+        query = select(assets).order_by(assets.c.collection_uuid, assets.c.canonical_key)
+        if collection_uuid is not None:
+            query = query.where(assets.c.collection_uuid == collection_uuid)
+        if state is not None:
+            query = query.where(assets.c.state == state)
+        if not include_deleted:
+            query = query.where(assets.c.is_deleted.is_(False))
+        if limit is not None:
+            query = query.limit(limit)
+        return [asset_from_row(r) for r in await self._conn.execute(query)]
+
+    async def count(self, collection_uuid: str | None = None, *, live_only: bool = False) -> int:
+        query = select(func.count()).select_from(assets)
+        if collection_uuid is not None:
+            query = query.where(assets.c.collection_uuid == collection_uuid)
+        if live_only:
+            query = query.where(assets.c.is_deleted.is_(False))
+        return int((await self._conn.execute(query)).scalar_one())
+
+    async def find_by_hash(
+        self, collection_uuid: str, sha256: str, *, live_only: bool = True
+    ) -> list[Asset]:
+        query = select(assets).where(
+            assets.c.collection_uuid == collection_uuid, assets.c.sha256 == sha256
+        )
+        if live_only:
+            query = query.where(assets.c.is_deleted.is_(False))
+        return [asset_from_row(r) for r in await self._conn.execute(query)]
+
+    async def duplicate_groups(self, collection_uuid: str) -> dict[str, list[Asset]]:
+        """Live assets sharing a sha256 under different keys: candidates, never merged."""
+        dup_hashes = (
+            select(assets.c.sha256)
+            .where(
+                assets.c.collection_uuid == collection_uuid,
+                assets.c.sha256.is_not(None),
+                assets.c.is_deleted.is_(False),
+            )
+            .group_by(assets.c.sha256)
+            .having(func.count() > 1)
+        )
+        rows = await self._conn.execute(
+            select(assets)
+            .where(
+                assets.c.collection_uuid == collection_uuid,
+                assets.c.is_deleted.is_(False),
+                assets.c.sha256.in_(dup_hashes),
+            )
+            .order_by(assets.c.sha256, assets.c.canonical_key)
+        )
+        groups: dict[str, list[Asset]] = {}
+        for row in rows:
+            asset = asset_from_row(row)
+            assert asset.sha256 is not None
+            groups.setdefault(asset.sha256, []).append(asset)
+        return groups
+
+    async def count_duplicate_candidates(self, collection_uuid: str) -> int:
+        """Assets that share their content hash with at least one other live asset."""
+        per_hash = (
+            select(func.count().label("n"))
+            .where(
+                assets.c.collection_uuid == collection_uuid,
+                assets.c.sha256.is_not(None),
+                assets.c.is_deleted.is_(False),
+            )
+            .group_by(assets.c.sha256)
+            .having(func.count() > 1)
+            .subquery()
+        )
+        total = (
+            await self._conn.execute(select(func.coalesce(func.sum(per_hash.c.n), 0)))
+        ).scalar()
+        return int(total or 0)
+
+    async def add(self, asset: Asset) -> None:
+        await self.add_many([asset])
+
+    async def add_many(self, new_assets: Sequence[Asset]) -> None:
+        await bulk.insert_many(self._conn, assets, [asset_to_row(a) for a in new_assets])
+
+    async def update(self, asset: Asset) -> None:
+        await self.update_many([asset])
+
+    async def update_many(self, changed: Sequence[Asset]) -> None:
+        rows = []
+        for asset in changed:
+            row = asset_to_row(asset)
+            del row["collection_uuid"], row["created_at"]  # never change after creation
+            rows.append(row)
+        await bulk.update_many(self._conn, assets, "uuid", rows)
+
+    async def mark_deleted(self, asset_uuids: Sequence[str], now: datetime) -> int:
+        """Soft-delete by id: flagged, time-stamped and unapproved, never removed."""
+        count = 0
+        for chunk in chunked(asset_uuids):
+            result = await self._conn.execute(
+                update(assets)
+                .where(assets.c.uuid.in_(chunk), assets.c.is_deleted.is_(False))
+                .values(is_deleted=True, deleted_at=now, approved_for_broadcast=False)
+            )
+            count += result.rowcount
+        return count
+
+
+async def _fingerprints_for_keys(
+    conn: AsyncConnection, collection_uuid: str, keys: Iterable[str]
+) -> dict[str, AssetFingerprint]:
+    wanted = list(dict.fromkeys(keys))
+    found: dict[str, AssetFingerprint] = {}
+    for chunk in chunked(wanted):
+        rows = await bulk.fetch_all(
+            conn,
+            "SELECT uuid, canonical_key, size, mtime_ns, sha256, enricher_checksum, is_deleted, "
+            "last_event_at FROM assets WHERE collection_uuid = ? AND canonical_key IN "
+            f"({', '.join('?' for _ in chunk)})",
+            (collection_uuid, *chunk),
+        )
+        for r in rows:
+            found[r[1]] = AssetFingerprint(
+                r[0], r[1], r[2], r[3], r[4], r[5], r[6] == 1, bulk.read_datetime(r[7])
+            )
+    return found

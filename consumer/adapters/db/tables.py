@@ -1,0 +1,188 @@
+"""The catalog schema (SQLAlchemy Core). Alembic migrations create it; this is the reference the
+repositories query and the migration tests compare against."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
+
+from consumer.adapters.db.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+ASSET_STATES = ("new", "enriching", "ready", "retired")
+HASH_MODES = ("full", "stat")
+RUN_STATUSES = ("running", "success", "error")
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column("external_id", String, nullable=True, unique=True),
+    Column("name", String(collation="NOCASE"), nullable=False, unique=True),
+    Column("type", String, nullable=False),
+    Column("root_path", String, nullable=True),
+    Column("path_mappings", JSON, nullable=False, server_default=text("'[]'")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column(
+        "source_uuid",
+        String(36),
+        ForeignKey("sources.uuid", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("external_id", String, nullable=True, unique=True),
+    Column("name", String(collation="NOCASE"), nullable=False),
+    Column("root_path", String, nullable=False),
+    Column("sync_enabled", Boolean, nullable=False, server_default=false()),
+    Column("ingestible", Boolean, nullable=False, server_default=false()),
+    Column("enrichers", JSON, nullable=False, server_default=text("'[]'")),
+    Column("hash_mode", String, nullable=False, server_default=text("'full'")),
+    Column("last_ingest_time", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("source_uuid", "name"),
+    CheckConstraint(f"hash_mode IN {HASH_MODES!r}", name="hash_mode"),
+)
+
+assets = Table(
+    "assets",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column(
+        "collection_uuid",
+        String(36),
+        ForeignKey("collections.uuid", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("canonical_key", String, nullable=False),
+    Column("path", String, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("mtime_ns", Integer, nullable=False),
+    Column("sha256", String(64), nullable=True),
+    Column("xxh128", String(32), nullable=True),
+    Column("content_signature", String, nullable=False),
+    Column("enricher_checksum", String(64), nullable=False),
+    Column("state", String, nullable=False, server_default=text("'new'")),
+    Column("approved_for_broadcast", Boolean, nullable=False, server_default=false()),
+    Column("is_deleted", Boolean, nullable=False, server_default=false()),
+    Column("deleted_at", UTCDateTime, nullable=True),
+    Column("tech_metadata", JSON, nullable=False, server_default=text("'{}'")),
+    Column("neighbors", JSON, nullable=False, server_default=text("'[]'")),
+    Column("last_event_at", UTCDateTime, nullable=True),
+    Column("discovered_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("collection_uuid", "canonical_key"),
+    CheckConstraint(f"state IN {ASSET_STATES!r}", name="state"),
+    CheckConstraint(
+        "NOT approved_for_broadcast OR state = 'ready'", name="approved_requires_ready"
+    ),
+    CheckConstraint("NOT (approved_for_broadcast AND is_deleted)", name="deleted_not_approved"),
+    CheckConstraint("size >= 0", name="size_non_negative"),
+    Index(None, "collection_uuid", "sha256", "is_deleted"),
+    # Answers the rescan query from the index alone (migration 0002).
+    Index(
+        "ix_assets_rescan",
+        "collection_uuid",
+        "canonical_key",
+        "size",
+        "mtime_ns",
+        "is_deleted",
+        "enricher_checksum",
+    ),
+)
+
+ingest_runs = Table(
+    "ingest_runs",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column("kind", String, nullable=False),
+    Column("source_uuid", String(36), nullable=True),
+    Column("collection_uuid", String(36), nullable=True, index=True),
+    Column("scope", JSON, nullable=False, server_default=text("'{}'")),
+    Column("status", String, nullable=False),
+    Column("dry_run", Boolean, nullable=False, server_default=false()),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("stats", JSON, nullable=False, server_default=text("'{}'")),
+    Column("error", Text, nullable=True),
+    CheckConstraint(f"status IN {RUN_STATUSES!r}", name="status"),
+)
+
+run_logs = Table(
+    "run_logs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "run_uuid",
+        String(36),
+        ForeignKey("ingest_runs.uuid", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("time", UTCDateTime, nullable=False),
+    Column("level", String, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("asset_uuid", String(36), nullable=True),
+)
+
+asset_history = Table(
+    "asset_history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Indexed by UNIQUE(asset_uuid, event_id) below (migration 0003 dropped its own index).
+    Column(
+        "asset_uuid",
+        String(36),
+        ForeignKey("assets.uuid", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("run_uuid", String(36), nullable=True),
+    Column("event_id", String(36), nullable=True),
+    Column("decision", String, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("time", UTCDateTime, nullable=False),
+    UniqueConstraint("asset_uuid", "event_id"),
+)
+
+__all__ = [
+    "ASSET_STATES",
+    "HASH_MODES",
+    "asset_history",
+    "assets",
+    "collections",
+    "ingest_runs",
+    "metadata",
+    "run_logs",
+    "sources",
+]

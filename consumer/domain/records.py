@@ -1,0 +1,51 @@
+"""Value records the catalog keeps beside assets: what change detection reads of an asset, a
+decision in an asset's history, and an ingest run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class AssetFingerprint:
+    """The columns change detection needs, without the JSON columns (cheap for 100k rows)."""
+
+    uuid: str
+    canonical_key: str
+    size: int
+    mtime_ns: int
+    sha256: str | None
+    enricher_checksum: str
+    is_deleted: bool
+    last_event_at: datetime | None
+
+
+# (size, mtime_ns, is_deleted, enrichers_same)
+StatEntry = tuple[int, int, bool, bool]
+
+
+@dataclass(slots=True)
+class IngestRun:
+    uuid: str
+    kind: str
+    started_at: datetime
+    status: str = "running"
+    source_uuid: str | None = None
+    collection_uuid: str | None = None
+    scope: dict[str, Any] = field(default_factory=dict)
+    dry_run: bool = False
+    finished_at: datetime | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    asset_uuid: str
+    decision: str
+    reason: str
+    time: datetime
+    event_id: str | None = None
+    run_uuid: str | None = None

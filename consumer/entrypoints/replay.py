@@ -1,0 +1,283 @@
+"""Replay the event log (`<exchange>.events`, a RabbitMQ stream) through the one apply path.
+
+For re-ingest and for disaster recovery: with the catalog lost, recreate the database and the
+sources/collections, then `apollonia replay --from first` rebuilds the assets. Replaying a range
+twice changes nothing the second time: events already reflected are skipped as unchanged or
+stale.
+
+What RabbitMQ 3.10 + aio-pika need for a stream consumer, as seen here: a durable declare with
+the stream's own arguments, `basic.qos` (a prefetch) on the channel, manual acks (`no_ack=True`
+closes the connection), and `x-stream-offset` in the consume arguments. A timestamp offset starts
+at the first chunk stored in that second, i.e. possibly early, so events are filtered by their
+own timestamp too; offsets already processed are skipped, so a reconnect resumes where the replay
+was (a robust queue would re-consume from the original offset, i.e. `first` again). The consumer
+is cancelled before its channel is closed. The stream never ends: a replay stops once no message
+has arrived for `idle_timeout` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+from pydantic import ValidationError
+
+from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.domain.catalog import Collection
+from consumer.domain.errors import OperationError
+from consumer.domain.records import IngestRun
+from consumer.service_layer.events import CollectionRouter, apply_group, plan_events
+from shared.runtime.log import get_logger
+from shared.runtime.masking import mask_text, mask_url
+from shared.schemas.file_event import FileEvent, as_utc
+from shared.topology import Topology, declare_topology
+
+log = get_logger(__name__)
+
+BATCH = 500
+OffsetSpec = str | int | datetime
+
+
+def parse_from(value: str) -> OffsetSpec:
+    """`first`, `last`, `next`, an integer offset, or an ISO-8601 time."""
+    if value in ("first", "last", "next"):
+        return value
+    if value.isdigit():
+        return int(value)
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise OperationError(
+            1,
+            "invalid_offset",
+            f"Error: --from must be first, last, an offset or an ISO-8601 time, got {value!r}",
+        ) from None
+    return as_utc(when)
+
+
+def parse_until(value: str) -> datetime:
+    try:
+        return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        raise OperationError(
+            1, "invalid_time", f"Error: --until must be an ISO-8601 time, got {value!r}"
+        ) from None
+
+
+@dataclass(slots=True)
+class ReplayStats:
+    read: int = 0
+    applied: int = 0
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    moved: int = 0
+    unchanged: int = 0
+    stale: int = 0
+    unmatched: int = 0
+    ignored: int = 0
+    other_collection: int = 0
+    outside_window: int = 0
+    invalid: int = 0
+    first_offset: int | None = None
+    last_offset: int | None = None
+    invalid_samples: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class _Delivery:
+    offset: int
+    message: AbstractIncomingMessage
+
+
+class Replayer:
+    def __init__(
+        self,
+        catalog: CatalogDatabase,
+        amqp_url: str,
+        topology: Topology,
+        media_extensions: list[str],
+        *,
+        start: OffsetSpec = "first",
+        until: datetime | None = None,
+        collection: Collection | None = None,
+        idle_timeout: float = 3.0,
+        progress: Callable[[ReplayStats], None] | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.amqp_url = amqp_url
+        self.topology = topology
+        self.extensions = media_extensions
+        self.start = start
+        self.from_time = start if isinstance(start, datetime) else None
+        self.until = until
+        self.collection = collection
+        self.idle_timeout = idle_timeout
+        self.progress = progress
+        self.stats = ReplayStats()
+        self._last_offset: int | None = None
+
+    async def run(self) -> ReplayStats:
+        started = datetime.now(UTC)
+        attempts = 0
+        while True:
+            try:
+                await self._consume()
+                break
+            except (aio_pika.exceptions.AMQPConnectionError, ConnectionError, OSError) as exc:
+                attempts += 1
+                if attempts == 1 and self._last_offset is None and self.stats.read == 0:
+                    raise OperationError(
+                        3,
+                        "broker_unreachable",
+                        f"Error: broker unreachable at {mask_url(self.amqp_url)}: "
+                        f"{mask_text(str(exc) or type(exc).__name__)}",
+                    ) from None
+                if attempts > 5:
+                    raise OperationError(
+                        3,
+                        "broker_unreachable",
+                        f"Error: lost the broker during the replay after offset "
+                        f"{self._last_offset}: {mask_text(str(exc))}",
+                    ) from None
+                log.warning(
+                    "broker connection lost; resuming",
+                    after_offset=self._last_offset,
+                    attempt=attempts,
+                )
+                await asyncio.sleep(min(2.0 * attempts, 10.0))
+        if not self.catalog.dry_run:
+            await self._record(started)
+        return self.stats
+
+    async def _consume(self) -> None:
+        connection = await aio_pika.connect(self.amqp_url, timeout=10)
+        try:
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=BATCH * 2)
+            declared = await declare_topology(channel, self.topology)
+            inbox: asyncio.Queue[_Delivery] = asyncio.Queue()
+
+            async def on_message(message: AbstractIncomingMessage) -> None:
+                offset = (message.headers or {}).get("x-stream-offset")
+                number = offset if isinstance(offset, int) else -1
+                inbox.put_nowait(_Delivery(number, message))
+
+            start: Any = self.start if self._last_offset is None else self._last_offset + 1
+            tag = await declared.stream.consume(
+                on_message, arguments={"x-stream-offset": start}, no_ack=False
+            )
+            try:
+                await self._drain(inbox)
+            finally:
+                with contextlib.suppress(Exception):
+                    await declared.stream.cancel(tag)
+                with contextlib.suppress(Exception):
+                    await channel.close()
+        finally:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def _drain(self, inbox: asyncio.Queue[_Delivery]) -> None:
+        while True:
+            try:
+                first = await asyncio.wait_for(inbox.get(), self.idle_timeout)
+            except TimeoutError:
+                return  # caught up: nothing new for idle_timeout seconds
+            batch = [first]
+            deadline = time.monotonic() + 0.2
+            while len(batch) < BATCH and time.monotonic() < deadline:
+                while len(batch) < BATCH and not inbox.empty():
+                    batch.append(inbox.get_nowait())
+                if len(batch) < BATCH:
+                    await asyncio.sleep(0.01)
+            await self._process(batch)
+            await batch[-1].message.ack(multiple=True)
+            if self.progress is not None:
+                self.progress(self.stats)
+
+    async def _process(self, batch: list[_Delivery]) -> None:
+        events: list[FileEvent] = []
+        stats = self.stats
+        for delivery in batch:
+            if self._last_offset is not None and 0 <= delivery.offset <= self._last_offset:
+                continue  # already processed (a resumed or early-starting consumer)
+            if delivery.offset >= 0:
+                self._last_offset = delivery.offset
+                if stats.first_offset is None:
+                    stats.first_offset = delivery.offset
+                stats.last_offset = delivery.offset
+            stats.read += 1
+            try:
+                event = FileEvent.model_validate_json(delivery.message.body)
+            except ValidationError as exc:
+                stats.invalid += 1
+                if len(stats.invalid_samples) < 10:
+                    stats.invalid_samples.append(
+                        {
+                            "offset": delivery.offset,
+                            "error": exc.errors(include_url=False)[0]["msg"],
+                        }
+                    )
+                continue
+            when = event.observed_at
+            if (self.from_time and when < self.from_time) or (self.until and when > self.until):
+                stats.outside_window += 1
+                continue
+            events.append(event)
+        if not events:
+            return
+        async with self.catalog.unit_of_work(read_only=True, label="route") as uow:
+            router = await CollectionRouter.load(uow, self.extensions)
+        plan = plan_events(router, events)
+        stats.unmatched += len(plan.unmatched)
+        stats.ignored += len(plan.ignored)
+        stats.invalid += len(plan.rejected)
+        for group in plan.groups.values():
+            if self.collection is not None and group.collection.uuid != self.collection.uuid:
+                stats.other_collection += len(group.changes)
+                continue
+            async with self.catalog.unit_of_work(label=f"replay {group.collection.name}") as uow:
+                outcome = await apply_group(
+                    uow, group, now=datetime.now(UTC), write=not self.catalog.dry_run
+                )
+                await uow.commit()
+            stats.created += outcome.created
+            stats.updated += outcome.updated
+            stats.deleted += outcome.deleted
+            stats.moved += outcome.moved
+            stats.stale += outcome.stale
+            stats.unchanged += outcome.skipped - outcome.stale
+            stats.applied += outcome.created + outcome.updated + outcome.deleted + outcome.moved
+
+    async def _record(self, started: datetime) -> None:
+        async with self.catalog.unit_of_work(label="replay run") as uow:
+            await uow.runs.add(
+                IngestRun(
+                    uuid=str(uuid.uuid4()),
+                    kind="replay",
+                    collection_uuid=self.collection.uuid if self.collection else None,
+                    source_uuid=self.collection.source_uuid if self.collection else None,
+                    scope={
+                        "kind": "replay",
+                        "from": str(self.start),
+                        "until": self.until.isoformat() if self.until else None,
+                    },
+                    status="success",
+                    started_at=started,
+                    finished_at=datetime.now(UTC),
+                    stats={k: v for k, v in self.stats.as_dict().items() if k != "invalid_samples"},
+                )
+            )
+            await uow.commit()

@@ -1,0 +1,409 @@
+"""The one apply path: what every source of change goes through to reach the catalog.
+
+A collection ingest, a file event from the broker, a replayed event, `apollonia ingest-file` and
+the embedded runner all hand their observations to `apply_changes`, inside a unit of work that the
+caller commits. The decision itself is `consumer.domain.decisions.decide`; this module loads what
+the decision needs in bulk, applies the domain functions, and writes in bulk.
+
+Observations are applied in order, so several changes to one key in a batch (created, then
+modified, then deleted) end in the state the last one describes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from consumer.domain.assets import (
+    Asset,
+    Observation,
+    create_asset,
+    mark_deleted,
+    move_asset,
+    refresh_stat,
+    update_asset,
+)
+from consumer.domain.catalog import Collection
+from consumer.domain.decisions import Action, Decision, decide, is_stale
+from consumer.domain.records import AssetFingerprint, HistoryEntry
+from consumer.service_layer.unit_of_work import UnitOfWork
+from shared.runtime.log import get_logger
+
+log = get_logger(__name__)
+
+# Per-item decisions are logged at DEBUG up to this many per apply, then summarised, so a
+# 100,000-file ingest does not write 100,000 log lines.
+ITEM_LOG_LIMIT = 200
+
+Describe = Callable[[Observation], dict[str, Any]]
+
+
+@dataclass(slots=True)
+class Present:
+    """A file that exists, with what is known about its content."""
+
+    obs: Observation
+    event_id: str | None = None
+
+
+@dataclass(slots=True)
+class Gone:
+    """A file that no longer exists at `canonical_key`."""
+
+    canonical_key: str
+    reason: str
+    observed_at: datetime | None = None
+    event_id: str | None = None
+
+
+@dataclass(slots=True)
+class Moved:
+    """A file that went from `from_key` to `obs.canonical_key` inside one collection."""
+
+    from_key: str
+    obs: Observation
+    event_id: str | None = None
+
+
+Change = Present | Gone | Moved
+
+
+@dataclass(slots=True)
+class AppliedDecision:
+    canonical_key: str
+    action: Action
+    reason: str
+    asset_uuid: str | None
+    event_id: str | None = None
+    stale: bool = False
+
+
+@dataclass(slots=True)
+class ApplyOutcome:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    moved: int = 0
+    stale: int = 0
+    refreshed: int = 0
+    restored: int = 0
+    changed_content: int = 0
+    changed_enricher: int = 0
+    decisions: list[AppliedDecision] = field(default_factory=list)
+    # Live content hash per key after the apply (for duplicate counting), only for touched keys.
+    touched: dict[str, str | None] = field(default_factory=dict)
+
+
+Stored = Asset | AssetFingerprint
+
+
+async def apply_changes(
+    uow: UnitOfWork,
+    collection: Collection,
+    changes: Sequence[Change],
+    *,
+    now: datetime,
+    run_uuid: str | None = None,
+    known: Mapping[str, AssetFingerprint] | None = None,
+    describe: Describe | None = None,
+    write: bool = True,
+) -> ApplyOutcome:
+    """Decide and apply `changes` to one collection's assets inside `uow` (not committed here).
+
+    `known` may carry the collection's fingerprints when the caller already loaded them (a full
+    ingest); otherwise the keys involved are fetched in bulk. With `write=False` (dry run)
+    everything is decided and counted, nothing is written.
+    """
+    decided = await decide_changes(
+        uow, collection, changes, now=now, run_uuid=run_uuid, known=known, describe=describe
+    )
+    return await decided.finish(write=write)
+
+
+async def decide_changes(
+    uow: UnitOfWork,
+    collection: Collection,
+    changes: Sequence[Change],
+    *,
+    now: datetime,
+    run_uuid: str | None = None,
+    known: Mapping[str, AssetFingerprint] | None = None,
+    describe: Describe | None = None,
+) -> Decided:
+    """The first half of `apply_changes`: read what is needed and decide, write nothing yet.
+
+    A caller that pipelines (a big ingest) writes with `finish()` later. Reads happen only
+    when `known` is missing or holds a key of `changes`; with `known` given and none of the
+    keys in it (new files), deciding never touches the connection.
+    """
+    keys = list(_changes_by_key(changes))
+    if known is None:
+        state: dict[str, Stored] = dict(
+            await uow.assets.fingerprints_for_keys(collection.uuid, keys)
+        )
+    else:
+        state = {k: known[k] for k in keys if k in known}
+    checksum = collection.enricher_checksum
+
+    # Full rows are needed only for assets that may be rewritten; fetch them in one go.
+    by_key = _changes_by_key(changes)
+    needs_full = [
+        fp.uuid for key, fp in state.items() if _may_write(fp, by_key.get(key, ()), checksum)
+    ]
+    if needs_full:
+        full = await uow.assets.get_many_by_uuid(needs_full)
+        for key, stored in list(state.items()):
+            if stored.uuid in full:
+                state[key] = full[stored.uuid]
+
+    batch = Decided(uow, collection, checksum, state, now, run_uuid, describe)
+    for change in changes:
+        if isinstance(change, Present):
+            await batch.present(change)
+        elif isinstance(change, Gone):
+            await batch.gone(change)
+        else:
+            await batch.moved(change)
+    return batch
+
+
+def _may_write(fp: Stored, changes: Sequence[Change], checksum: str) -> bool:
+    """Cheap pre-check: anything but an unchanged, same-stat present file may be rewritten."""
+    if fp.is_deleted or fp.enricher_checksum != checksum:
+        return True
+    for change in changes:
+        if not isinstance(change, Present):
+            return True
+        if (change.obs.size, change.obs.mtime_ns) != (fp.size, fp.mtime_ns):
+            return True
+    return False
+
+
+def _changes_by_key(changes: Sequence[Change]) -> dict[str, list[Change]]:
+    by_key: dict[str, list[Change]] = {}
+    for change in changes:
+        if isinstance(change, Present):
+            by_key.setdefault(change.obs.canonical_key, []).append(change)
+        elif isinstance(change, Gone):
+            by_key.setdefault(change.canonical_key, []).append(change)
+        else:
+            by_key.setdefault(change.from_key, []).append(change)
+            by_key.setdefault(change.obs.canonical_key, []).append(change)
+    return by_key
+
+
+class Decided:
+    """The in-memory state of one apply: what each key holds now, and what to write
+    (`finish` writes it and returns the outcome)."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        collection: Collection,
+        checksum: str,
+        state: dict[str, Stored],
+        now: datetime,
+        run_uuid: str | None,
+        describe: Describe | None,
+    ) -> None:
+        self.uow = uow
+        self.collection = collection
+        self.checksum = checksum
+        self.state = state
+        self.now = now
+        self.run_uuid = run_uuid
+        self.describe = describe
+        self.outcome = ApplyOutcome()
+        self.to_insert: dict[str, Asset] = {}
+        self.to_update: dict[str, Asset] = {}
+        self.history: list[HistoryEntry] = []
+        self.vacated: set[str] = set()  # keys a move left empty
+        # structlog filters by level only at the end of its pipeline: skip the call entirely.
+        self.debug = logging.getLogger(__name__).isEnabledFor(logging.DEBUG)
+
+    async def full(self, stored: Stored) -> Asset:
+        if isinstance(stored, Asset):
+            return stored
+        asset = await self.uow.assets.get_by_uuid(stored.uuid)
+        if asset is None:  # pragma: no cover - the row was read in this transaction
+            raise LookupError(f"asset {stored.uuid} vanished inside the transaction")
+        return asset
+
+    def described(self, obs: Observation) -> Observation:
+        if self.describe is not None and not obs.tech_metadata:
+            obs.tech_metadata = self.describe(obs)
+        return obs
+
+    def keep(self, key: str, asset: Asset) -> None:
+        self.state[key] = asset
+        if asset.uuid not in self.to_insert:
+            self.to_update[asset.uuid] = asset
+
+    def record(
+        self, key: str, decision: Decision, asset: Stored | None, event_id: str | None
+    ) -> None:
+        """Count the decision; a create, update, delete, move or stat refresh goes into the
+        asset's history too (a plain skip does not: rescans would flood it)."""
+        entry = AppliedDecision(
+            key,
+            decision.action,
+            decision.reason,
+            asset.uuid if asset is not None else None,
+            event_id,
+            decision.stale,
+        )
+        self.outcome.decisions.append(entry)
+        if self.debug and len(self.outcome.decisions) <= ITEM_LOG_LIMIT:
+            log.debug(
+                "decision",
+                collection=self.collection.name,
+                canonical_key=key,
+                decision=decision.action.value,
+                reason=decision.reason,
+                event_id=event_id,
+            )
+        writes = decision.action != Action.SKIP or decision.refresh_stat
+        if asset is not None and writes:
+            self.history.append(
+                HistoryEntry(
+                    asset.uuid,
+                    decision.action.value,
+                    decision.reason,
+                    self.now,
+                    event_id,
+                    self.run_uuid,
+                )
+            )
+
+    def skip(
+        self,
+        key: str,
+        reason: str,
+        event_id: str | None,
+        *,
+        stale: bool = False,
+        asset: Stored | None = None,
+    ) -> None:
+        self.outcome.skipped += 1
+        self.outcome.stale += stale
+        self.record(key, Decision(Action.SKIP, reason, stale=stale), asset, event_id)
+
+    async def present(self, change: Present) -> None:
+        obs = change.obs
+        key = obs.canonical_key
+        existing = self.state.get(key)
+        decision = decide(existing, obs, self.checksum)
+        out = self.outcome
+        if decision.action == Action.CREATE:
+            asset = create_asset(self.collection.uuid, self.described(obs), self.checksum, self.now)
+            self.to_insert[asset.uuid] = asset
+            self.state[key] = asset
+            out.created += 1
+        elif decision.action == Action.UPDATE:
+            assert existing is not None
+            asset = await self.full(existing)
+            update_asset(asset, self.described(obs), self.checksum, self.now)
+            self.keep(key, asset)
+            out.updated += 1
+            out.changed_content += decision.content_changed
+            out.changed_enricher += decision.enricher_changed
+            out.restored += decision.restored
+        elif decision.refresh_stat:
+            assert existing is not None
+            asset = await self.full(existing)
+            refresh_stat(asset, obs)
+            self.keep(key, asset)
+            out.skipped += 1
+            out.refreshed += 1
+        else:
+            out.skipped += 1
+            out.stale += decision.stale
+            self.record(key, decision, existing, change.event_id)
+            return
+        self.record(key, decision, asset, change.event_id)
+
+    async def gone(self, change: Gone) -> None:
+        key = change.canonical_key
+        existing = self.state.get(key)
+        if existing is None:
+            self.skip(key, "deleted file was never cataloged", change.event_id)
+        elif is_stale(existing.last_event_at, change.observed_at):
+            self.skip(
+                key,
+                "stale: deletion older than the asset's last event",
+                change.event_id,
+                stale=True,
+                asset=existing,
+            )
+        elif existing.is_deleted:
+            self.skip(key, "already deleted", change.event_id, asset=existing)
+        else:
+            asset = await self.full(existing)
+            mark_deleted(asset, self.now, change.observed_at)
+            self.keep(key, asset)
+            self.outcome.deleted += 1
+            self.record(key, Decision(Action.DELETE, change.reason), asset, change.event_id)
+
+    async def moved(self, change: Moved) -> None:
+        obs = change.obs
+        source = self.state.get(change.from_key)
+        target = self.state.get(obs.canonical_key)
+        clean = (
+            source is not None
+            and not source.is_deleted
+            and target is None
+            and (source.sha256 is None or obs.sha256 is None or source.sha256 == obs.sha256)
+        )
+        if not clean:
+            # Unknown origin, other content, or some asset (even a soft-deleted one) already
+            # holds the destination key: the origin is gone and the destination is present,
+            # which creates, restores or updates the destination's asset.
+            if source is not None and change.from_key != obs.canonical_key:
+                await self.gone(
+                    Gone(change.from_key, "moved away", obs.observed_at, change.event_id)
+                )
+            await self.present(Present(obs, change.event_id))
+            return
+        assert source is not None
+        if is_stale(source.last_event_at, obs.observed_at):
+            self.skip(
+                obs.canonical_key,
+                "stale: move older than the asset's last event",
+                change.event_id,
+                stale=True,
+            )
+            return
+        asset = await self.full(source)
+        move_asset(asset, self.described(obs), self.now)
+        self.state.pop(change.from_key, None)
+        self.vacated.add(change.from_key)
+        self.keep(obs.canonical_key, asset)
+        self.outcome.moved += 1
+        self.record(
+            obs.canonical_key,
+            Decision(Action.MOVE, f"moved from {change.from_key}"),
+            asset,
+            change.event_id,
+        )
+
+    async def finish(self, *, write: bool) -> ApplyOutcome:
+        out = self.outcome
+        if len(out.decisions) > ITEM_LOG_LIMIT:
+            log.debug(
+                "further per-item decisions not logged",
+                collection=self.collection.name,
+                not_logged=len(out.decisions) - ITEM_LOG_LIMIT,
+            )
+        out.touched = dict.fromkeys(self.vacated - self.state.keys())
+        for key, stored in self.state.items():
+            out.touched[key] = None if stored.is_deleted else stored.sha256
+        if write:
+            # Updates first: a move frees its old key before a new asset may take it.
+            await self.uow.assets.update_many(list(self.to_update.values()))
+            await self.uow.assets.add_many(list(self.to_insert.values()))
+            await self.uow.history.add_many(self.history)
+        return out

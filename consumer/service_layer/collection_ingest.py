@@ -1,0 +1,757 @@
+"""Collection ingest: enumerate a collection with its importer, detect changes in stages, and
+apply them through the one apply path, all in one unit of work (D-1).
+
+Order of the gates (B-15/D-4a): the caller resolves the collection (exit 1), then here the
+prerequisites are checked — importer compliance (B-10/B-12), sync enabled for a full ingest
+(B-11), ingestible right now (B-12/B-13/B-14a/D-5/D-6), all exit 1 — and only then is the scope
+enumerated (title/season/episode not found: exit 2).
+
+Change detection is staged: a file whose size and mtime match the catalog is skipped without
+reading a byte; a new or changed file is hashed (SHA-256 + xxh128, worker threads) and compared,
+so a touched-but-identical file is skipped and only its stored stat refreshed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Collection as Collection_
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from consumer.domain.assets import Observation
+from consumer.domain.catalog import Collection, Source
+from consumer.domain.decisions import unchanged
+from consumer.domain.errors import OperationError
+from consumer.domain.importing import (
+    DiscoveredItem,
+    ImporterInterface,
+    ImporterNotCompliantError,
+    IngestScope,
+    ScopeNotFoundError,
+    StatListing,
+    StatListingImporter,
+    ensure_compliant,
+)
+from consumer.domain.media_info import parse as parse_media_info
+from consumer.domain.records import AssetFingerprint, IngestRun, StatEntry
+from consumer.domain.signatures import needs_hash
+from consumer.service_layer.apply import ApplyOutcome, Gone, Present, apply_changes, decide_changes
+from consumer.service_layer.unit_of_work import Catalog, UnitOfWork
+from shared.hashing import Fingerprint, Hasher
+from shared.runtime.log import get_logger
+
+log = get_logger(__name__)
+
+# Items decided and written per slice: bounds memory on huge collections; still one transaction.
+SLICE = 5000
+ERRORS_KEPT = 1000
+RUN_LOG_ERRORS = 100
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class IngestFailure(OperationError):  # noqa: N818 - an outcome the CLI reports, not a bug
+    """An ingest that cannot go on (gate refused, scope not found, rolled back)."""
+
+
+class Progress(Protocol):
+    def found(self, files: int) -> None: ...
+    def hashing(self, files: int, total_bytes: int) -> None: ...
+    def hashed(self, files: int, nbytes: int) -> None: ...
+    def finished(self) -> None: ...
+
+
+class NoProgress:
+    def found(self, files: int) -> None:
+        pass
+
+    def hashing(self, files: int, total_bytes: int) -> None:
+        pass
+
+    def hashed(self, files: int, nbytes: int) -> None:
+        pass
+
+    def finished(self) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class IngestStats:
+    assets_discovered: int = 0
+    assets_ingested: int = 0
+    assets_updated: int = 0
+    assets_skipped: int = 0
+    assets_missing: int = 0
+    duplicates: int = 0
+    assets_changed_content: int = 0
+    assets_changed_enricher: int = 0
+    errors: list[dict[str, str]] = field(default_factory=list)
+    errors_total: int = 0
+    files_hashed: int = 0
+    bytes_hashed: int = 0
+    stats_refreshed: int = 0
+
+    def error(self, path: str, message: str) -> None:
+        self.errors_total += 1
+        if len(self.errors) < ERRORS_KEPT:
+            self.errors.append({"path": path, "message": message})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "assets_discovered": self.assets_discovered,
+            "assets_ingested": self.assets_ingested,
+            "assets_updated": self.assets_updated,
+            "assets_skipped": self.assets_skipped,
+            "assets_missing": self.assets_missing,
+            "duplicates": self.duplicates,
+            "assets_changed_content": self.assets_changed_content,
+            "assets_changed_enricher": self.assets_changed_enricher,
+            "errors": list(self.errors),
+            "errors_total": self.errors_total,
+            "files_hashed": self.files_hashed,
+            "bytes_hashed": self.bytes_hashed,
+            "stats_refreshed": self.stats_refreshed,
+        }
+
+
+@dataclass(slots=True)
+class CollectionIngestResult:
+    collection: Collection
+    scope: IngestScope
+    dry_run: bool
+    stats: IngestStats
+    last_ingest_time: datetime | None
+    run_id: str | None
+    duration_seconds: float
+
+
+ImporterFactory = Callable[[str], object]
+
+
+class CollectionIngestor:
+    """Runs collection ingests. Dependencies are passed in: the catalog, how to get an importer
+    for a source type, the hasher, a clock and a progress reporter."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        importer_for: ImporterFactory,
+        hasher: Hasher,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        progress: Progress | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.importer_for = importer_for
+        self.hasher = hasher
+        self.clock = clock
+        self.progress: Progress = progress or NoProgress()
+
+    @property
+    def dry_run(self) -> bool:
+        return self.catalog.dry_run
+
+    # --- gates ------------------------------------------------------------------------------
+    def importer(self, source: Source) -> ImporterInterface:
+        """The source's importer, verified compliant before any work (B-10/B-12, D-10)."""
+        try:
+            return ensure_compliant(self.importer_for(source.type))
+        except (ImporterNotCompliantError, KeyError, LookupError) as exc:
+            message = exc.args[0] if exc.args else str(exc)
+            raise IngestFailure(
+                1,
+                "importer_not_compliant",
+                f"Error: Importer for source '{source.name}' (type {source.type}) is not "
+                f"usable: {message}",
+            ) from exc
+
+    def check_prerequisites(
+        self, importer: ImporterInterface, collection: Collection, scope: IngestScope
+    ) -> str:
+        ref = collection.external_id or collection.uuid
+        if scope.is_full and not collection.sync_enabled:
+            raise IngestFailure(
+                1,
+                "not_sync_enabled",
+                f"Error: Collection '{collection.name}' is not sync-enabled. Use targeted ingest "
+                "(--title/--season/--episode) for surgical operations, or enable sync with "
+                f"'apollonia collection update {ref} --sync-enable'.",
+            )
+        verdict = importer.validate_ingestible(collection)
+        log.info(
+            "validation gate",
+            gate="ingestible",
+            collection=collection.name,
+            passed=verdict.ok,
+            reason=verdict.reason,
+        )
+        if not verdict.ok:
+            raise IngestFailure(
+                1,
+                "not_ingestible",
+                f"Error: Collection '{collection.name}' is not ingestible. Check path mappings "
+                f"and prerequisites with 'apollonia collection show {ref}'. ({verdict.reason})",
+            )
+        return verdict.reason
+
+    # --- the run ----------------------------------------------------------------------------
+    async def ingest(
+        self,
+        collection: Collection,
+        source: Source,
+        scope: IngestScope,
+        *,
+        allow_empty: bool = False,
+        kind: str = "collection_ingest",
+    ) -> CollectionIngestResult:
+        started = self.clock()
+        t0 = time.perf_counter()
+        run_id = None if self.dry_run else str(uuid.uuid4())
+        gates: list[str] = []
+        try:
+            importer = self.importer(source)
+            gates.append("importer compliant")
+            self.check_prerequisites(importer, collection, scope)
+            gates.append("ingestible")
+        except IngestFailure as gate_failure:
+            await self._record_failure(
+                run_id, kind, collection, scope, started, gate_failure, gates
+            )
+            raise
+
+        stats = IngestStats()
+
+        try:
+            async with self.catalog.unit_of_work(
+                label=f"ingest {collection.name}", deferred=True
+            ) as uow:
+                # The listing runs before the write lock is taken: on a NAS it may take minutes,
+                # and the consumer must be able to commit meanwhile.
+                listing = await self._list(uow, importer, collection, scope)
+                self.progress.found(listing.discovered)
+                log.info(
+                    scope.describe(collection.name),
+                    collection=collection.name,
+                    scope=scope.kind,
+                    discovered=listing.discovered,
+                    dry_run=self.dry_run,
+                )
+                stats.assets_discovered = listing.discovered
+                for path, message in listing.walk_errors:
+                    stats.error(path, message)
+                await uow.begin_write()
+                last_ingest_time = await self._apply(
+                    uow,
+                    collection,
+                    scope,
+                    listing,
+                    stats,
+                    started,
+                    allow_empty=allow_empty,
+                    run_id=run_id,
+                    kind=kind,
+                    gates=gates,
+                    t0=t0,
+                )
+                await uow.commit()
+        except ScopeNotFoundError as exc:
+            failure = IngestFailure(2, f"{exc.level}_not_found", f"Error: {exc.message}")
+            await self._record_failure(run_id, kind, collection, scope, started, failure, gates)
+            raise failure from exc
+        except IngestFailure as known_failure:
+            await self._record_failure(
+                run_id, kind, collection, scope, started, known_failure, gates
+            )
+            raise
+        except Exception as exc:
+            log.exception("ingest rolled back", collection=collection.name)
+            crash = IngestFailure(
+                1,
+                "ingest_failed",
+                f"Error: Ingest of collection '{collection.name}' failed and "
+                f"was rolled back: {type(exc).__name__}: {exc}",
+            )
+            await self._record_failure(run_id, kind, collection, scope, started, crash, gates)
+            raise crash from exc
+        finally:
+            self.progress.finished()
+
+        duration = time.perf_counter() - t0
+        log.info(
+            "ingest complete",
+            collection=collection.name,
+            scope=scope.kind,
+            dry_run=self.dry_run,
+            duration_seconds=round(duration, 3),
+            **{k: v for k, v in stats.as_dict().items() if k != "errors"},
+        )
+        return CollectionIngestResult(
+            collection=collection,
+            scope=scope,
+            dry_run=self.dry_run,
+            stats=stats,
+            last_ingest_time=None if self.dry_run else last_ingest_time,
+            run_id=run_id,
+            duration_seconds=duration,
+        )
+
+    async def _list(
+        self,
+        uow: UnitOfWork,
+        importer: ImporterInterface,
+        collection: Collection,
+        scope: IngestScope,
+    ) -> _Listing:
+        """What is on disk, and (fast path) which of it the catalog already holds unchanged."""
+        # A first ingest has nothing to compare with: the plain walk builds its items directly.
+        if (
+            scope.is_full
+            and isinstance(importer, StatListingImporter)
+            and await uow.assets.has_live(collection.uuid)
+        ):
+            # Both reads at once: find in its own process, the catalog's signatures built by
+            # SQLite (neither holds the GIL for long). Outside the write transaction: stage 2
+            # re-reads what it decides on under the lock, so a stale signature can only make
+            # an unchanged file look changed, never the reverse.
+            fast, (live, known) = await asyncio.gather(
+                importer.stat_listing(collection),
+                uow.assets.stat_signatures(collection.uuid, collection.enricher_checksum),
+            )
+            if fast is not None and live:
+                unchanged = fast.signatures & known
+                fast.signatures -= unchanged
+                items = await asyncio.to_thread(_describe_all, importer, collection, fast)
+                return _Listing(items, [], unchanged, live)
+        items, walk_errors = await _enumerate(importer, collection, scope)
+        return _Listing(items, walk_errors)
+
+    async def _apply(
+        self,
+        uow: UnitOfWork,
+        collection: Collection,
+        scope: IngestScope,
+        listing: _Listing,
+        stats: IngestStats,
+        started: datetime,
+        *,
+        allow_empty: bool,
+        run_id: str | None,
+        kind: str,
+        gates: list[str],
+        t0: float,
+    ) -> datetime:
+        items = listing.items
+        index: dict[str, StatEntry] | None = None
+        if listing.unchanged is None:
+            index = await uow.assets.stat_index(collection.uuid, collection.enricher_checksum)
+            live = sum(1 for entry in index.values() if not entry[2])
+        else:
+            live = listing.live
+        if scope.is_full and not listing.discovered and live and not allow_empty:
+            raise IngestFailure(
+                3,
+                "empty_root",
+                f"Error: Collection '{collection.name}' root {collection.root_path} holds no "
+                f"media files, but the catalog has {live} live assets for it: the share may be "
+                "unmounted. Nothing was marked deleted. Re-run with --allow-empty if the files "
+                "really are gone.",
+            )
+
+        # Stage 1, for every file: same stat and enrichers as the catalog -> skipped, unread.
+        if index is None:  # the stat listing already did it, by signature
+            candidates = items
+            seen_live = len(listing.unchanged or ())
+        else:
+            candidates = []
+            seen_live = 0
+            for item in items:
+                entry = index.get(item.canonical_key)
+                if entry is not None and not entry[2]:
+                    seen_live += 1
+                if entry is None or not unchanged(
+                    entry[0],
+                    entry[1],
+                    item.size,
+                    item.mtime_ns,
+                    is_deleted=entry[2],
+                    enrichers_same=entry[3],
+                ):
+                    candidates.append(item)
+        stats.assets_skipped += listing.discovered - len(candidates)
+
+        # Stage 2, for the rest: hash what is new or changed, and decide through the one path.
+        write = not self.dry_run
+        touched: dict[str, str | None] = {}
+        hash_content = collection.hash_mode == "full"
+        candidates = _unique_keys(candidates, stats)
+        chunks = [candidates[start : start + SLICE] for start in range(0, len(candidates), SLICE)]
+
+        async def read_and_hash(
+            chunk: list[DiscoveredItem],
+        ) -> tuple[dict[str, AssetFingerprint], asyncio.Task[list[Observation]]]:
+            known = await uow.assets.fingerprints_for_keys(
+                collection.uuid, [item.canonical_key for item in chunk]
+            )
+            return known, asyncio.create_task(
+                self._observe(chunk, known, hash_content, stats, started)
+            )
+
+        def account(outcome: ApplyOutcome) -> None:
+            stats.assets_ingested += outcome.created
+            stats.assets_updated += outcome.updated
+            stats.assets_skipped += outcome.skipped
+            stats.assets_changed_content += outcome.changed_content
+            stats.assets_changed_enricher += outcome.changed_enricher
+            stats.stats_refreshed += outcome.refreshed
+            touched.update(outcome.touched)
+
+        # Pipelined, three slices in flight: the next one hashed (worker threads), this one
+        # decided (here), the previous one written (SQLite's thread). The connection serves one
+        # step at a time: the next slice's rows are read after the previous write finished, and
+        # a slice with keys already in the catalog (updates read full rows) waits for it before
+        # deciding. Reading a slice before the previous one is written is safe because no two
+        # slices share a key (_unique_keys).
+        ahead = await read_and_hash(chunks[0]) if chunks else None
+        writing: asyncio.Task[ApplyOutcome] | None = None
+        try:
+            for number, chunk in enumerate(chunks):
+                assert ahead is not None
+                known, hashing = ahead
+                ahead = None
+                observations = await hashing
+                if index is None:
+                    seen_live += sum(
+                        1
+                        for item in chunk
+                        if (fp := known.get(item.canonical_key)) is not None and not fp.is_deleted
+                    )
+                if writing is not None and known:
+                    account(await writing)
+                    writing = None
+                decided = await decide_changes(
+                    uow,
+                    collection,
+                    [Present(o) for o in observations],
+                    now=started,
+                    run_uuid=run_id,
+                    known=known,
+                    describe=_describe,
+                )
+                if writing is not None:
+                    account(await writing)
+                    writing = None
+                if number + 1 < len(chunks):
+                    ahead = await read_and_hash(chunks[number + 1])
+                writing = asyncio.create_task(decided.finish(write=write))
+            if writing is not None:
+                account(await writing)
+                writing = None
+        finally:  # a failure above: let the write in flight end, stop the hashing
+            if ahead is not None:
+                ahead[1].cancel()
+            for task in (writing, ahead[1] if ahead is not None else None):
+                if task is not None:
+                    with contextlib.suppress(BaseException):
+                        await task
+
+        if scope.is_full and seen_live < live:  # some live asset was not seen on disk
+            if index is None:
+                index = await uow.assets.stat_index(collection.uuid, collection.enricher_checksum)
+            missing = _missing_keys(
+                index, listing.keys(), listing.walk_errors, collection.root_path
+            )
+            for start in range(0, len(missing), SLICE):
+                outcome = await apply_changes(
+                    uow,
+                    collection,
+                    [
+                        Gone(k, "file missing from the collection root", started)
+                        for k in missing[start : start + SLICE]
+                    ],
+                    now=started,
+                    run_uuid=run_id,
+                    write=write,
+                )
+                stats.assets_missing += outcome.deleted
+                touched.update(outcome.touched)
+        if write:
+            stats.duplicates = await uow.assets.count_duplicate_candidates(collection.uuid)
+        else:  # nothing was written: the live hashes as they would be after this ingest
+            hashes = await uow.assets.live_hashes(collection.uuid)
+            hashes.update(touched)
+            stats.duplicates = _duplicate_candidates(hashes)
+
+        finished = self.clock()
+        if write:
+            if not collection.ingestible:
+                collection.ingestible = True
+                collection.updated_at = finished
+                await uow.collections.update(collection)
+            # B-19/D-15/D-16: once, in the same transaction, even when everything was skipped.
+            await uow.collections.set_last_ingest_time(collection.uuid, finished)
+            collection.last_ingest_time = finished
+            assert run_id is not None
+            await uow.runs.add(
+                _run_record(
+                    run_id,
+                    kind,
+                    collection,
+                    scope,
+                    started,
+                    finished,
+                    "success",
+                    stats.as_dict() | {"duration_seconds": round(time.perf_counter() - t0, 3)},
+                )
+            )
+            for gate in gates:
+                await uow.runs.log(run_id, "INFO", f"validation gate passed: {gate}", started)
+            await uow.runs.log(run_id, "INFO", _summary(collection, scope, stats), finished)
+            for error in stats.errors[:RUN_LOG_ERRORS]:
+                await uow.runs.log(
+                    run_id, "ERROR", f"{error['path']}: {error['message']}", finished
+                )
+        return finished
+
+    async def _observe(
+        self,
+        chunk: Sequence[DiscoveredItem],
+        known: Mapping[str, AssetFingerprint],
+        hash_content: bool,
+        stats: IngestStats,
+        observed_at: datetime,
+    ) -> list[Observation]:
+        """Stat-only observations, hashed where the stat says the file is new or changed."""
+        to_hash = [
+            item
+            for item in chunk
+            if hash_content and _needs_hash(known.get(item.canonical_key), item)
+        ]
+        hashes: dict[str, Fingerprint] = {}
+        if to_hash:
+            self.progress.hashing(len(to_hash), sum(i.size for i in to_hash))
+            for start in range(0, len(to_hash), 256):
+                part = to_hash[start : start + 256]
+                results = await self.hasher.hash_many([i.fs_path for i in part])
+                nbytes = 0
+                for item, result in zip(part, results, strict=True):
+                    if isinstance(result, OSError):
+                        stats.error(item.path, f"cannot read: {result.strerror or result}")
+                    else:
+                        hashes[item.canonical_key] = result
+                        nbytes += result.size
+                stats.files_hashed += len(part)
+                stats.bytes_hashed += nbytes
+                self.progress.hashed(len(part), nbytes)
+        wanted = {item.canonical_key for item in to_hash}
+        observations = []
+        for item in chunk:
+            fp = hashes.get(item.canonical_key)
+            if fp is None and item.canonical_key in wanted:
+                continue  # unreadable: reported as an error, decided next time
+            observations.append(
+                Observation(
+                    canonical_key=item.canonical_key,
+                    path=item.path,
+                    size=fp.size if fp else item.size,
+                    mtime_ns=item.mtime_ns,
+                    sha256=fp.sha256 if fp else None,
+                    xxh128=fp.xxh128 if fp else None,
+                    observed_at=observed_at,
+                )
+            )
+        return observations
+
+    async def _record_failure(
+        self,
+        run_id: str | None,
+        kind: str,
+        collection: Collection,
+        scope: IngestScope,
+        started: datetime,
+        failure: IngestFailure,
+        gates: list[str],
+    ) -> None:
+        """A failed ingest persists nothing but its own audit record (not in a dry run)."""
+        # Gate refusals are reported by the caller; the log keeps them for the audit trail.
+        log.info(
+            "ingest refused or failed",
+            collection=collection.name,
+            error_code=failure.error_code,
+            error=failure.message,
+        )
+        if run_id is None:
+            return
+        try:
+            async with self.catalog.unit_of_work(label="record failed run") as uow:
+                await uow.runs.add(
+                    _run_record(
+                        run_id,
+                        kind,
+                        collection,
+                        scope,
+                        started,
+                        self.clock(),
+                        "error",
+                        {"error_code": failure.error_code},
+                        error=failure.message,
+                    )
+                )
+                for gate in gates:
+                    await uow.runs.log(run_id, "INFO", f"validation gate passed: {gate}", started)
+                await uow.runs.log(run_id, "ERROR", failure.message, self.clock())
+                await uow.commit()
+        except Exception:  # the audit record must never hide the original failure
+            log.exception("could not record the failed run", collection=collection.name)
+
+
+@dataclass(slots=True)
+class _Listing:
+    """What an ingest found: items to decide on, and the files known unchanged by signature."""
+
+    items: list[DiscoveredItem]
+    walk_errors: list[tuple[str, str]]
+    unchanged: set[str] | None = None  # signatures (fast path only)
+    live: int = 0  # live assets when the signatures were read (fast path only)
+
+    @property
+    def discovered(self) -> int:
+        return len(self.items) + len(self.unchanged or ())
+
+    def keys(self) -> set[str]:
+        """Every key found on disk (only the missing-file pass needs them all)."""
+        keys = {item.canonical_key for item in self.items}
+        keys.update(sig.split(" ", 2)[2] for sig in self.unchanged or ())
+        return keys
+
+
+def _unique_keys(items: list[DiscoveredItem], stats: IngestStats) -> list[DiscoveredItem]:
+    """One item per catalog key. Two names that differ only in Unicode normalisation (NFC and
+    NFD spellings of the same title, both on disk) map to one key: the first one found wins and
+    the other is reported, never a second asset."""
+    seen: set[str] = set()
+    unique = []
+    for item in items:
+        if item.canonical_key in seen:
+            stats.error(
+                item.path,
+                f"another file maps to the same catalog key {item.canonical_key!r} "
+                "(names that differ only in Unicode normalisation); not cataloged",
+            )
+            continue
+        seen.add(item.canonical_key)
+        unique.append(item)
+    return unique
+
+
+def _describe_all(
+    importer: StatListingImporter, collection: Collection, listing: StatListing
+) -> list[DiscoveredItem]:
+    """Items for what the signatures could not settle: new, changed, symlinked, non-ASCII."""
+    relatives = [sig.split(" ", 2)[2] for sig in listing.signatures]
+    relatives += listing.pending
+    return [item for rel in relatives if (item := importer.describe(collection, rel)) is not None]
+
+
+async def _enumerate(
+    importer: ImporterInterface, collection: Collection, scope: IngestScope
+) -> tuple[list[DiscoveredItem], list[tuple[str, str]]]:
+    """The importer's listing, in a worker thread (it is all blocking file-system calls)."""
+
+    def listing() -> tuple[list[DiscoveredItem], list[tuple[str, str]]]:
+        items = list(importer.enumerate(collection, scope))
+        return items, list(getattr(importer, "walk_errors", []) or [])
+
+    try:
+        return await asyncio.to_thread(listing)
+    except ScopeNotFoundError:
+        raise
+    except OSError as exc:
+        raise IngestFailure(
+            3,
+            "enumeration_failed",
+            f"Error: Collection '{collection.name}' could not be read: {exc}",
+        ) from exc
+    except Exception as exc:  # an importer bug must not take sibling collections down
+        log.exception("importer failed", collection=collection.name)
+        raise IngestFailure(
+            1,
+            "importer_failed",
+            f"Error: The importer failed on collection '{collection.name}': "
+            f"{type(exc).__name__}: {exc}",
+        ) from exc
+
+
+def _run_record(
+    run_id: str,
+    kind: str,
+    collection: Collection,
+    scope: IngestScope,
+    started: datetime,
+    finished: datetime,
+    status: str,
+    stats: dict[str, Any],
+    *,
+    error: str | None = None,
+) -> IngestRun:
+    return IngestRun(
+        uuid=run_id,
+        kind=kind,
+        source_uuid=collection.source_uuid,
+        collection_uuid=collection.uuid,
+        scope=scope.as_dict(),
+        status=status,
+        started_at=started,
+        finished_at=finished,
+        stats=stats,
+        error=error,
+    )
+
+
+def _needs_hash(fp: AssetFingerprint | None, item: DiscoveredItem) -> bool:
+    if fp is None:
+        return True  # hashed when first cataloged: duplicate detection depends on it
+    return needs_hash(fp.size, fp.mtime_ns, item.size, item.mtime_ns)
+
+
+def _describe(obs: Observation) -> dict[str, Any]:
+    return parse_media_info(obs.canonical_key).as_dict()
+
+
+def _missing_keys(
+    index: Mapping[str, StatEntry],
+    present: Collection_[str],
+    walk_errors: Sequence[tuple[str, str]],
+    root: str,
+) -> list[str]:
+    # Assets under a folder we could not list are not missing: we could not look.
+    blind = [path[len(root) :].strip("/") + "/" for path, _ in walk_errors if path.startswith(root)]
+    missing = []
+    for key, (_size, _mtime, is_deleted, _same) in index.items():
+        if is_deleted or key in present:
+            continue
+        if any(b == "/" or key.startswith(b) for b in blind):
+            continue
+        missing.append(key)
+    return missing
+
+
+def _duplicate_candidates(final_hash: Mapping[str, str | None]) -> int:
+    counts = Counter(h for h in final_hash.values() if h)
+    return sum(n for n in counts.values() if n > 1)
+
+
+def _summary(collection: Collection, scope: IngestScope, stats: IngestStats) -> str:
+    return (
+        f"{scope.describe(collection.name)}: {stats.assets_discovered} discovered, "
+        f"{stats.assets_ingested} ingested, {stats.assets_updated} updated, "
+        f"{stats.assets_skipped} skipped, {stats.assets_missing} missing, "
+        f"{stats.duplicates} duplicate candidates, {stats.errors_total} errors"
+    )
