@@ -20,8 +20,6 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from apollonia import bootstrap
@@ -32,84 +30,20 @@ from consumer.domain.catalog import Collection, Source
 from consumer.domain.errors import OperationError
 from consumer.domain.importing import IngestScope
 from consumer.domain.keys import normalize_root
+from consumer.entrypoints.embedded_sink import Activity, CatalogSink
 from consumer.service_layer import admin
 from consumer.service_layer.collection_ingest import IngestFailure, utcnow
-from consumer.service_layer.events import CollectionRouter, apply_group, plan_events
 from ingestor.paths import from_event
 from ingestor.pipeline import Pipeline
+from ingestor.records import FileState
 from ingestor.state import StateDatabase
 from shared.hashing import Hasher
 from shared.runtime.log import get_logger
 from shared.runtime.signals import stop_on_signals
-from shared.schemas.file_event import FileEvent
 
 log = get_logger(__name__)
 
 LOCAL_SOURCE = "local"
-
-
-@dataclass(slots=True)
-class Activity:
-    """What the status line shows."""
-
-    applied: int = 0
-    unmatched: int = 0
-    last_event: str = ""
-    last_at: datetime | None = None
-    failures: int = 0
-    decisions: dict[str, int] = field(default_factory=dict)
-
-
-class CatalogSink:
-    """The pipeline's sink in embedded mode: events applied to the catalog, one unit of work per
-    collection. `submit` returns only once everything it was given is committed (durable), and
-    retries a failing transaction (a locked or full disk) until it succeeds or the runner stops."""
-
-    def __init__(self, catalog: CatalogDatabase, settings: Settings, activity: Activity) -> None:
-        self.catalog = catalog
-        self.settings = settings
-        self.activity = activity
-        self.stopping = asyncio.Event()
-
-    async def submit(self, events: Sequence[FileEvent]) -> None:
-        if not events:
-            return
-        async with self.catalog.unit_of_work(read_only=True, label="route") as uow:
-            router = await CollectionRouter.load(
-                uow, self.settings.media_extensions, synced_only=True
-            )
-        plan = plan_events(router, events)
-        for event, _tag, reason in plan.rejected:
-            log.error("event rejected", event_id=str(event.event_id), reason=reason)
-        self.activity.unmatched += len(plan.unmatched)
-        for group in plan.groups.values():
-            delay = 0.5
-            while True:
-                try:
-                    async with self.catalog.unit_of_work(
-                        label=f"events {group.collection.name}"
-                    ) as uow:
-                        outcome = await apply_group(uow, group, now=utcnow())
-                        await uow.commit()
-                    break
-                except Exception as exc:
-                    self.activity.failures += 1
-                    if self.stopping.is_set():
-                        raise
-                    log.warning(
-                        "could not apply events; retrying",
-                        error=str(exc),
-                        collection=group.collection.name,
-                        retry_in=delay,
-                    )
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 30.0)
-            for decision in outcome.decisions:
-                name = "stale" if decision.stale else decision.action.value
-                self.activity.decisions[name] = self.activity.decisions.get(name, 0) + 1
-                self.activity.last_event = f"{decision.action.value} {decision.canonical_key}"
-            self.activity.applied += len(group.changes)
-            self.activity.last_at = datetime.now(UTC)
 
 
 async def ensure_collections(
@@ -169,7 +103,6 @@ async def prime_state(
     """Tell the ingestor's hash cache what the catalog already knows (only paths it lacks), so
     the pipeline's startup reconciliation reads none of the files the ingest just hashed."""
     primed = 0
-    now = datetime.now(UTC)
     for collection in collections:
         async with catalog.unit_of_work(read_only=True) as uow:
             assets = [
@@ -182,27 +115,21 @@ async def prime_state(
         for start in range(0, len(assets), 1000):
             chunk = assets[start : start + 1000]
             known = await state.get_many([from_event(a.path, None) for a in chunk])
-            events = [
-                FileEvent(
-                    file_path=a.path,
-                    event_type="catalog",
-                    kind="created",
-                    sha256_hash=a.sha256,
-                    xxh128_hash=a.xxh128,
+            states = [
+                FileState(
+                    path=from_event(a.path, None),
+                    device=None,
+                    inode=None,
                     size=a.size,
-                    modified_time=datetime.fromtimestamp(a.mtime_ns / 1e9, UTC),
-                    accessed_time=None,
-                    changed_time=None,
-                    timestamp=now,
-                    neighbors=[],
                     mtime_ns=a.mtime_ns,
+                    sha256=a.sha256,
+                    xxh128=a.xxh128,
                 )
                 for a in chunk
                 if from_event(a.path, None) not in known
             ]
-            if events:
-                await state.remember(events)
-                primed += len(events)
+            await state.seed(states)
+            primed += len(states)
     return primed
 
 
@@ -213,7 +140,7 @@ class EmbeddedRunner:
         self.live = live
         self.catalog = bootstrap.catalog(settings)
         self.activity = Activity()
-        self.sink = CatalogSink(self.catalog, settings, self.activity)
+        self.sink = CatalogSink(self.catalog, settings.media_extensions, self.activity)
         self.state = StateDatabase(settings.state_database_url)
         self.hasher: Hasher | None = None
         self.pipeline: Pipeline | None = None

@@ -277,6 +277,33 @@ class StateDatabase:
         if enqueue:
             self.outbox_pending += len(events)
 
+    async def seed(self, states: Sequence[FileState]) -> None:
+        """Cache what is already known elsewhere (the catalog, after an embedded ingest) as
+        delivered, so a startup scan reads none of those files again."""
+        if not states:
+            return
+        now = time.time()
+        ops = [
+            (
+                "put",
+                {
+                    "path": s.path,
+                    "device": s.device,
+                    "inode": s.inode,
+                    "size": s.size,
+                    "mtime_ns": s.mtime_ns,
+                    "sha256": s.sha256,
+                    "xxh128": s.xxh128,
+                    "event_id": None,
+                    "published": True,
+                    "updated_at": now,
+                },
+            )
+            for s in states
+        ]
+        async with self._write() as conn:
+            await _run_ops(conn, ops)
+
     async def refresh(self, states: Sequence[FileState]) -> None:
         """Update the stat part of cached rows whose content did not change (no event)."""
         if not states:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from apollonia import bootstrap
 from apollonia.cli.common import (
     CatalogTarget,
     JsonOpt,
@@ -24,11 +22,7 @@ from apollonia.cli.render import iso
 from consumer.domain.assets import Asset
 from consumer.domain.errors import OperationError
 from consumer.domain.lifecycle import AssetState
-from consumer.domain.records import IngestRun
 from consumer.service_layer import admin
-from consumer.service_layer.events import CollectionRouter, apply_group, plan_events
-from ingestor.events import created_event, utc_now
-from ingestor.prospect import Hashed, Prospector
 
 app = typer.Typer(help="Assets: what the catalog holds.", no_args_is_help=True)
 
@@ -264,85 +258,10 @@ def ingest_file_command(
     to the catalog, then exit. Safe to run many at once."""
     output = Output(json_out)
     settings = settings_or_exit(output)
-    target = CatalogTarget(settings, test_db=test_db)
     raw = os.path.abspath(os.fsencode(path))
+    from apollonia.oneshot import ingest_file  # noqa: PLC0415 - loads the hashing and apply path
 
-    async def _ingest() -> dict[str, Any]:
-        hasher = bootstrap.hasher(settings, workers=1)
-        try:
-            (outcome,) = await Prospector(hasher).prospect([raw])
-        finally:
-            hasher.close()
-        if not isinstance(outcome, Hashed):
-            raise OperationError(
-                1,
-                "not_a_readable_file",
-                f"Error: {os.fsdecode(raw)} is not a readable regular file "
-                f"({getattr(outcome, 'detail', 'unreadable')})",
-            )
-        event = created_event(
-            outcome, event_type="ingest-file", ingestor_id=settings.ingestor_id, now=utc_now()
-        )
-        async with target.open() as catalog:
-            async with catalog.unit_of_work(read_only=True) as uow:
-                router = await CollectionRouter.load(uow, settings.media_extensions)
-            plan = plan_events(router, [event])
-            if plan.unmatched:
-                raise OperationError(
-                    1,
-                    "no_collection",
-                    f"Error: {event.file_path} is under no collection; add one "
-                    "with 'apollonia collection add'",
-                )
-            if plan.ignored:
-                raise OperationError(
-                    1,
-                    "not_media",
-                    f"Error: {event.file_path} is not a media file (see "
-                    "APOLLONIA_MEDIA_EXTENSIONS)",
-                )
-            if plan.rejected:
-                raise OperationError(1, "path_rejected", f"Error: {plan.rejected[0][2]}")
-            (group,) = plan.groups.values()
-            run_uuid = str(uuid.uuid4())
-            now = utc_now()
-            async with catalog.unit_of_work(label="ingest-file") as uow:
-                applied = await apply_group(uow, group, now=now, run_uuid=run_uuid)
-                await uow.runs.add(
-                    IngestRun(
-                        uuid=run_uuid,
-                        kind="ingest_file",
-                        source_uuid=group.collection.source_uuid,
-                        collection_uuid=group.collection.uuid,
-                        scope={"kind": "file", "path": event.file_path},
-                        status="success",
-                        started_at=now,
-                        finished_at=utc_now(),
-                        stats={
-                            "created": applied.created,
-                            "updated": applied.updated,
-                            "skipped": applied.skipped,
-                        },
-                    )
-                )
-                await uow.commit()
-        decision = applied.decisions[-1]
-        return {
-            "status": "success",
-            "mode": target.mode,
-            "path": event.file_path,
-            "collection_id": group.collection.uuid,
-            "collection_name": group.collection.name,
-            "canonical_key": decision.canonical_key,
-            "decision": decision.action.value,
-            "reason": decision.reason,
-            "asset_id": decision.asset_uuid,
-            "sha256": event.sha256_hash,
-            "xxh128": event.xxh128_hash,
-            "size": event.size,
-        }
-
-    doc = run_operation(output, _ingest)
+    doc = run_operation(output, lambda: ingest_file(settings, raw, test_db=test_db))
     output.emit(
         doc,
         lambda c: c.print(

@@ -64,6 +64,7 @@ def replay_command(
                 collection=collection,
                 idle_timeout=idle_timeout,
                 progress=progress if not json_out else None,
+                max_message_bytes=settings.max_message_bytes,
             )
             stats = await replayer.run()
         return {

@@ -151,3 +151,45 @@ def decide(existing: StoredContent | None, obs: Observation, enricher_checksum: 
         content_changed=changed,
         enricher_changed=enrichers_changed,
     )
+
+
+def decide_gone(
+    existing: StoredContent | None, observed_at: datetime | None, reason: str
+) -> Decision:
+    """A file no longer at its key: soft-delete its asset, unless there is nothing to delete or
+    the deletion is older than what the asset already reflects."""
+    if existing is None:
+        return Decision(Action.SKIP, "deleted file was never cataloged")
+    if is_stale(existing.last_event_at, observed_at):
+        return Decision(
+            Action.SKIP, "stale: deletion older than the asset's last event", stale=True
+        )
+    if existing.is_deleted:
+        return Decision(Action.SKIP, "already deleted")
+    return Decision(Action.DELETE, reason)
+
+
+class MoveVerdict(StrEnum):
+    MOVE = "move"  # the asset follows the file to its new key
+    STALE = "stale"  # older than the asset's last event: nothing happens
+    SPLIT = "split"  # not a clean move: the origin is gone and the destination is present
+
+
+def decide_move(
+    source: StoredContent | None, target: StoredContent | None, obs: Observation
+) -> MoveVerdict:
+    """A file moved inside one collection keeps its asset when the move is clean: the origin
+    holds a live asset, nothing (not even a soft-deleted asset) holds the destination, and the
+    content is the same as far as both sides know."""
+    clean = (
+        source is not None
+        and not source.is_deleted
+        and target is None
+        and (source.sha256 is None or obs.sha256 is None or source.sha256 == obs.sha256)
+    )
+    if not clean:
+        return MoveVerdict.SPLIT
+    assert source is not None
+    if is_stale(source.last_event_at, obs.observed_at):
+        return MoveVerdict.STALE
+    return MoveVerdict.MOVE

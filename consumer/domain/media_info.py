@@ -20,7 +20,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from consumer.domain.assets import Observation
 
 _SXXEYY = re.compile(r"(?i)(?<![a-z0-9])s(\d{1,4})[ ._-]?e(\d{1,4})(?:[ ._-]?-?e?(\d{1,4}))?")
 _NXNN = re.compile(r"(?i)(?<![a-z0-9])(\d{1,2})x(\d{2,3})(?![a-z0-9])")
@@ -195,3 +198,8 @@ def title_matches(name: str, wanted: str, *, is_file: bool = False) -> bool:
 def title_matches_slow(name: str, wanted: str) -> bool:
     guessed = title_of_name(name)
     return guessed is not None and normalize_title(guessed) == normalize_title(wanted)
+
+
+def media_metadata(obs: Observation) -> dict[str, Any]:
+    """What an asset's `tech_metadata` records of its name (title, season, episode, year)."""
+    return parse(obs.canonical_key).as_dict()

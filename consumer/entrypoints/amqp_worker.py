@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import os
 import time
-import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,19 +34,20 @@ from aio_pika.abc import (
     AbstractRobustChannel,
     AbstractRobustConnection,
 )
-from pydantic import ValidationError
 
 from consumer import metrics
 from consumer.adapters.amqp.deadletters import copy_of
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.entrypoints.config import ConsumerConfig
 from consumer.entrypoints.writer import GroupWriter, InProcessWriter, ProcessWriter
-from consumer.service_layer.events import CollectionRouter, Group, Plan, plan_events
+from consumer.service_layer.events import GroupResult, apply_plan
+from consumer.service_layer.routing import Plan, RouterCache, plan_batch
 from shared.runtime.health import HealthServer
 from shared.runtime.log import get_logger
 from shared.runtime.masking import mask_text, mask_url
 from shared.runtime.signals import stop_on_signals
 from shared.schemas.file_event import FileEvent
+from shared.schemas.parse import PoisonError, parse_event
 from shared.sqlite import sqlite_path
 from shared.topology import ERROR_HEADER, declare_topology
 
@@ -59,33 +59,6 @@ ROUTER_TTL = 5.0  # seconds a loaded set of collections is reused
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class PoisonError(ValueError):
-    """A message that can never be applied, with a reason category for metrics and the DLQ."""
-
-    def __init__(self, category: str, detail: str) -> None:
-        super().__init__(f"{category}: {detail}")
-        self.category = category
-        self.detail = detail
-
-
-def parse_event(body: bytes, limit: int) -> FileEvent:
-    """The event in a message body, or PoisonError saying exactly why not."""
-    if len(body) > limit:
-        raise PoisonError("too_large", f"body of {len(body)} bytes exceeds the {limit}-byte limit")
-    try:
-        return FileEvent.model_validate_json(body)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        if any(e["type"] == "json_invalid" for e in errors):
-            raise PoisonError("invalid_json", errors[0]["msg"]) from None
-        if any("schema_version" in str(e.get("msg", "")) for e in errors):
-            raise PoisonError("unsupported_schema_version", errors[0]["msg"]) from None
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}" for e in errors[:5]
-        )
-        raise PoisonError("schema_violation", detail) from None
 
 
 @dataclass(slots=True)
@@ -167,7 +140,9 @@ class ConsumerService:
         self.health: HealthServer | None = None
         self.applied = 0  # messages acked after a commit (tests and benchmarks)
         self._unmatched_since_report = 0
-        self._router_cache: tuple[CollectionRouter, float] | None = None
+        self._routers = RouterCache(
+            self.catalog, config.media_extensions, synced_only=True, ttl=ROUTER_TTL
+        )
         self._writer: GroupWriter = InProcessWriter(self.catalog)
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -414,11 +389,7 @@ class ConsumerService:
         if not pending:
             return _Prepared(pending, None)
         events = [p.event for p in pending if p.event]
-        router, fresh = await self._router()
-        plan = plan_events(router, events, tags=pending)
-        if plan.unmatched and not fresh:  # a collection added since the router was loaded?
-            router, _ = await self._router(reload=True)
-            plan = plan_events(router, events, tags=pending)
+        plan = await plan_batch(self._routers, events, tags=pending)
         for event, tag, reason in plan.rejected:
             assert isinstance(tag, _Pending)
             tag.settled = True
@@ -450,9 +421,10 @@ class ConsumerService:
         pending, plan = prepared.pending, prepared.plan
         if plan is None:
             return
-        for group in plan.groups.values():
-            ok = await self._apply(group)
-            for tag in group.tags:
+        applied = await apply_plan(plan, self._writer.apply, isolate_failures=True)
+        for result in applied.results:
+            ok = self._report(result)
+            for tag in result.group.tags:
                 assert isinstance(tag, _Pending)
                 tag.waiting -= 1
                 tag.failed = tag.failed or not ok
@@ -477,30 +449,12 @@ class ConsumerService:
         else:
             await _ack_all(positive)
 
-    async def _router(self, *, reload: bool = False) -> tuple[CollectionRouter, bool]:
-        """The collections (cached for a few seconds: two queries per batch add up); returns
-        whether it was loaded just now."""
-        now = time.monotonic()
-        cached = self._router_cache
-        if not reload and cached is not None and now - cached[1] < ROUTER_TTL:
-            return cached[0], False
-        async with self.catalog.unit_of_work(read_only=True, label="route") as uow:
-            router = await CollectionRouter.load(
-                uow, self.config.media_extensions, synced_only=True
-            )
-        self._router_cache = (router, now)
-        return router, True
-
-    async def _apply(self, group: Group) -> bool:
-        now = utcnow()
-        run_uuid = str(uuid.uuid4())
-        try:
-            outcome = await self._writer.apply(
-                group.collection, group.changes, now=now, run_uuid=run_uuid
-            )
-        except Exception as exc:
+    def _report(self, result: GroupResult) -> bool:
+        """Metrics and a log line for one applied group; False when it failed."""
+        group, outcome, exc = result.group, result.outcome, result.error
+        if exc is not None or outcome is None:
             self._db_ok = False
-            self._router_cache = None  # the collection may be gone: look again next time
+            self._routers.forget()  # the collection may be gone: look again next time
             metrics.GROUP_FAILURES.inc()
             log.error(
                 "could not apply events; returning them for redelivery",

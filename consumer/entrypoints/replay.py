@@ -28,16 +28,17 @@ from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
-from pydantic import ValidationError
 
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.domain.catalog import Collection
 from consumer.domain.errors import OperationError
 from consumer.domain.records import IngestRun
-from consumer.service_layer.events import CollectionRouter, apply_group, plan_events
+from consumer.service_layer.events import apply_events
+from consumer.service_layer.routing import RouterCache
 from shared.runtime.log import get_logger
 from shared.runtime.masking import mask_text, mask_url
 from shared.schemas.file_event import FileEvent, as_utc
+from shared.schemas.parse import PoisonError, parse_event
 from shared.topology import Topology, declare_topology
 
 log = get_logger(__name__)
@@ -114,6 +115,7 @@ class Replayer:
         collection: Collection | None = None,
         idle_timeout: float = 3.0,
         progress: Callable[[ReplayStats], None] | None = None,
+        max_message_bytes: int = 1024 * 1024,
     ) -> None:
         self.catalog = catalog
         self.amqp_url = amqp_url
@@ -125,6 +127,8 @@ class Replayer:
         self.collection = collection
         self.idle_timeout = idle_timeout
         self.progress = progress
+        self.max_message_bytes = max_message_bytes
+        self.routers = RouterCache(catalog, media_extensions)
         self.stats = ReplayStats()
         self._last_offset: int | None = None
 
@@ -220,16 +224,11 @@ class Replayer:
                 stats.last_offset = delivery.offset
             stats.read += 1
             try:
-                event = FileEvent.model_validate_json(delivery.message.body)
-            except ValidationError as exc:
+                event = parse_event(delivery.message.body, self.max_message_bytes)
+            except PoisonError as exc:
                 stats.invalid += 1
                 if len(stats.invalid_samples) < 10:
-                    stats.invalid_samples.append(
-                        {
-                            "offset": delivery.offset,
-                            "error": exc.errors(include_url=False)[0]["msg"],
-                        }
-                    )
+                    stats.invalid_samples.append({"offset": delivery.offset, "error": exc.summary})
                 continue
             when = event.observed_at
             if (self.from_time and when < self.from_time) or (self.until and when > self.until):
@@ -238,21 +237,19 @@ class Replayer:
             events.append(event)
         if not events:
             return
-        async with self.catalog.unit_of_work(read_only=True, label="route") as uow:
-            router = await CollectionRouter.load(uow, self.extensions)
-        plan = plan_events(router, events)
+        applied = await apply_events(
+            self.catalog,
+            events,
+            routers=self.routers,
+            write=not self.catalog.dry_run,
+            only_collection=self.collection.uuid if self.collection is not None else None,
+        )
+        plan = applied.plan
         stats.unmatched += len(plan.unmatched)
         stats.ignored += len(plan.ignored)
         stats.invalid += len(plan.rejected)
-        for group in plan.groups.values():
-            if self.collection is not None and group.collection.uuid != self.collection.uuid:
-                stats.other_collection += len(group.changes)
-                continue
-            async with self.catalog.unit_of_work(label=f"replay {group.collection.name}") as uow:
-                outcome = await apply_group(
-                    uow, group, now=datetime.now(UTC), write=not self.catalog.dry_run
-                )
-                await uow.commit()
+        stats.other_collection += sum(len(g.changes) for g in applied.other_collection)
+        for outcome in applied.outcomes:
             stats.created += outcome.created
             stats.updated += outcome.updated
             stats.deleted += outcome.deleted

@@ -23,14 +23,13 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.domain.catalog import Collection
-from consumer.domain.records import IngestRun
-from consumer.service_layer.apply import ApplyOutcome, Change, apply_changes
-from consumer.service_layer.events import describe
+from consumer.service_layer.apply import ApplyOutcome, Change
+from consumer.service_layer.events import EVENT_BATCH, commit_group
 from shared.runtime.gc import tune_gc
 from shared.runtime.log import configure_logging, get_logger
 
@@ -56,48 +55,6 @@ class GroupWriter(Protocol):
     async def close(self) -> None: ...
 
 
-def outcome_stats(outcome: ApplyOutcome, events: int) -> dict[str, int]:
-    return {
-        "events": events,
-        "created": outcome.created,
-        "updated": outcome.updated,
-        "skipped": outcome.skipped,
-        "deleted": outcome.deleted,
-        "moved": outcome.moved,
-        "stale": outcome.stale,
-    }
-
-
-async def apply_and_commit(
-    catalog: CatalogDatabase,
-    collection: Collection,
-    changes: Sequence[Change],
-    *,
-    now: datetime,
-    run_uuid: str,
-) -> ApplyOutcome:
-    """One collection's events in one unit of work, with its `event_batch` run record."""
-    async with catalog.unit_of_work(label=f"events {collection.name}") as uow:
-        outcome = await apply_changes(
-            uow, collection, changes, now=now, run_uuid=run_uuid, describe=describe
-        )
-        await uow.runs.add(
-            IngestRun(
-                uuid=run_uuid,
-                kind="event_batch",
-                source_uuid=collection.source_uuid,
-                collection_uuid=collection.uuid,
-                scope={"kind": "events"},
-                status="success",
-                started_at=now,
-                finished_at=datetime.now(UTC),
-                stats=outcome_stats(outcome, len(changes)),
-            )
-        )
-        await uow.commit()
-    return outcome
-
-
 class InProcessWriter:
     """Applies groups on the caller's own catalog (in-memory catalogs, or when configured)."""
 
@@ -115,7 +72,9 @@ class InProcessWriter:
         now: datetime,
         run_uuid: str,
     ) -> ApplyOutcome:
-        return await apply_and_commit(self.catalog, collection, changes, now=now, run_uuid=run_uuid)
+        return await commit_group(
+            self.catalog, collection, changes, now=now, run_uuid=run_uuid, run=EVENT_BATCH
+        )
 
     async def close(self) -> None:
         return None
@@ -223,7 +182,7 @@ def _child_apply(
     loop, catalog = _CHILD["state"]
     try:
         return loop.run_until_complete(
-            apply_and_commit(catalog, collection, changes, now=now, run_uuid=run_uuid)
+            commit_group(catalog, collection, changes, now=now, run_uuid=run_uuid, run=EVENT_BATCH)
         )
     except Exception as exc:
         # Driver exceptions do not always survive pickling: send their text instead.

@@ -27,7 +27,14 @@ from consumer.domain.assets import (
     update_asset,
 )
 from consumer.domain.catalog import Collection
-from consumer.domain.decisions import Action, Decision, decide, is_stale
+from consumer.domain.decisions import (
+    Action,
+    Decision,
+    MoveVerdict,
+    decide,
+    decide_gone,
+    decide_move,
+)
 from consumer.domain.records import AssetFingerprint, HistoryEntry
 from consumer.service_layer.unit_of_work import UnitOfWork
 from shared.runtime.log import get_logger
@@ -329,36 +336,28 @@ class Decided:
     async def gone(self, change: Gone) -> None:
         key = change.canonical_key
         existing = self.state.get(key)
-        if existing is None:
-            self.skip(key, "deleted file was never cataloged", change.event_id)
-        elif is_stale(existing.last_event_at, change.observed_at):
+        decision = decide_gone(existing, change.observed_at, change.reason)
+        if decision.action == Action.SKIP:
             self.skip(
                 key,
-                "stale: deletion older than the asset's last event",
+                decision.reason,
                 change.event_id,
-                stale=True,
+                stale=decision.stale,
                 asset=existing,
             )
-        elif existing.is_deleted:
-            self.skip(key, "already deleted", change.event_id, asset=existing)
-        else:
-            asset = await self.full(existing)
-            mark_deleted(asset, self.now, change.observed_at)
-            self.keep(key, asset)
-            self.outcome.deleted += 1
-            self.record(key, Decision(Action.DELETE, change.reason), asset, change.event_id)
+            return
+        assert existing is not None
+        asset = await self.full(existing)
+        mark_deleted(asset, self.now, change.observed_at)
+        self.keep(key, asset)
+        self.outcome.deleted += 1
+        self.record(key, decision, asset, change.event_id)
 
     async def moved(self, change: Moved) -> None:
         obs = change.obs
         source = self.state.get(change.from_key)
-        target = self.state.get(obs.canonical_key)
-        clean = (
-            source is not None
-            and not source.is_deleted
-            and target is None
-            and (source.sha256 is None or obs.sha256 is None or source.sha256 == obs.sha256)
-        )
-        if not clean:
+        verdict = decide_move(source, self.state.get(obs.canonical_key), obs)
+        if verdict == MoveVerdict.SPLIT:
             # Unknown origin, other content, or some asset (even a soft-deleted one) already
             # holds the destination key: the origin is gone and the destination is present,
             # which creates, restores or updates the destination's asset.
@@ -368,8 +367,7 @@ class Decided:
                 )
             await self.present(Present(obs, change.event_id))
             return
-        assert source is not None
-        if is_stale(source.last_event_at, obs.observed_at):
+        if verdict == MoveVerdict.STALE:
             self.skip(
                 obs.canonical_key,
                 "stale: move older than the asset's last event",
@@ -377,6 +375,7 @@ class Decided:
                 stale=True,
             )
             return
+        assert source is not None
         asset = await self.full(source)
         move_asset(asset, self.described(obs), self.now)
         self.state.pop(change.from_key, None)

@@ -38,7 +38,7 @@ from consumer.domain.importing import (
     StatListingImporter,
     ensure_compliant,
 )
-from consumer.domain.media_info import parse as parse_media_info
+from consumer.domain.media_info import media_metadata
 from consumer.domain.records import AssetFingerprint, IngestRun, StatEntry
 from consumer.domain.signatures import needs_hash
 from consumer.service_layer.apply import ApplyOutcome, Gone, Present, apply_changes, decide_changes
@@ -443,7 +443,7 @@ class CollectionIngestor:
                     now=started,
                     run_uuid=run_id,
                     known=known,
-                    describe=_describe,
+                    describe=media_metadata,
                 )
                 if writing is not None:
                     account(await writing)
@@ -719,10 +719,6 @@ def _needs_hash(fp: AssetFingerprint | None, item: DiscoveredItem) -> bool:
     if fp is None:
         return True  # hashed when first cataloged: duplicate detection depends on it
     return needs_hash(fp.size, fp.mtime_ns, item.size, item.mtime_ns)
-
-
-def _describe(obs: Observation) -> dict[str, Any]:
-    return parse_media_info(obs.canonical_key).as_dict()
 
 
 def _missing_keys(

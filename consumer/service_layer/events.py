@@ -1,272 +1,186 @@
-"""File events onto the catalog: route each event to its collection, turn it into a change, and
-apply each collection's changes through the one apply path.
+"""The one apply path for file events: route → plan → per-collection unit of work → apply → run
+record → commit.
 
-Used by the AMQP consumer, `apollonia replay`, `apollonia ingest-file` and the embedded runner:
+Every source of file events goes through here: the AMQP consumer (its writer, in this process or
+in the writer child), `apollonia replay`, `apollonia ingest-file` and the embedded runner's sink:
 
-    router = await CollectionRouter.load(uow, media_extensions)
-    plan = plan_events(router, events)             # groups by collection, rejects, unmatched
-    for group in plan.groups.values():
-        async with catalog.unit_of_work() as uow:
-            outcome = await apply_group(uow, group, now=now)
-            await uow.commit()
+    routers = RouterCache(catalog, media_extensions, synced_only=True, ttl=5.0)
+    outcome = await apply_events(catalog, events, routers=routers, run=EVENT_BATCH)
 
-Routing: the event path, rewritten by its source's path mappings, belongs to the collection whose
-root is its longest prefix. A path under no collection is *unmatched* (acknowledged and counted,
-not an error: the ingestor may watch more than is cataloged). A path whose `..` segments lead out
-of the root it names is *rejected* (dead-lettered): no well-behaved ingestor sends one.
+A caller that must do something between planning and writing (the consumer dead-letters rejected
+paths and hands groups to its writer process) calls the two halves, `plan_batch` and
+`apply_plan`, with a `GroupWriter` that ends in `commit_group` wherever it runs. Collection ingest
+has no routing (it knows its collection) and keeps one unit of work across its slices (D-1); it
+decides and writes through the same `apply_changes`.
 """
 
 from __future__ import annotations
 
-import posixpath
-import unicodedata
-from collections.abc import Collection as Extensions
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
-from consumer.domain.assets import Observation
-from consumer.domain.catalog import Collection, PathMapping, Source, apply_mappings
-from consumer.domain.keys import InvalidPathError, canonical_key
-from consumer.domain.media_info import parse as parse_media_info
-from consumer.service_layer.apply import ApplyOutcome, Change, Gone, Moved, Present, apply_changes
-from consumer.service_layer.unit_of_work import UnitOfWork
-from shared.files import is_media_name
+from consumer.domain.catalog import Collection
+from consumer.domain.media_info import media_metadata
+from consumer.domain.records import IngestRun
+from consumer.service_layer.apply import ApplyOutcome, Change, apply_changes
+from consumer.service_layer.routing import Group, Plan, RouterCache, plan_batch
+from consumer.service_layer.unit_of_work import Catalog
 from shared.schemas.file_event import FileEvent
 
 
-class RejectedPathError(ValueError):
-    """A path that must never be applied (it escapes a collection root through `..`)."""
-
-
 @dataclass(frozen=True, slots=True)
-class Target:
-    collection: Collection
-    key: str
-    path: str  # the path as this host sees it (after the source's mappings)
+class RunSpec:
+    """The run record a committed group leaves in `ingest_runs`, and which counts it keeps."""
+
+    kind: str
+    scope: dict[str, object]
+    stat_keys: tuple[str, ...]
 
 
-@dataclass(slots=True)
-class _Root:
-    collection: Collection
-    root: str
-    mappings: list[PathMapping]
-
-    @property
-    def prefix(self) -> str:
-        return self.root if self.root == "/" else self.root + "/"
+EVENT_BATCH = RunSpec(
+    "event_batch",
+    {"kind": "events"},
+    ("events", "created", "updated", "skipped", "deleted", "moved", "stale"),
+)
 
 
-def _plain_relative(rel: str) -> bool:
-    """A relative path with nothing to normalise: no empty, `.` or `..` segments, no NUL."""
-    return (
-        bool(rel)
-        and "//" not in rel
-        and "/." not in "/" + rel
-        and not rel.endswith("/")
-        and ("\x00" not in rel)
-    )
+def outcome_stats(outcome: ApplyOutcome, events: int) -> dict[str, int]:
+    return {
+        "events": events,
+        "created": outcome.created,
+        "updated": outcome.updated,
+        "skipped": outcome.skipped,
+        "deleted": outcome.deleted,
+        "moved": outcome.moved,
+        "stale": outcome.stale,
+    }
 
 
-class CollectionRouter:
-    """Maps event paths to (collection, canonical key)."""
-
-    def __init__(
-        self,
-        sources: Sequence[Source],
-        collections: Sequence[Collection],
-        media_extensions: Extensions[str],
-        *,
-        synced_only: bool = False,
-    ) -> None:
-        by_uuid = {s.uuid: s for s in sources}
-        self.extensions = frozenset(media_extensions)
-        # Automatic paths (the consumer, the embedded runner) keep only sync-enabled collections
-        # in step; explicit ones (ingest-file, replay) apply to any collection.
-        self.synced_only = synced_only
-        self._roots = sorted(
-            (
-                _Root(
-                    c,
-                    c.root_path.rstrip("/") or "/",
-                    list(by_uuid[c.source_uuid].path_mappings) if c.source_uuid in by_uuid else [],
-                )
-                for c in collections
-            ),
-            key=lambda r: len(r.root),
-            reverse=True,
-        )
-        self.collections = {c.uuid: c for c in collections}
-
-    @classmethod
-    async def load(
-        cls, uow: UnitOfWork, media_extensions: Extensions[str], *, synced_only: bool = False
-    ) -> CollectionRouter:
-        return cls(
-            await uow.sources.all(),
-            await uow.collections.all(),
-            media_extensions,
-            synced_only=synced_only,
-        )
-
-    def accepts(self, path: str, target: Target | None) -> bool:
-        """A media file of a collection this router keeps in step."""
-        if target is None or not is_media_name(posixpath.basename(path), self.extensions):
-            return False
-        return target.collection.sync_enabled or not self.synced_only
-
-    def route(self, path: str) -> Target | None:
-        """The collection and key of `path`, or None when no collection holds it.
-
-        Raises RejectedPathError for a path that names a root but leaves it through `..`.
-        """
-        for entry in self._roots:  # longest root first
-            mapped = apply_mappings(path, entry.mappings) if entry.mappings else path
-            prefix = entry.prefix
-            if not mapped.startswith(prefix):
-                continue
-            rel = mapped[len(prefix) :]
-            if _plain_relative(rel):  # the common case, without the general normaliser
-                key = rel if rel.isascii() else unicodedata.normalize("NFC", rel)
-                return Target(entry.collection, key, mapped)
-            try:
-                key = canonical_key(entry.root, mapped)
-            except InvalidPathError as exc:
-                if ".." in mapped.split("/"):
-                    raise RejectedPathError(
-                        f"{path!r} escapes collection root {entry.root!r} through '..'"
-                    ) from exc
-                continue
-            return Target(entry.collection, key, posixpath.normpath(mapped))
-        return None
-
-
-@dataclass(slots=True)
-class Group:
-    """One collection's share of a batch, in event order."""
-
-    collection: Collection
-    changes: list[Change] = field(default_factory=list)
-    events: list[FileEvent] = field(default_factory=list)
-    tags: list[object] = field(default_factory=list)  # whatever the caller needs per event
-
-
-@dataclass(slots=True)
-class Plan:
-    groups: dict[str, Group] = field(default_factory=dict)
-    unmatched: list[tuple[FileEvent, object]] = field(default_factory=list)
-    # not a media file, or of a collection with sync disabled
-    ignored: list[tuple[FileEvent, object]] = field(default_factory=list)
-    rejected: list[tuple[FileEvent, object, str]] = field(default_factory=list)
-
-    def group(self, collection: Collection) -> Group:
-        if collection.uuid not in self.groups:
-            self.groups[collection.uuid] = Group(collection)
-        return self.groups[collection.uuid]
-
-
-def mtime_ns_of(event: FileEvent) -> int:
-    if event.mtime_ns is not None:
-        return event.mtime_ns
-    if event.modified_time is None:
-        return 0
-    when = event.modified_time
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000
-
-
-def observation(event: FileEvent, target: Target) -> Observation:
-    return Observation(
-        canonical_key=target.key,
-        path=target.path,
-        size=event.size,
-        mtime_ns=mtime_ns_of(event),
-        sha256=event.sha256_hash,
-        xxh128=event.xxh128_hash,
-        observed_at=event.observed_at,
-        neighbors=list(event.neighbors),
-    )
-
-
-def plan_events(
-    router: CollectionRouter,
-    events: Sequence[FileEvent],
-    tags: Sequence[object] | None = None,
-) -> Plan:
-    """Split events by collection and turn each into a change; nothing is written here."""
-    plan = Plan()
-    tags = list(tags) if tags is not None else [None] * len(events)
-
-    def add(target: Target, change: Change, event: FileEvent, tag: object) -> None:
-        group = plan.group(target.collection)
-        group.changes.append(change)
-        group.events.append(event)
-        group.tags.append(tag)
-
-    for event, tag in zip(events, tags, strict=True):
-        event_id = str(event.event_id)
-        try:
-            target = router.route(event.file_path)
-            origin = router.route(event.from_path) if event.from_path else None
-        except RejectedPathError as exc:
-            plan.rejected.append((event, tag, str(exc)))
-            continue
-        target_media = router.accepts(event.file_path, target)
-        if event.kind == "moved" and event.from_path is not None:
-            origin_media = router.accepts(event.from_path, origin)
-            if origin_media and target_media:
-                assert origin is not None and target is not None
-                if origin.collection.uuid == target.collection.uuid:
-                    add(target, Moved(origin.key, observation(event, target), event_id), event, tag)
-                    continue
-            if origin_media:  # moved away, to another collection or out of the catalog
-                assert origin is not None
-                add(
-                    origin,
-                    Gone(origin.key, f"moved to {event.file_path}", event.observed_at, event_id),
-                    event,
-                    tag,
-                )
-            if target_media:
-                assert target is not None
-                add(target, Present(observation(event, target), event_id), event, tag)
-            if not origin_media and not target_media:
-                if target is None and origin is None:
-                    plan.unmatched.append((event, tag))
-                else:
-                    plan.ignored.append((event, tag))
-            continue
-        if target is None:
-            plan.unmatched.append((event, tag))
-        elif not target_media:
-            plan.ignored.append((event, tag))
-        elif event.kind == "deleted":
-            add(target, Gone(target.key, "file deleted", event.observed_at, event_id), event, tag)
-        else:
-            add(target, Present(observation(event, target), event_id), event, tag)
-    return plan
-
-
-def describe(obs: Observation) -> dict[str, object]:
-    return parse_media_info(obs.canonical_key).as_dict()
-
-
-async def apply_group(
-    uow: UnitOfWork,
-    group: Group,
+async def commit_group(
+    catalog: Catalog,
+    collection: Collection,
+    changes: Sequence[Change],
     *,
     now: datetime,
-    run_uuid: str | None = None,
+    run_uuid: str,
+    run: RunSpec | None = None,
     write: bool = True,
 ) -> ApplyOutcome:
-    """Apply one collection's events inside `uow` (the caller commits)."""
-    return await apply_changes(
-        uow,
-        group.collection,
-        group.changes,
-        now=now,
-        run_uuid=run_uuid,
-        describe=describe,
-        write=write,
-    )
+    """One collection's changes in one unit of work, with its run record, committed."""
+    async with catalog.unit_of_work(label=f"events {collection.name}") as uow:
+        outcome = await apply_changes(
+            uow,
+            collection,
+            changes,
+            now=now,
+            run_uuid=run_uuid,
+            describe=media_metadata,
+            write=write,
+        )
+        if run is not None and write:
+            stats = outcome_stats(outcome, len(changes))
+            await uow.runs.add(
+                IngestRun(
+                    uuid=run_uuid,
+                    kind=run.kind,
+                    source_uuid=collection.source_uuid,
+                    collection_uuid=collection.uuid,
+                    scope=dict(run.scope),
+                    status="success",
+                    started_at=now,
+                    finished_at=datetime.now(UTC),
+                    stats={k: stats[k] for k in run.stat_keys},
+                )
+            )
+        await uow.commit()
+    return outcome
+
+
+class GroupWriter(Protocol):
+    """Where a group's unit of work runs (this process, or the consumer's writer child)."""
+
+    async def __call__(
+        self, collection: Collection, changes: Sequence[Change], *, now: datetime, run_uuid: str
+    ) -> ApplyOutcome: ...
+
+
+@dataclass(slots=True)
+class GroupResult:
+    group: Group
+    run_uuid: str
+    outcome: ApplyOutcome | None = None
+    error: Exception | None = None
+
+
+@dataclass(slots=True)
+class EventsOutcome:
+    plan: Plan
+    results: list[GroupResult] = field(default_factory=list)
+    other_collection: list[Group] = field(default_factory=list)  # left out by `only_collection`
+
+    @property
+    def outcomes(self) -> list[ApplyOutcome]:
+        return [r.outcome for r in self.results if r.outcome is not None]
+
+
+async def apply_plan(
+    plan: Plan,
+    write_group: GroupWriter,
+    *,
+    only_collection: str | None = None,
+    isolate_failures: bool = False,
+) -> EventsOutcome:
+    """Write each collection's group through `write_group`, in plan order.
+
+    With `isolate_failures`, a group that fails is recorded with its error and the others still
+    go ahead (the consumer returns only the failed group's messages); otherwise it propagates.
+    """
+    result = EventsOutcome(plan)
+    for group in plan.groups.values():
+        if only_collection is not None and group.collection.uuid != only_collection:
+            result.other_collection.append(group)
+            continue
+        run_uuid = str(uuid.uuid4())
+        try:
+            outcome = await write_group(
+                group.collection, group.changes, now=datetime.now(UTC), run_uuid=run_uuid
+            )
+        except Exception as exc:
+            if not isolate_failures:
+                raise
+            result.results.append(GroupResult(group, run_uuid, error=exc))
+            continue
+        result.results.append(GroupResult(group, run_uuid, outcome))
+    return result
+
+
+def in_process(catalog: Catalog, *, run: RunSpec | None = None, write: bool = True) -> GroupWriter:
+    """A GroupWriter that commits each group on `catalog`, in this process."""
+
+    async def write_group(
+        collection: Collection, changes: Sequence[Change], *, now: datetime, run_uuid: str
+    ) -> ApplyOutcome:
+        return await commit_group(
+            catalog, collection, changes, now=now, run_uuid=run_uuid, run=run, write=write
+        )
+
+    return write_group
+
+
+async def apply_events(
+    catalog: Catalog,
+    events: Sequence[FileEvent],
+    *,
+    routers: RouterCache,
+    run: RunSpec | None = None,
+    write: bool = True,
+    only_collection: str | None = None,
+    write_group: GroupWriter | None = None,
+) -> EventsOutcome:
+    """Route, plan and apply `events`, one committed unit of work per collection."""
+    plan = await plan_batch(routers, events)
+    writer = write_group or in_process(catalog, run=run, write=write)
+    return await apply_plan(plan, writer, only_collection=only_collection)

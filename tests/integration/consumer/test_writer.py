@@ -15,7 +15,7 @@ import pytest
 
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.entrypoints.writer import ProcessWriter, WriterError
-from consumer.service_layer.events import CollectionRouter, Group, plan_events
+from consumer.service_layer.routing import CollectionRouter, Group, plan_events
 from tests.integration.consumer.conftest import TV, Catalog, event
 
 pytestmark = pytest.mark.integration
