@@ -267,10 +267,5 @@ async def run_with_broker(settings: Settings, roots: Sequence[Path]) -> int:
 def check_roots(roots: Sequence[Path]) -> list[Path]:
     missing = [str(r) for r in roots if not r.is_dir()]
     if missing:
-        raise OperationError(
-            1,
-            "data_directory_missing",
-            f"Error: data folder(s) not found: {', '.join(missing)} "
-            "(pass --data DIR or set APOLLONIA_DATA_DIRECTORY)",
-        )
+        raise OperationError("data_directory_missing", folders=missing)
     return [r.resolve() for r in roots]

@@ -23,10 +23,9 @@ async def ingest_file(settings: Settings, raw: bytes, *, test_db: bool) -> dict[
         hasher.close()
     if not isinstance(outcome, Hashed):
         raise OperationError(
-            1,
             "not_a_readable_file",
-            f"Error: {os.fsdecode(raw)} is not a readable regular file "
-            f"({getattr(outcome, 'detail', 'unreadable')})",
+            path=os.fsdecode(raw),
+            detail=getattr(outcome, "detail", "unreadable"),
         )
     event = created_event(
         outcome, event_type="ingest-file", ingestor_id=settings.ingestor_id, now=utc_now()

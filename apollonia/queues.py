@@ -57,10 +57,9 @@ async def sample_amqp(amqp_url: str, topology: Topology) -> dict[str, QueueStats
         connection = await aio_pika.connect(amqp_url, timeout=10)
     except Exception as exc:
         raise OperationError(
-            3,
             "broker_unreachable",
-            f"Error: broker unreachable at {mask_url(amqp_url)}: "
-            f"{mask_text(str(exc) or type(exc).__name__)}",
+            url=mask_url(amqp_url),
+            error=mask_text(str(exc) or type(exc).__name__),
         ) from None
     out: dict[str, QueueStats] = {}
     try:
@@ -121,9 +120,8 @@ async def sample_management(
                 )
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise OperationError(
-            3,
             "management_unreachable",
-            f"Error: RabbitMQ management API unreachable at {mask_url(api_url)}: "
-            f"{mask_text(str(exc) or type(exc).__name__)}",
+            url=mask_url(api_url),
+            error=mask_text(str(exc) or type(exc).__name__),
         ) from None
     return out

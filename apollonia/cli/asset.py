@@ -17,12 +17,13 @@ from apollonia.cli.common import (
     run_operation,
     settings_or_exit,
 )
+
+# `ingest-file` (rewritten separately) still raises failures it words itself.
 from apollonia.cli.output import ExitCode, Output
 from apollonia.cli.render import iso
 from consumer.domain.assets import Asset
-from consumer.domain.errors import OperationError
 from consumer.domain.lifecycle import AssetState
-from consumer.service_layer import admin
+from consumer.service_layer import queries
 
 app = typer.Typer(help="Assets: what the catalog holds.", no_args_is_help=True)
 
@@ -84,21 +85,19 @@ def list_assets(
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
     async def _list() -> dict[str, Any]:
-        async with target.open() as catalog, catalog.unit_of_work(read_only=True) as uow:
-            collection_uuid = None
-            if collection_sel is not None:
-                collection_uuid = (await admin.resolve_collection(uow, collection_sel)).uuid
-            found = await uow.assets.list_assets(
-                collection_uuid=collection_uuid,
+        async with target.open() as catalog:
+            page = await queries.list_assets(
+                catalog,
+                collection_selector=collection_sel,
                 state=state,
                 include_deleted=include_deleted,
-                limit=limit + 1,
+                limit=limit,
             )
         return {
             "status": "success",
             "mode": target.mode,
-            "truncated": len(found) > limit,
-            "assets": [asset_dict(a) for a in found[:limit]],
+            "truncated": page.truncated,
+            "assets": [asset_dict(a) for a in page.assets],
         }
 
     doc = run_operation(output, _list)
@@ -135,21 +134,10 @@ def show(
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
     async def _show() -> dict[str, Any]:
-        async with target.open() as catalog, catalog.unit_of_work(read_only=True) as uow:
-            asset = await uow.assets.get_by_uuid(asset_id)
-            if asset is None:
-                matches = await uow.assets.find_by_uuid_prefix(asset_id)
-                if len(matches) > 1:
-                    raise OperationError(
-                        1, "ambiguous_id", f"Error: Several assets start with '{asset_id}'"
-                    )
-                asset = matches[0] if matches else None
-            if asset is None:
-                raise OperationError(1, "asset_not_found", f"Error: Asset '{asset_id}' not found")
-            history = await uow.history.for_asset(asset.uuid)
-            collection = await uow.collections.get(asset.collection_uuid)
-        doc = asset_dict(asset, full=True)
-        doc["collection_name"] = collection.name if collection else None
+        async with target.open() as catalog:
+            detail = await queries.show_asset(catalog, asset_id)
+        doc = asset_dict(detail.asset, full=True)
+        doc["collection_name"] = detail.collection_name
         doc["history"] = [
             {
                 "time": iso(h.time),
@@ -158,7 +146,7 @@ def show(
                 "event_id": h.event_id,
                 "run_id": h.run_uuid,
             }
-            for h in history
+            for h in detail.history
         ]
         return {"status": "success", "mode": target.mode, "asset": doc}
 
@@ -211,16 +199,16 @@ def duplicates(
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
     async def _dups() -> dict[str, Any]:
-        async with target.open() as catalog, catalog.unit_of_work(read_only=True) as uow:
-            collection = await admin.resolve_collection(uow, collection_sel)
-            groups = await uow.assets.duplicate_groups(collection.uuid)
+        async with target.open() as catalog:
+            report = await queries.duplicates(catalog, collection_sel)
+        groups = report.groups
         return {
             "status": "success",
             "mode": target.mode,
-            "collection_id": collection.uuid,
-            "collection_name": collection.name,
+            "collection_id": report.collection.uuid,
+            "collection_name": report.collection.name,
             "groups": len(groups),
-            "duplicates": sum(len(g) for g in groups.values()),
+            "duplicates": report.duplicates,
             "candidates": [
                 {
                     "sha256": sha,

@@ -26,8 +26,8 @@ from apollonia.cli.render import (
     key_values,
 )
 from consumer.adapters.importers.registry import default_importers
-from consumer.domain.importing import IngestScope, ensure_compliant
-from consumer.service_layer import admin
+from consumer.domain.importing import IngestScope
+from consumer.service_layer import admin, queries
 from consumer.service_layer.collection_ingest import CollectionIngestResult, utcnow
 
 app = typer.Typer(
@@ -70,13 +70,11 @@ def add(
     target = CatalogTarget(settings, test_db=test_db)
 
     async def _add() -> dict[str, Any]:
-        async with target.open() as catalog, catalog.unit_of_work() as uow:
-            source = await admin.resolve_source(uow, source_sel)
-            importer = ensure_compliant(default_importers(settings.media_extensions)(source.type))
-            collection = await admin.add_collection(
-                uow,
-                source,
-                importer,
+        async with target.open() as catalog:
+            collection = await admin.create_collection(
+                catalog,
+                source_sel,
+                default_importers(settings.media_extensions),
                 name=name,
                 root_path=path,
                 enrichers=enrichers or [],
@@ -85,7 +83,6 @@ def add(
                 external_id=external_id,
                 now=utcnow(),
             )
-            await uow.commit()
         return {"status": "success", "mode": target.mode, "collection": collection_dict(collection)}
 
     doc = run_operation(output, _add)
@@ -117,13 +114,9 @@ def list_collections(
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
     async def _list() -> list[dict[str, Any]]:
-        async with target.open() as catalog, catalog.unit_of_work(read_only=True) as uow:
-            source_uuid = None
-            if source_sel is not None:
-                source_uuid = (await admin.resolve_source(uow, source_sel)).uuid
-            collections = await uow.collections.all(source_uuid)
-            counts = await uow.collections.asset_counts()
-        return [collection_dict(c, counts.get(c.uuid, 0)) for c in collections]
+        async with target.open() as catalog:
+            rows = await queries.list_collections(catalog, source_sel)
+        return [collection_dict(r.collection, r.assets) for r in rows]
 
     rows = run_operation(output, _list)
     output.emit(
@@ -142,31 +135,21 @@ def show(
     target = CatalogTarget(settings, test_db=test_db)
 
     async def _show() -> dict[str, Any]:
-        async with target.open() as catalog, catalog.unit_of_work(read_only=True) as uow:
-            collection = await admin.resolve_collection(uow, collection_sel)
-            source = await uow.sources.get(collection.source_uuid)
-            live = await uow.assets.count(collection.uuid, live_only=True)
-            total = await uow.assets.count(collection.uuid)
-            duplicates = await uow.assets.count_duplicate_candidates(collection.uuid)
-            runs = await uow.runs.recent(collection_uuid=collection.uuid, limit=5)
-        check = None
-        if source is not None:
-            try:
-                importer = ensure_compliant(
-                    default_importers(settings.media_extensions)(source.type)
-                )
-                verdict = importer.validate_ingestible(collection)
-                check = {"ok": verdict.ok, "reason": verdict.reason}
-            except (LookupError, TypeError) as exc:
-                check = {"ok": False, "reason": str(exc)}
-        doc = collection_dict(collection, live)
+        async with target.open() as catalog:
+            detail = await queries.show_collection(
+                catalog, collection_sel, default_importers(settings.media_extensions)
+            )
+        source, verdict, runs = detail.source, detail.ingestible_now, detail.recent_runs
+        doc = collection_dict(detail.collection, detail.assets_live)
         doc.update(
             {
                 "source": {"id": source.uuid, "name": source.name} if source else None,
-                "assets_total": total,
-                "assets_deleted": total - live,
-                "duplicates": duplicates,
-                "ingestible_check": check,
+                "assets_total": detail.assets_total,
+                "assets_deleted": detail.assets_total - detail.assets_live,
+                "duplicates": detail.duplicates,
+                "ingestible_check": {"ok": verdict.ok, "reason": verdict.reason}
+                if verdict
+                else None,
                 "recent_runs": [
                     {
                         "run_id": r.uuid,
@@ -249,15 +232,11 @@ def update(
     sync = True if sync_enable else (False if sync_disable else None)
 
     async def _update() -> dict[str, Any]:
-        async with target.open() as catalog, catalog.unit_of_work() as uow:
-            collection = await admin.resolve_collection(uow, collection_sel)
-            source = await uow.sources.get(collection.source_uuid)
-            assert source is not None
-            importer = ensure_compliant(default_importers(settings.media_extensions)(source.type))
-            changes = await admin.update_collection(
-                uow,
-                collection,
-                importer,
+        async with target.open() as catalog:
+            change = await admin.change_collection(
+                catalog,
+                collection_sel,
+                default_importers(settings.media_extensions),
                 sync_enabled=sync,
                 root_path=path,
                 add_enricher=(add_enricher, priority)
@@ -268,12 +247,11 @@ def update(
                 name=name,
                 now=utcnow(),
             )
-            await uow.commit()
         return {
             "status": "success",
             "mode": target.mode,
-            "changes": changes,
-            "collection": collection_dict(collection),
+            "changes": change.changes,
+            "collection": collection_dict(change.collection),
         }
 
     doc = run_operation(output, _update)
@@ -298,22 +276,13 @@ def remove(
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
     async def _remove() -> dict[str, Any]:
-        async with target.open() as catalog, catalog.unit_of_work() as uow:
-            collection = await admin.resolve_collection(uow, collection_sel)
-            assets = await uow.assets.count(collection.uuid)
-            if assets and not yes:
-                raise admin.invalid(
-                    f"collection '{collection.name}' has {assets} assets; "
-                    "re-run with --yes to remove them",
-                    "confirmation_required",
-                )
-            await uow.collections.remove(collection.uuid)
-            await uow.commit()
+        async with target.open() as catalog:
+            removal = await admin.remove_collection(catalog, collection_sel, confirmed=yes)
         return {
             "status": "success",
             "mode": target.mode,
-            "removed": collection_dict(collection),
-            "assets_removed": assets,
+            "removed": collection_dict(removal.collection),
+            "assets_removed": removal.assets_removed,
         }
 
     doc = run_operation(output, _remove)
@@ -375,10 +344,8 @@ def ingest(
 
     async def _ingest() -> CollectionIngestResult:
         async with target.open() as catalog:
-            async with catalog.unit_of_work(read_only=True) as uow:  # B-1
-                collection = await admin.resolve_collection(uow, collection_sel)
-                source = await uow.sources.get(collection.source_uuid)
-            assert source is not None
+            found = await queries.collection_for_ingest(catalog, collection_sel)  # B-1
+            collection, source = found.collection, found.source
             context.update(collection_id=collection.uuid, collection_name=collection.name)
             if json_out:  # the scope line still reaches the operator, on stderr
                 output.note(scope.describe(collection.name))

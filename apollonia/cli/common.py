@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from apollonia import bootstrap
+from apollonia.cli import errors
 from apollonia.cli.output import ExitCode, Output
 from apollonia.settings import Settings, load_settings
 from consumer.adapters.db.catalog import CatalogDatabase
@@ -78,7 +79,9 @@ def run_operation(
     try:
         return run_async(factory)
     except OperationError as exc:
-        output.fail(exc.exit_code, exc.message, error_code=exc.error_code, document=context)
+        output.fail(
+            errors.exit_code(exc), errors.message(exc), error_code=exc.error_code, document=context
+        )
     except (CatalogNotFoundError, SchemaError) as exc:
         output.fail(
             ExitCode.VALIDATION, str(exc), error_code="catalog_unavailable", document=context

@@ -11,7 +11,7 @@ from apollonia.cli.common import CatalogTarget, DryRunOpt, JsonOpt, run_operatio
 from apollonia.cli.output import Output
 from apollonia.cli.render import iso
 from consumer.entrypoints.replay import Replayer, ReplayStats, parse_from, parse_until
-from consumer.service_layer import admin
+from consumer.service_layer import queries
 
 
 def replay_command(
@@ -52,8 +52,7 @@ def replay_command(
         async with target.open() as catalog:
             collection = None
             if collection_sel is not None:
-                async with catalog.unit_of_work(read_only=True) as uow:
-                    collection = await admin.resolve_collection(uow, collection_sel)
+                collection = await queries.find_collection(catalog, collection_sel)
             replayer = Replayer(
                 catalog,
                 settings.amqp_url,

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
+from apollonia.cli import errors
 from apollonia.cli.common import run_async, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
 from apollonia.embedded import EmbeddedRunner, check_roots, run_with_broker
@@ -49,7 +50,7 @@ def run_command(
     try:
         roots = check_roots(data or settings.data_directory)
     except OperationError as exc:
-        output.fail(exc.exit_code, exc.message, error_code=exc.error_code)
+        output.fail(errors.exit_code(exc), errors.message(exc), error_code=exc.error_code)
     status = sys.stderr.isatty()
     try:
         if amqp:

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from apollonia.bootstrap import collection_ingestor
+from apollonia.cli import errors
 from apollonia.cli.common import (
     CatalogTarget,
     DryRunOpt,
@@ -28,8 +29,7 @@ from apollonia.cli.render import (
 )
 from consumer.adapters.importers.filesystem import FilesystemImporter
 from consumer.adapters.importers.registry import default_importers
-from consumer.domain.importing import ensure_compliant
-from consumer.service_layer import admin
+from consumer.service_layer import admin, queries
 from consumer.service_layer.collection_ingest import utcnow
 from consumer.service_layer.source_ingest import (
     NARROWING_REFUSED,
@@ -67,9 +67,9 @@ def add(
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
     async def _add() -> dict[str, Any]:
-        async with target.open() as catalog, catalog.unit_of_work() as uow:
-            source = await admin.add_source(
-                uow,
+        async with target.open() as catalog:
+            source = await admin.create_source(
+                catalog,
                 name=name,
                 source_type=source_type,
                 root_path=path,
@@ -77,7 +77,6 @@ def add(
                 external_id=external_id,
                 now=utcnow(),
             )
-            await uow.commit()
         return {"status": "success", "mode": target.mode, "source": source_dict(source)}
 
     doc = run_operation(output, _add)
@@ -96,9 +95,9 @@ def list_sources(test_db: TestDbOpt = False, json_out: JsonOpt = False) -> None:
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
     async def _list() -> list[dict[str, Any]]:
-        async with target.open() as catalog, catalog.unit_of_work(read_only=True) as uow:
-            sources = await uow.sources.all()
-            return [source_dict(s, len(await uow.collections.all(s.uuid))) for s in sources]
+        async with target.open() as catalog:
+            rows = await queries.list_sources(catalog)
+        return [source_dict(r.source, r.collections) for r in rows]
 
     rows = run_operation(output, _list)
     output.emit(
@@ -114,12 +113,13 @@ def show(source_sel: SourceArg, test_db: TestDbOpt = False, json_out: JsonOpt = 
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
     async def _show() -> dict[str, Any]:
-        async with target.open() as catalog, catalog.unit_of_work(read_only=True) as uow:
-            source = await admin.resolve_source(uow, source_sel)
-            collections = await uow.collections.all(source.uuid)
-            counts = await uow.collections.asset_counts()
-        doc = source_dict(source, len(collections))
-        doc["collection_list"] = [collection_dict(c, counts.get(c.uuid, 0)) for c in collections]
+        async with target.open() as catalog:
+            detail = await queries.show_source(catalog, source_sel)
+        counts = detail.asset_counts
+        doc = source_dict(detail.source, len(detail.collections))
+        doc["collection_list"] = [
+            collection_dict(c, counts.get(c.uuid, 0)) for c in detail.collections
+        ]
         return {"status": "success", "mode": target.mode, "source": doc}
 
     doc = run_operation(output, _show)
@@ -164,18 +164,16 @@ def update(
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
     async def _update() -> dict[str, Any]:
-        async with target.open() as catalog, catalog.unit_of_work() as uow:
-            source = await admin.resolve_source(uow, source_sel)
-            source = await admin.update_source(
-                uow,
-                source,
+        async with target.open() as catalog:
+            source = await admin.change_source(
+                catalog,
+                source_sel,
                 name=name,
                 root_path=path,
                 mappings=mappings,
                 clear_mappings=clear_mappings,
                 now=utcnow(),
             )
-            await uow.commit()
         return {"status": "success", "mode": target.mode, "source": source_dict(source)}
 
     doc = run_operation(output, _update)
@@ -194,25 +192,14 @@ def remove(
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
     async def _remove() -> dict[str, Any]:
-        async with target.open() as catalog, catalog.unit_of_work() as uow:
-            source = await admin.resolve_source(uow, source_sel)
-            collections = await uow.collections.all(source.uuid)
-            counts = await uow.collections.asset_counts()
-            assets = sum(counts.get(c.uuid, 0) for c in collections)
-            if collections and not yes:
-                raise admin.invalid(
-                    f"source '{source.name}' has {len(collections)} collections and {assets} "
-                    "assets; re-run with --yes to remove them all",
-                    "confirmation_required",
-                )
-            await uow.sources.remove(source.uuid)
-            await uow.commit()
+        async with target.open() as catalog:
+            removal = await admin.remove_source(catalog, source_sel, confirmed=yes)
         return {
             "status": "success",
             "mode": target.mode,
-            "removed": source_dict(source),
-            "collections_removed": len(collections),
-            "assets_removed": assets,
+            "removed": source_dict(removal.source),
+            "collections_removed": removal.collections_removed,
+            "assets_removed": removal.assets_removed,
         }
 
     doc = run_operation(output, _remove)
@@ -239,17 +226,15 @@ def discover(
     target = CatalogTarget(settings, test_db=test_db, dry_run=dry_run)
 
     async def _discover() -> dict[str, Any]:
-        async with target.open() as catalog, catalog.unit_of_work() as uow:
-            source = await admin.resolve_source(uow, source_sel)
-            importer = ensure_compliant(default_importers(settings.media_extensions)(source.type))
-            lister = FilesystemImporter(settings.media_extensions).top_level_folders
-            result = await admin.discover_collections(uow, source, importer, lister, now=utcnow())
-            await uow.commit()
+        importer_for = default_importers(settings.media_extensions)
+        lister = FilesystemImporter(settings.media_extensions).top_level_folders
+        async with target.open() as catalog:
+            result = await admin.discover(catalog, source_sel, importer_for, lister, now=utcnow())
         return {
             "status": "success",
             "mode": target.mode,
             "dry_run": dry_run,
-            "source": source_dict(source),
+            "source": source_dict(result.source),
             "created": [collection_dict(c) for c in result.created],
             "existing": [collection_dict(c) for c in result.existing],
         }
@@ -302,9 +287,8 @@ def ingest(
 
     async def _ingest() -> tuple[dict[str, Any], SourceIngestResult]:
         async with target.open() as catalog:
-            async with catalog.unit_of_work(read_only=True) as uow:
-                source = await admin.resolve_source(uow, source_sel)
-                collections = await uow.collections.all(source.uuid)
+            found = await queries.source_for_ingest(catalog, source_sel)
+            source, collections = found.source, found.collections
             context["source"] = {"id": source.uuid, "name": source.name, "type": source.type}
             progress = progress_for(f"source {source.name}", enabled=not json_out)
             async with collection_ingestor(settings, catalog, progress) as ingestor:
@@ -341,7 +325,7 @@ def ingest(
                     "collection_id": o.collection.uuid,
                     "collection_name": o.collection.name,
                     "code": o.failure.error_code,
-                    "message": o.failure.message,
+                    "message": errors.message(o.failure),
                 }
                 for o in result.failed
                 if o.failure is not None
@@ -368,7 +352,8 @@ def ingest(
                     console.print(line, markup=False)
             elif outcome.failure is not None:
                 console.print(
-                    f"Collection '{name}': failed: {outcome.failure.message}", markup=False
+                    f"Collection '{name}': failed: {errors.message(outcome.failure)}",
+                    markup=False,
                 )
         for skipped in doc["skipped_collections"]:
             console.print(

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.records import to_dict
+
 
 @dataclass(frozen=True, slots=True)
 class EnricherRef:
@@ -24,7 +26,7 @@ class EnricherRef:
     priority: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"enricher_id": self.enricher_id, "priority": self.priority}
+        return to_dict(self)
 
     @classmethod
     def from_mapping(cls, value: Mapping[str, Any]) -> EnricherRef:

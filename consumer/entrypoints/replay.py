@@ -56,11 +56,7 @@ def parse_from(value: str) -> OffsetSpec:
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise OperationError(
-            1,
-            "invalid_offset",
-            f"Error: --from must be first, last, an offset or an ISO-8601 time, got {value!r}",
-        ) from None
+        raise OperationError("invalid_offset", value=value) from None
     return as_utc(when)
 
 
@@ -68,9 +64,7 @@ def parse_until(value: str) -> datetime:
     try:
         return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
     except ValueError:
-        raise OperationError(
-            1, "invalid_time", f"Error: --until must be an ISO-8601 time, got {value!r}"
-        ) from None
+        raise OperationError("invalid_time", value=value) from None
 
 
 @dataclass(slots=True)
@@ -143,17 +137,16 @@ class Replayer:
                 attempts += 1
                 if attempts == 1 and self._last_offset is None and self.stats.read == 0:
                     raise OperationError(
-                        3,
                         "broker_unreachable",
-                        f"Error: broker unreachable at {mask_url(self.amqp_url)}: "
-                        f"{mask_text(str(exc) or type(exc).__name__)}",
+                        url=mask_url(self.amqp_url),
+                        error=mask_text(str(exc) or type(exc).__name__),
                     ) from None
                 if attempts > 5:
                     raise OperationError(
-                        3,
                         "broker_unreachable",
-                        f"Error: lost the broker during the replay after offset "
-                        f"{self._last_offset}: {mask_text(str(exc))}",
+                        case="lost",
+                        offset=self._last_offset,
+                        error=mask_text(str(exc)),
                     ) from None
                 log.warning(
                     "broker connection lost; resuming",

@@ -1,5 +1,8 @@
 """Managing sources and collections: add, find, update, remove, discover.
 
+The rules work inside a caller's unit of work (`add_source(uow, ...)`); the whole operations at
+the end (`create_source(catalog, ...)`) open and commit their own, and are what the CLI calls.
+
 Selectors accept a UUID, an external id, or a name matched case-insensitively; a name shared by
 several rows is refused (the operator must use the UUID).
 """
@@ -11,35 +14,31 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from consumer.domain.assets import new_uuid
 from consumer.domain.catalog import HASH_MODES, Collection, HashMode, PathMapping, Source
 from consumer.domain.errors import OperationError
-from consumer.domain.importing import ImporterInterface
+from consumer.domain.importing import ImporterInterface, ensure_compliant
 from consumer.domain.keys import InvalidPathError, normalize_root
 from consumer.domain.signatures import EnricherRef
-from consumer.service_layer.unit_of_work import UnitOfWork
+from consumer.service_layer.unit_of_work import Catalog, UnitOfWork
 
 SOURCE_TYPES = ("filesystem",)
 
 
 class NotFoundError(OperationError):
     def __init__(self, kind: str, selector: str) -> None:
-        super().__init__(1, f"{kind.lower()}_not_found", f"Error: {kind} '{selector}' not found")
+        super().__init__(f"{kind.lower()}_not_found", selector=selector)
 
 
 class AmbiguousError(OperationError):
     def __init__(self, kind: str, selector: str) -> None:
-        plural = "collections" if kind == "Collection" else "sources"
-        super().__init__(
-            1,
-            "ambiguous_name",
-            f"Error: Multiple {plural} named '{selector}' exist. Please specify the UUID.",
-        )
+        super().__init__("ambiguous_name", case=kind.lower(), selector=selector)
 
 
-def invalid(message: str, code: str = "invalid_argument") -> OperationError:
-    return OperationError(1, code, f"Error: {message}")
+def invalid(code: str = "invalid_argument", *, case: str = "", **facts: Any) -> OperationError:
+    return OperationError(code, case=case, **facts)
 
 
 async def resolve_source(uow: UnitOfWork, selector: str) -> Source:
@@ -65,14 +64,14 @@ def absolute_root(path: str) -> str:
     try:
         return normalize_root(os.path.abspath(os.path.expanduser(path)))
     except InvalidPathError as exc:
-        raise invalid(str(exc), "invalid_path") from exc
+        raise invalid("invalid_path", problem=str(exc)) from exc
 
 
 def parse_mappings(values: Sequence[str]) -> list[PathMapping]:
     try:
         return [PathMapping.parse(v) for v in values]
     except ValueError as exc:
-        raise invalid(str(exc), "invalid_path_mapping") from exc
+        raise invalid("invalid_path_mapping", problem=str(exc)) from exc
 
 
 def parse_enrichers(values: Sequence[str]) -> list[EnricherRef]:
@@ -81,14 +80,14 @@ def parse_enrichers(values: Sequence[str]) -> list[EnricherRef]:
     for value in values:
         enricher_id, sep, priority = value.rpartition(":")
         if not sep or not enricher_id or not priority.lstrip("-").isdigit():
-            raise invalid(f"enricher must be ID:PRIORITY, got {value!r}", "invalid_enricher")
+            raise invalid("invalid_enricher", value=value)
         refs[enricher_id] = EnricherRef(enricher_id, int(priority))
     return sorted(refs.values(), key=lambda r: (r.priority, r.enricher_id))
 
 
 def check_hash_mode(value: str) -> HashMode:
     if value not in HASH_MODES:
-        raise invalid(f"hash mode must be one of {', '.join(HASH_MODES)}, got {value!r}")
+        raise invalid(case="hash_mode", known=HASH_MODES, value=value)
     return value
 
 
@@ -104,16 +103,13 @@ async def add_source(
     now: datetime,
 ) -> Source:
     if source_type not in SOURCE_TYPES:
-        raise invalid(
-            f"unknown source type '{source_type}' (known: {', '.join(SOURCE_TYPES)})",
-            "unknown_source_type",
-        )
+        raise invalid("unknown_source_type", source_type=source_type, known=SOURCE_TYPES)
     if not name.strip():
-        raise invalid("a source needs a name")
+        raise invalid(case="source_name_missing")
     if any(s.name.lower() == name.strip().lower() for s in await uow.sources.all()):
-        raise invalid(f"a source named '{name}' already exists", "duplicate_name")
+        raise invalid("duplicate_name", case="source", name=name)
     if external_id and await uow.sources.find(external_id):
-        raise invalid(f"external id '{external_id}' is already used", "duplicate_external_id")
+        raise invalid("duplicate_external_id", external_id=external_id)
     source = Source(
         uuid=new_uuid(),
         name=name.strip(),
@@ -144,7 +140,7 @@ async def update_source(
             for s in await uow.sources.all()
         )
         if taken:
-            raise invalid(f"a source named '{name}' already exists", "duplicate_name")
+            raise invalid("duplicate_name", case="source", name=name)
         source.name = name
     if root_path is not None:
         source.root_path = absolute_root(root_path)
@@ -174,15 +170,10 @@ async def discover_collections(
     """One collection per top-level folder of the source root, created sync-disabled with
     `ingestible` evaluated; folders that already have a collection are left as they are."""
     if not source.root_path:
-        raise invalid(
-            f"source '{source.name}' has no root path to discover from "
-            f"(set one with 'apollonia source update {source.uuid} --path DIR')"
-        )
+        raise invalid(case="no_root_path", source=source.name, source_id=source.uuid)
     if not await asyncio.to_thread(os.path.isdir, source.root_path):
         raise OperationError(
-            3,
-            "source_unreachable",
-            f"Error: Source '{source.name}' root {source.root_path} cannot be accessed",
+            "source_unreachable", case="root", source=source.name, root_path=source.root_path
         )
     existing = await uow.collections.all(source.uuid)
     by_root = {c.root_path: c for c in existing}
@@ -226,14 +217,12 @@ async def add_collection(
     now: datetime,
 ) -> Collection:
     if not name.strip():
-        raise invalid("a collection needs a name")
+        raise invalid(case="collection_name_missing")
     siblings = await uow.collections.all(source.uuid)
     if any(c.name.lower() == name.lower() for c in siblings):
-        raise invalid(
-            f"source '{source.name}' already has a collection named '{name}'", "duplicate_name"
-        )
+        raise invalid("duplicate_name", case="collection_in_source", source=source.name, name=name)
     if external_id and await uow.collections.find(external_id):
-        raise invalid(f"external id '{external_id}' is already used", "duplicate_external_id")
+        raise invalid("duplicate_external_id", external_id=external_id)
     collection = Collection(
         uuid=new_uuid(),
         source_uuid=source.uuid,
@@ -269,7 +258,7 @@ async def update_collection(
     if name is not None and name != collection.name:
         siblings = await uow.collections.all(collection.source_uuid)
         if any(c.name.lower() == name.lower() and c.uuid != collection.uuid for c in siblings):
-            raise invalid(f"the source already has a collection named '{name}'", "duplicate_name")
+            raise invalid("duplicate_name", case="collection_sibling", name=name)
         changes.append(f"name: {collection.name} -> {name}")
         collection.name = name
     if sync_enabled is not None and sync_enabled != collection.sync_enabled:
@@ -294,10 +283,7 @@ async def update_collection(
     if remove_enricher is not None:
         kept = [e for e in collection.enrichers if e.enricher_id != remove_enricher]
         if len(kept) == len(collection.enrichers):
-            raise invalid(
-                f"collection '{collection.name}' has no enricher '{remove_enricher}'",
-                "unknown_enricher",
-            )
+            raise invalid("unknown_enricher", collection=collection.name, enricher=remove_enricher)
         collection.enrichers = kept
         changes.append(f"enricher {remove_enricher} removed")
     if hash_mode is not None and hash_mode != collection.hash_mode:
@@ -306,3 +292,207 @@ async def update_collection(
     collection.updated_at = now
     await uow.collections.update(collection)
     return changes
+
+
+# --- whole operations: one unit of work each, committed -----------------------------------
+# What the CLI commands call. Each opens its own unit of work on the catalog, applies the rules
+# above and commits (a dry-run catalog rolls back at commit), and returns a plain result.
+ImporterFor = Callable[[str], object]
+
+
+def importer_of(importer_for: ImporterFor, source: Source) -> ImporterInterface:
+    return ensure_compliant(importer_for(source.type))
+
+
+async def create_source(
+    catalog: Catalog,
+    *,
+    name: str,
+    source_type: str,
+    root_path: str | None,
+    mappings: Sequence[str],
+    external_id: str | None,
+    now: datetime,
+) -> Source:
+    async with catalog.unit_of_work() as uow:
+        source = await add_source(
+            uow,
+            name=name,
+            source_type=source_type,
+            root_path=root_path,
+            mappings=mappings,
+            external_id=external_id,
+            now=now,
+        )
+        await uow.commit()
+    return source
+
+
+async def change_source(
+    catalog: Catalog,
+    selector: str,
+    *,
+    name: str | None,
+    root_path: str | None,
+    mappings: Sequence[str] | None,
+    clear_mappings: bool,
+    now: datetime,
+) -> Source:
+    async with catalog.unit_of_work() as uow:
+        source = await update_source(
+            uow,
+            await resolve_source(uow, selector),
+            name=name,
+            root_path=root_path,
+            mappings=mappings,
+            clear_mappings=clear_mappings,
+            now=now,
+        )
+        await uow.commit()
+    return source
+
+
+@dataclass(slots=True)
+class SourceRemoval:
+    source: Source
+    collections_removed: int
+    assets_removed: int
+
+
+async def remove_source(catalog: Catalog, selector: str, *, confirmed: bool) -> SourceRemoval:
+    """Remove a source with its collections and their assets; one that has collections needs
+    `confirmed`."""
+    async with catalog.unit_of_work() as uow:
+        source = await resolve_source(uow, selector)
+        collections = await uow.collections.all(source.uuid)
+        counts = await uow.collections.asset_counts()
+        assets = sum(counts.get(c.uuid, 0) for c in collections)
+        if collections and not confirmed:
+            raise invalid(
+                "confirmation_required",
+                case="source",
+                source=source.name,
+                collections=len(collections),
+                assets=assets,
+            )
+        await uow.sources.remove(source.uuid)
+        await uow.commit()
+    return SourceRemoval(source, len(collections), assets)
+
+
+@dataclass(slots=True)
+class Discovery:
+    source: Source
+    created: list[Collection]
+    existing: list[Collection]
+
+
+async def discover(
+    catalog: Catalog,
+    selector: str,
+    importer_for: ImporterFor,
+    list_folders: Callable[[str], list[str]],
+    *,
+    now: datetime,
+) -> Discovery:
+    async with catalog.unit_of_work() as uow:
+        source = await resolve_source(uow, selector)
+        importer = importer_of(importer_for, source)
+        result = await discover_collections(uow, source, importer, list_folders, now=now)
+        await uow.commit()
+    return Discovery(source, result.created, result.existing)
+
+
+async def create_collection(
+    catalog: Catalog,
+    source_selector: str,
+    importer_for: ImporterFor,
+    *,
+    name: str,
+    root_path: str,
+    enrichers: Sequence[str],
+    sync_enabled: bool,
+    hash_mode: str,
+    external_id: str | None,
+    now: datetime,
+) -> Collection:
+    async with catalog.unit_of_work() as uow:
+        source = await resolve_source(uow, source_selector)
+        collection = await add_collection(
+            uow,
+            source,
+            importer_of(importer_for, source),
+            name=name,
+            root_path=root_path,
+            enrichers=enrichers,
+            sync_enabled=sync_enabled,
+            hash_mode=hash_mode,
+            external_id=external_id,
+            now=now,
+        )
+        await uow.commit()
+    return collection
+
+
+@dataclass(slots=True)
+class CollectionChange:
+    collection: Collection
+    changes: list[str]
+
+
+async def change_collection(
+    catalog: Catalog,
+    selector: str,
+    importer_for: ImporterFor,
+    *,
+    sync_enabled: bool | None,
+    root_path: str | None,
+    add_enricher: tuple[str, int] | None,
+    remove_enricher: str | None,
+    hash_mode: str | None,
+    name: str | None,
+    now: datetime,
+) -> CollectionChange:
+    async with catalog.unit_of_work() as uow:
+        collection = await resolve_collection(uow, selector)
+        source = await uow.sources.get(collection.source_uuid)
+        assert source is not None  # the schema cascades a source's removal to its collections
+        changes = await update_collection(
+            uow,
+            collection,
+            importer_of(importer_for, source),
+            sync_enabled=sync_enabled,
+            root_path=root_path,
+            add_enricher=add_enricher,
+            remove_enricher=remove_enricher,
+            hash_mode=hash_mode,
+            name=name,
+            now=now,
+        )
+        await uow.commit()
+    return CollectionChange(collection, changes)
+
+
+@dataclass(slots=True)
+class CollectionRemoval:
+    collection: Collection
+    assets_removed: int
+
+
+async def remove_collection(
+    catalog: Catalog, selector: str, *, confirmed: bool
+) -> CollectionRemoval:
+    """Remove a collection and its assets; one that has assets needs `confirmed`."""
+    async with catalog.unit_of_work() as uow:
+        collection = await resolve_collection(uow, selector)
+        assets = await uow.assets.count(collection.uuid)
+        if assets and not confirmed:
+            raise invalid(
+                "confirmation_required",
+                case="collection",
+                collection=collection.name,
+                assets=assets,
+            )
+        await uow.collections.remove(collection.uuid)
+        await uow.commit()
+    return CollectionRemoval(collection, assets)

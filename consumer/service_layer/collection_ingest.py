@@ -44,6 +44,7 @@ from consumer.domain.signatures import needs_hash
 from consumer.service_layer.apply import ApplyOutcome, Gone, Present, apply_changes, decide_changes
 from consumer.service_layer.unit_of_work import Catalog, UnitOfWork
 from shared.hashing import Fingerprint, Hasher
+from shared.records import to_dict
 from shared.runtime.log import get_logger
 
 log = get_logger(__name__)
@@ -59,7 +60,8 @@ def utcnow() -> datetime:
 
 
 class IngestFailure(OperationError):  # noqa: N818 - an outcome the CLI reports, not a bug
-    """An ingest that cannot go on (gate refused, scope not found, rolled back)."""
+    """An ingest that cannot go on (gate refused, scope not found, rolled back): an error code
+    and its facts (`apollonia.cli.errors` words them)."""
 
 
 class Progress(Protocol):
@@ -105,21 +107,7 @@ class IngestStats:
             self.errors.append({"path": path, "message": message})
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "assets_discovered": self.assets_discovered,
-            "assets_ingested": self.assets_ingested,
-            "assets_updated": self.assets_updated,
-            "assets_skipped": self.assets_skipped,
-            "assets_missing": self.assets_missing,
-            "duplicates": self.duplicates,
-            "assets_changed_content": self.assets_changed_content,
-            "assets_changed_enricher": self.assets_changed_enricher,
-            "errors": list(self.errors),
-            "errors_total": self.errors_total,
-            "files_hashed": self.files_hashed,
-            "bytes_hashed": self.bytes_hashed,
-            "stats_refreshed": self.stats_refreshed,
-        }
+        return to_dict(self)
 
 
 @dataclass(slots=True)
@@ -167,10 +155,10 @@ class CollectionIngestor:
         except (ImporterNotCompliantError, KeyError, LookupError) as exc:
             message = exc.args[0] if exc.args else str(exc)
             raise IngestFailure(
-                1,
                 "importer_not_compliant",
-                f"Error: Importer for source '{source.name}' (type {source.type}) is not "
-                f"usable: {message}",
+                source=source.name,
+                source_type=source.type,
+                reason=message,
             ) from exc
 
     def check_prerequisites(
@@ -178,13 +166,7 @@ class CollectionIngestor:
     ) -> str:
         ref = collection.external_id or collection.uuid
         if scope.is_full and not collection.sync_enabled:
-            raise IngestFailure(
-                1,
-                "not_sync_enabled",
-                f"Error: Collection '{collection.name}' is not sync-enabled. Use targeted ingest "
-                "(--title/--season/--episode) for surgical operations, or enable sync with "
-                f"'apollonia collection update {ref} --sync-enable'.",
-            )
+            raise IngestFailure("not_sync_enabled", collection=collection.name, ref=ref)
         verdict = importer.validate_ingestible(collection)
         log.info(
             "validation gate",
@@ -195,10 +177,7 @@ class CollectionIngestor:
         )
         if not verdict.ok:
             raise IngestFailure(
-                1,
-                "not_ingestible",
-                f"Error: Collection '{collection.name}' is not ingestible. Check path mappings "
-                f"and prerequisites with 'apollonia collection show {ref}'. ({verdict.reason})",
+                "not_ingestible", collection=collection.name, ref=ref, reason=verdict.reason
             )
         return verdict.reason
 
@@ -263,7 +242,7 @@ class CollectionIngestor:
                 )
                 await uow.commit()
         except ScopeNotFoundError as exc:
-            failure = IngestFailure(2, f"{exc.level}_not_found", f"Error: {exc.message}")
+            failure = IngestFailure(f"{exc.level}_not_found", detail=exc.message)
             await self._record_failure(run_id, kind, collection, scope, started, failure, gates)
             raise failure from exc
         except IngestFailure as known_failure:
@@ -274,10 +253,7 @@ class CollectionIngestor:
         except Exception as exc:
             log.exception("ingest rolled back", collection=collection.name)
             crash = IngestFailure(
-                1,
-                "ingest_failed",
-                f"Error: Ingest of collection '{collection.name}' failed and "
-                f"was rolled back: {type(exc).__name__}: {exc}",
+                "ingest_failed", collection=collection.name, error=f"{type(exc).__name__}: {exc}"
             )
             await self._record_failure(run_id, kind, collection, scope, started, crash, gates)
             raise crash from exc
@@ -357,12 +333,7 @@ class CollectionIngestor:
             live = listing.live
         if scope.is_full and not listing.discovered and live and not allow_empty:
             raise IngestFailure(
-                3,
-                "empty_root",
-                f"Error: Collection '{collection.name}' root {collection.root_path} holds no "
-                f"media files, but the catalog has {live} live assets for it: the share may be "
-                "unmounted. Nothing was marked deleted. Re-run with --allow-empty if the files "
-                "really are gone.",
+                "empty_root", collection=collection.name, root_path=collection.root_path, live=live
             )
 
         # Stage 1, for every file: same stat and enrichers as the catalog -> skipped, unread.
@@ -675,17 +646,12 @@ async def _enumerate(
         raise
     except OSError as exc:
         raise IngestFailure(
-            3,
-            "enumeration_failed",
-            f"Error: Collection '{collection.name}' could not be read: {exc}",
+            "enumeration_failed", collection=collection.name, error=str(exc)
         ) from exc
     except Exception as exc:  # an importer bug must not take sibling collections down
         log.exception("importer failed", collection=collection.name)
         raise IngestFailure(
-            1,
-            "importer_failed",
-            f"Error: The importer failed on collection '{collection.name}': "
-            f"{type(exc).__name__}: {exc}",
+            "importer_failed", collection=collection.name, error=f"{type(exc).__name__}: {exc}"
         ) from exc
 
 

@@ -27,20 +27,11 @@ async def ingest_event(
     asked for this file), with an `ingest_file` run record."""
     plan = await plan_batch(RouterCache(catalog, media_extensions), [event])
     if plan.unmatched:
-        raise OperationError(
-            1,
-            "no_collection",
-            f"Error: {event.file_path} is under no collection; add one "
-            "with 'apollonia collection add'",
-        )
+        raise OperationError("no_collection", path=event.file_path)
     if plan.ignored:
-        raise OperationError(
-            1,
-            "not_media",
-            f"Error: {event.file_path} is not a media file (see APOLLONIA_MEDIA_EXTENSIONS)",
-        )
+        raise OperationError("not_media", path=event.file_path)
     if plan.rejected:
-        raise OperationError(1, "path_rejected", f"Error: {plan.rejected[0][2]}")
+        raise OperationError("path_rejected", reason=plan.rejected[0][2])
     run = RunSpec(
         "ingest_file", {"kind": "file", "path": event.file_path}, ("created", "updated", "skipped")
     )

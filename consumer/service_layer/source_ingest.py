@@ -114,11 +114,7 @@ class SourceIngestor:
         if source.root_path:
             problem = folder_problem(source.root_path)
             if problem is not None:
-                raise IngestFailure(
-                    3,
-                    "source_unreachable",
-                    f"Error: Source '{source.name}' cannot be accessed: {problem}",
-                )
+                raise IngestFailure("source_unreachable", source=source.name, problem=problem)
         result = SourceIngestResult(source=source, dry_run=self.collections.dry_run)
         eligible: list[Collection] = []
         for collection in collections:
@@ -128,12 +124,7 @@ class SourceIngestor:
             else:
                 result.skipped.append((collection, reason))
         if not eligible:
-            raise IngestFailure(
-                1,
-                "no_eligible_collections",
-                f"Error: No enabled collections: source '{source.name}' has no collection that "
-                "is both sync-enabled and ingestible",
-            )
+            raise IngestFailure("no_eligible_collections", source=source.name)
         log.info(
             "source ingest",
             source=source.name,

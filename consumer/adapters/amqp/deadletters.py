@@ -145,10 +145,9 @@ class DeadLetterQueue:
             self._connection = await aio_pika.connect(self.amqp_url, timeout=10)
         except Exception as exc:
             raise OperationError(
-                3,
                 "broker_unreachable",
-                f"Error: broker unreachable at {mask_url(self.amqp_url)}: "
-                f"{mask_text(str(exc) or type(exc).__name__)}",
+                url=mask_url(self.amqp_url),
+                error=mask_text(str(exc) or type(exc).__name__),
             ) from None
         self._channel = await self._connection.channel(publisher_confirms=True)
         declared = await declare_topology(self._channel, self.topology)

@@ -1,0 +1,206 @@
+"""Reading the catalog: sources, collections, assets, duplicates, history and recent runs.
+
+Each query opens one read-only unit of work and returns plain results; how they are shown is
+the caller's business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from consumer.domain.assets import Asset
+from consumer.domain.catalog import Collection, Source
+from consumer.domain.errors import OperationError
+from consumer.domain.importing import Ingestibility
+from consumer.domain.records import HistoryEntry, IngestRun
+from consumer.service_layer.admin import (
+    ImporterFor,
+    importer_of,
+    resolve_collection,
+    resolve_source,
+)
+from consumer.service_layer.unit_of_work import Catalog
+
+RECENT_RUNS = 5
+
+
+# --- sources -------------------------------------------------------------------------------
+@dataclass(slots=True)
+class SourceSummary:
+    source: Source
+    collections: int
+
+
+async def list_sources(catalog: Catalog) -> list[SourceSummary]:
+    async with catalog.unit_of_work(read_only=True) as uow:
+        return [
+            SourceSummary(s, len(await uow.collections.all(s.uuid)))
+            for s in await uow.sources.all()
+        ]
+
+
+@dataclass(slots=True)
+class SourceDetail:
+    source: Source
+    collections: list[Collection]
+    asset_counts: dict[str, int]  # live assets by collection UUID
+
+
+async def show_source(catalog: Catalog, selector: str) -> SourceDetail:
+    async with catalog.unit_of_work(read_only=True) as uow:
+        source = await resolve_source(uow, selector)
+        collections = await uow.collections.all(source.uuid)
+        counts = await uow.collections.asset_counts()
+    return SourceDetail(source, collections, counts)
+
+
+@dataclass(slots=True)
+class SourceWithCollections:
+    source: Source
+    collections: list[Collection]
+
+
+async def source_for_ingest(catalog: Catalog, selector: str) -> SourceWithCollections:
+    """The source a source ingest is about, with all its collections (B-1)."""
+    async with catalog.unit_of_work(read_only=True) as uow:
+        source = await resolve_source(uow, selector)
+        collections = await uow.collections.all(source.uuid)
+    return SourceWithCollections(source, collections)
+
+
+# --- collections ---------------------------------------------------------------------------
+@dataclass(slots=True)
+class CollectionSummary:
+    collection: Collection
+    assets: int  # live
+
+
+async def list_collections(
+    catalog: Catalog, source_selector: str | None = None
+) -> list[CollectionSummary]:
+    async with catalog.unit_of_work(read_only=True) as uow:
+        source_uuid = None
+        if source_selector is not None:
+            source_uuid = (await resolve_source(uow, source_selector)).uuid
+        collections = await uow.collections.all(source_uuid)
+        counts = await uow.collections.asset_counts()
+    return [CollectionSummary(c, counts.get(c.uuid, 0)) for c in collections]
+
+
+async def find_collection(catalog: Catalog, selector: str) -> Collection:
+    async with catalog.unit_of_work(read_only=True) as uow:
+        return await resolve_collection(uow, selector)
+
+
+@dataclass(slots=True)
+class IngestTarget:
+    collection: Collection
+    source: Source
+
+
+async def collection_for_ingest(catalog: Catalog, selector: str) -> IngestTarget:
+    """The collection a collection ingest is about, and its source (B-1)."""
+    async with catalog.unit_of_work(read_only=True) as uow:
+        collection = await resolve_collection(uow, selector)
+        source = await uow.sources.get(collection.source_uuid)
+    assert source is not None  # the schema cascades a source's removal to its collections
+    return IngestTarget(collection, source)
+
+
+@dataclass(slots=True)
+class CollectionDetail:
+    collection: Collection
+    source: Source | None
+    assets_live: int
+    assets_total: int
+    duplicates: int
+    recent_runs: list[IngestRun]
+    # Checked now, not the stored flag; None when the source is gone.
+    ingestible_now: Ingestibility | None
+
+
+async def show_collection(
+    catalog: Catalog, selector: str, importer_for: ImporterFor
+) -> CollectionDetail:
+    async with catalog.unit_of_work(read_only=True) as uow:
+        collection = await resolve_collection(uow, selector)
+        source = await uow.sources.get(collection.source_uuid)
+        live = await uow.assets.count(collection.uuid, live_only=True)
+        total = await uow.assets.count(collection.uuid)
+        duplicates = await uow.assets.count_duplicate_candidates(collection.uuid)
+        runs = await uow.runs.recent(collection_uuid=collection.uuid, limit=RECENT_RUNS)
+    check = None
+    if source is not None:
+        try:
+            check = importer_of(importer_for, source).validate_ingestible(collection)
+        except (LookupError, TypeError) as exc:  # no importer for the type, or not compliant
+            check = Ingestibility(ok=False, reason=str(exc))
+    return CollectionDetail(collection, source, live, total, duplicates, runs, check)
+
+
+# --- assets --------------------------------------------------------------------------------
+@dataclass(slots=True)
+class AssetPage:
+    assets: list[Asset]
+    truncated: bool  # there are more than `limit`
+
+
+async def list_assets(
+    catalog: Catalog,
+    *,
+    collection_selector: str | None,
+    state: str | None,
+    include_deleted: bool,
+    limit: int,
+) -> AssetPage:
+    async with catalog.unit_of_work(read_only=True) as uow:
+        collection_uuid = None
+        if collection_selector is not None:
+            collection_uuid = (await resolve_collection(uow, collection_selector)).uuid
+        found = await uow.assets.list_assets(
+            collection_uuid=collection_uuid,
+            state=state,
+            include_deleted=include_deleted,
+            limit=limit + 1,
+        )
+    return AssetPage(found[:limit], truncated=len(found) > limit)
+
+
+@dataclass(slots=True)
+class AssetDetail:
+    asset: Asset
+    collection_name: str | None
+    history: list[HistoryEntry]
+
+
+async def show_asset(catalog: Catalog, asset_id: str) -> AssetDetail:
+    """An asset by UUID or unique UUID prefix, with its decision history."""
+    async with catalog.unit_of_work(read_only=True) as uow:
+        asset = await uow.assets.get_by_uuid(asset_id)
+        if asset is None:
+            matches = await uow.assets.find_by_uuid_prefix(asset_id)
+            if len(matches) > 1:
+                raise OperationError("ambiguous_id", prefix=asset_id)
+            asset = matches[0] if matches else None
+        if asset is None:
+            raise OperationError("asset_not_found", asset_id=asset_id)
+        history = await uow.history.for_asset(asset.uuid)
+        collection = await uow.collections.get(asset.collection_uuid)
+    return AssetDetail(asset, collection.name if collection else None, history)
+
+
+@dataclass(slots=True)
+class DuplicateReport:
+    collection: Collection
+    groups: dict[str, list[Asset]]  # live assets by shared SHA-256
+
+    @property
+    def duplicates(self) -> int:
+        return sum(len(g) for g in self.groups.values())
+
+
+async def duplicates(catalog: Catalog, selector: str) -> DuplicateReport:
+    async with catalog.unit_of_work(read_only=True) as uow:
+        collection = await resolve_collection(uow, selector)
+        groups = await uow.assets.duplicate_groups(collection.uuid)
+    return DuplicateReport(collection, groups)
