@@ -6,7 +6,6 @@ flight is marked cancelled, and the batch drops it when it emits.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ingestor.paths import is_at_or_under
@@ -27,12 +26,6 @@ class Flights:
 
     def __contains__(self, path: object) -> bool:
         return path in self._flights
-
-    def __len__(self) -> int:
-        return len(self._flights)
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._flights)
 
     def take_off(self, path: bytes) -> None:
         self._flights[path] = Flight()
