@@ -2,9 +2,9 @@
 
     python bench/burst.py [--files 10000] [--settle 0.5] [--dir DIR]
 
-Starts the real ingestor (`python -m ingestor`, its own process) on an empty folder against the
-real broker (`APOLLONIA_TEST_AMQP_URL`, default amqp://guest:guest@127.0.0.1:5672/) with a unique
-exchange, creates N small files as fast as this process can, and reads the events off
+Starts the real ingestor (`python -m apollonia ingestor`, its own process) on an empty folder
+against the real broker (`APOLLONIA_TEST_AMQP_URL`, default amqp://guest:guest@127.0.0.1:5672/)
+with a unique exchange, creates N small files as fast as this process can, and reads the events off
 `<exchange>.catalog` until every file has arrived exactly once. Prints files/s (from the first
 file created to the last event received, settle time included, and from the first event to the
 last) and the ingestor's peak RSS (VmHWM) against the target of 150 MiB. No assertion: read the
@@ -95,7 +95,7 @@ async def main() -> None:
         APOLLONIA_LOG_FORMAT="json",
     )
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ingestor", env=env, stderr=asyncio.subprocess.PIPE
+        sys.executable, "-m", "apollonia", "ingestor", env=env, stderr=asyncio.subprocess.PIPE
     )
     assert proc.stderr is not None
     try:

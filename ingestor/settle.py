@@ -14,7 +14,7 @@ A path becomes *pending* on any observation and is prospected only once it is co
   produces only `IN_CREATE`) is ready once it has also been quiet for `open_grace` seconds.
 
 Nothing here does I/O or reads a clock: callers pass `now` and the stat signature, so the rules are
-unit-tested with a fake clock. `ingestor.pipeline` drives it.
+unit-tested with a fake clock. `ingestor.settler` drives it.
 """
 
 from __future__ import annotations

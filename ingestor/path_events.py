@@ -1,0 +1,144 @@
+"""Gone and Moved observations applied: the settler and in-flight prospects are told, the cached
+state is read, `ingestor.derive` says what to publish, and it is emitted under the emit lock.
+
+The cache is read under the lock so an emission racing this one (a prospect batch) is already in
+it: a file hashed and then deleted is published created, then deleted, never the other way round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from ingestor import derive
+from ingestor.emit import Emitter
+from ingestor.flights import Flights
+from ingestor.neighbors import NeighborFinder
+from ingestor.observations import Gone, Moved
+from ingestor.paths import rebase
+from ingestor.records import FileState, StatInfo, lstat_many, lstat_regular
+from ingestor.schedule import ProspectScheduler
+from ingestor.settler import Settler
+from ingestor.store import FileStateStore
+from shared.schemas.file_event import FileEvent
+
+_EMIT_CHUNK = 500  # a folder of 100,000 files moves in batches the sink can take at once
+
+
+class PathEvents:
+    def __init__(
+        self,
+        *,
+        state: FileStateStore,
+        settler: Settler,
+        flights: Flights,
+        scheduler: ProspectScheduler,
+        emitter: Emitter,
+        neighbors: NeighborFinder,
+        ingestor_id: str,
+        clock: Callable[[], float],
+        now: Callable[[], datetime],
+    ) -> None:
+        self.state = state
+        self.settler = settler
+        self.flights = flights
+        self.scheduler = scheduler
+        self.emitter = emitter
+        self.neighbors = neighbors
+        self._ingestor_id = ingestor_id
+        self._clock = clock
+        self._now = now
+
+    async def delete_files(self, gone: list[Gone]) -> None:
+        for g in gone:
+            self.settler.tracker.forget(g.path)
+            self.flights.cancel(g.path)
+            self.scheduler.forget_failure(g.path)
+        async with self.emitter.lock:
+            known = await self.state.get_many([g.path for g in gone])
+            events = derive.deleted_files(
+                gone, known, ingestor_id=self._ingestor_id, now=self._now()
+            )
+            await self.emitter.emit_locked(events)
+
+    async def delete_dir(self, obs: Gone) -> None:
+        self.settler.tracker.forget_under(obs.path)
+        self.flights.cancel(obs.path, tree=True)
+        async with self.emitter.lock:
+            rows = await self.state.under(obs.path)
+            events = derive.deleted_tree(
+                rows, event_type=obs.event_type, ingestor_id=self._ingestor_id, now=self._now()
+            )
+            await self.emitter.emit_locked(events)
+
+    async def move_file(self, obs: Moved) -> None:
+        now = self._clock()
+        src, dst = obs.src, obs.dst
+        self.scheduler.forget_failure(src)
+        was_pending = self.settler.tracker.rename(src, dst, now)
+        was_flying = bool(self.flights.cancel(src))
+        async with self.emitter.lock:
+            known = await self.state.get_many([src, dst])
+            cached = known.get(src)
+            st = lstat_regular(dst)
+            if was_flying:
+                self.settler.resettle(dst, obs.event_type)
+            if cached is None:
+                sig = derive.arrival(was_pending=was_pending, was_flying=was_flying, st=st)
+                if sig is not None:
+                    # Unknown before the move (never complete, or never seen): a new file.
+                    self.settler.settle(dst, now, "closed", obs.event_type, sig)
+                return
+            neighbors: Mapping[bytes, list[bytes]] = (
+                await asyncio.to_thread(self.neighbors.find, [dst]) if st else {}
+            )
+            events = self._moved(cached, dst, st, known.get(dst), obs, neighbors.get(dst, []))
+            await self.emitter.emit_locked(events)
+
+    async def move_dir(self, obs: Moved) -> None:
+        now = self._clock()
+        self.settler.tracker.rename_under(obs.src, obs.dst, now)
+        for p in self.flights.cancel(obs.src, tree=True):
+            self.settler.resettle(rebase(p, obs.src, obs.dst), obs.event_type)
+        async with self.emitter.lock:
+            rows = await self.state.under(obs.src)
+            if not rows:
+                return
+            targets = derive.moved_tree_targets(rows, obs.src, obs.dst)
+
+            def inspect() -> tuple[list[StatInfo | None], dict[bytes, list[bytes]]]:
+                return lstat_many(targets), self.neighbors.find(targets)
+
+            stats, neighbors = await asyncio.to_thread(inspect)
+            known_targets = await self.state.get_many(targets)
+            events: list[FileEvent] = []
+            for row, dst, st in zip(rows, targets, stats, strict=True):
+                events.extend(
+                    self._moved(row, dst, st, known_targets.get(dst), obs, neighbors[dst])
+                )
+            for i in range(0, len(events), _EMIT_CHUNK):
+                await self.emitter.emit_locked(events[i : i + _EMIT_CHUNK])
+
+    def _moved(
+        self,
+        cached: FileState,
+        dst: bytes,
+        st: StatInfo | None,
+        dst_cached: FileState | None,
+        obs: Moved,
+        neighbors: list[bytes],
+    ) -> list[FileEvent]:
+        outcome = derive.moved_file(
+            cached,
+            dst,
+            st,
+            dst_cached,
+            event_type=obs.event_type,
+            neighbors=neighbors,
+            ingestor_id=self._ingestor_id,
+            now=self._now(),
+        )
+        if outcome.settle is not None:
+            self.settler.settle(dst, self._clock(), "closed", obs.event_type, outcome.settle)
+        return outcome.events
