@@ -43,11 +43,13 @@ def file_event(
     content: int | None = 1,
     size: int = 1000,
     at: datetime = T0,
+    mtime: datetime | None = None,
     from_path: str | None = None,
     event_id: uuid.UUID | None = None,
 ) -> FileEvent:
-    """An event observed at `at`; `content` picks the hashes (None: not hashed, for deletions)."""
-    mtime = at - timedelta(minutes=5)
+    """An event observed at `at` of a file last written at `mtime` (five minutes before `at`
+    unless given); `content` picks the hashes (None: not hashed, as a deletion may be)."""
+    mtime = mtime or at - timedelta(minutes=5)
     return FileEvent(
         file_path=path,
         event_type={"created": "IN_CLOSE_WRITE", "modified": "IN_MODIFY"}.get(kind, kind),

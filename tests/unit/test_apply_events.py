@@ -101,6 +101,21 @@ async def test_the_same_event_twice_is_applied_once() -> None:
     assert [h.decision for h in fake.history(before.uuid)] == ["create"]  # a skip is not recorded
 
 
+async def test_an_unchanged_file_seen_by_another_event_is_skipped_without_history() -> None:
+    fake = catalog()
+    await apply(fake, file_event("created", EPISODE))
+    later = T0 + timedelta(hours=1)
+    rescan = file_event("created", EPISODE, at=later, mtime=T0 - timedelta(minutes=5))
+
+    outcome = await apply(fake, rescan)
+
+    (result,) = outcome.results
+    assert result.outcome is not None and result.outcome.skipped == 1
+    assert [h.decision for h in fake.history(stored(fake).uuid)] == [
+        "create"
+    ]  # rescans don't flood
+
+
 async def test_modified_with_other_content_updates_the_asset_back_to_new() -> None:
     fake = catalog()
     await apply(fake, file_event("created", EPISODE))
@@ -375,15 +390,14 @@ async def test_without_a_run_spec_no_run_is_recorded() -> None:
     assert fake.runs() == [] and len(fake.assets()) == 1
 
 
-async def test_a_dry_run_decides_and_counts_but_writes_nothing() -> None:
-    fake = catalog(dry_run=True)
+async def test_without_write_it_decides_and_counts_but_writes_nothing() -> None:
+    fake = catalog()  # a catalog that could write: `write=False` alone keeps it untouched
 
     outcome = await apply(fake, file_event("created", EPISODE), write=False)
 
     (result,) = outcome.results
     assert result.outcome is not None and result.outcome.created == 1
     assert fake.assets() == [] and fake.runs() == [] and fake.history() == []
-    assert fake.commits == []
 
 
 async def test_a_dry_run_catalog_discards_writes_even_when_asked_to_write() -> None:
