@@ -16,10 +16,24 @@ from tests.unit.fakes import FakeCatalog
 MEDIA = frozenset({"mkv", "mp4"})
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
-SOURCE = Source("src-nas", "nas", "filesystem", "/media")
-SHOWS = Collection("col-shows", SOURCE.uuid, "Shows", "/media/shows")
-FILMS = Collection("col-films", SOURCE.uuid, "Films", "/media/films")
-ARCHIVE = Collection("col-archive", SOURCE.uuid, "Archive", "/media/archive", sync_enabled=False)
+SOURCE = Source("src-nas", "nas", "filesystem", "/media", created_at=T0, updated_at=T0)
+
+
+def collection(uuid: str, name: str, root: str, *, sync_enabled: bool = True) -> Collection:
+    return Collection(
+        uuid,
+        SOURCE.uuid,
+        name,
+        root,
+        sync_enabled=sync_enabled,
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+SHOWS = collection("col-shows", "Shows", "/media/shows")
+FILMS = collection("col-films", "Films", "/media/films")
+ARCHIVE = collection("col-archive", "Archive", "/media/archive", sync_enabled=False)
 
 
 def sha(n: int) -> str:

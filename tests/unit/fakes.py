@@ -10,9 +10,10 @@ It mirrors the SQL adapter (`consumer.adapters.db`) where the service layer can 
 - reads return copies and writes store copies, as rows do: mutating an `Asset` changes nothing
   until it goes through `update`/`update_many`;
 - the schema's constraints hold: primary keys, UNIQUE(collection_uuid, canonical_key), the
-  case-insensitive name rules, the foreign keys (with their cascades on remove), the run status
-  CHECK, and history's UNIQUE(asset_uuid, event_id), which `add_many` ignores (INSERT OR IGNORE;
-  NULL event ids never collide, as in SQL). A violation raises `FakeIntegrityError`;
+  case-insensitive name rules, NOT NULL timestamps, the foreign keys (with their cascades on
+  remove), the run status and hash mode CHECKs, and history's UNIQUE(asset_uuid, event_id),
+  which `add_many` ignores (INSERT OR IGNORE; NULL event ids never collide, as in SQL). A
+  violation raises `FakeIntegrityError`;
 - orderings the SQL queries define (names case-insensitively, assets by collection then key,
   runs newest first, history and run logs in insertion order) are kept.
 
@@ -31,7 +32,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from consumer.domain.assets import Asset
-from consumer.domain.catalog import Collection, Source
+from consumer.domain.catalog import HASH_MODES, Collection, Source
 from consumer.domain.records import AssetFingerprint, HistoryEntry, IngestRun, StatEntry
 from consumer.service_layer.unit_of_work import (
     AssetStore,
@@ -86,6 +87,51 @@ class FakeState:
                 return asset
         return None
 
+    def check_source(self, source: Source) -> None:
+        _require_timestamps("sources", source.created_at, source.updated_at)
+        for other in self.sources.values():
+            if other.uuid == source.uuid:
+                continue
+            if other.name.lower() == source.name.lower():
+                raise FakeIntegrityError(f"UNIQUE constraint failed: sources.name {source.name}")
+            if source.external_id is not None and other.external_id == source.external_id:
+                raise FakeIntegrityError("UNIQUE constraint failed: sources.external_id")
+
+    def insert_source(self, source: Source) -> None:
+        if source.uuid in self.sources:
+            raise FakeIntegrityError(f"UNIQUE constraint failed: sources.uuid {source.uuid}")
+        self.check_source(source)
+        self.sources[source.uuid] = _copy(source)
+
+    def check_collection(self, collection: Collection) -> None:
+        _require_timestamps("collections", collection.created_at, collection.updated_at)
+        if collection.hash_mode not in HASH_MODES:
+            raise FakeIntegrityError(f"CHECK constraint failed: hash_mode {collection.hash_mode}")
+        if collection.source_uuid not in self.sources:
+            raise FakeIntegrityError(
+                f"FOREIGN KEY constraint failed: source {collection.source_uuid}"
+            )
+        for other in self.collections.values():
+            if other.uuid == collection.uuid:
+                continue
+            if (
+                other.source_uuid == collection.source_uuid
+                and other.name.lower() == collection.name.lower()
+            ):
+                raise FakeIntegrityError(
+                    "UNIQUE constraint failed: collections.source_uuid, collections.name"
+                )
+            if collection.external_id is not None and other.external_id == collection.external_id:
+                raise FakeIntegrityError("UNIQUE constraint failed: collections.external_id")
+
+    def insert_collection(self, collection: Collection) -> None:
+        if collection.uuid in self.collections:
+            raise FakeIntegrityError(
+                f"UNIQUE constraint failed: collections.uuid {collection.uuid}"
+            )
+        self.check_collection(collection)
+        self.collections[collection.uuid] = _copy(collection)
+
     def remove_assets(self, doomed: set[str]) -> None:
         """ON DELETE CASCADE from assets to asset_history."""
         for asset_uuid in doomed:
@@ -97,6 +143,11 @@ class FakeState:
         for collection_uuid in doomed:
             del self.collections[collection_uuid]
         self.remove_assets({a.uuid for a in self.assets.values() if a.collection_uuid in doomed})
+
+
+def _require_timestamps(table: str, *values: datetime | None) -> None:
+    if any(v is None for v in values):
+        raise FakeIntegrityError(f"NOT NULL constraint failed: {table}.created_at/updated_at")
 
 
 def _fingerprint(asset: Asset) -> AssetFingerprint:
@@ -322,28 +373,15 @@ class FakeSourceStore:
     async def find(self, selector: str) -> list[Source]:
         return _copy(_find(self._uow.read().sources.values(), selector))
 
-    def _check_unique(self, state: FakeState, source: Source) -> None:
-        for other in state.sources.values():
-            if other.uuid == source.uuid:
-                continue
-            if other.name.lower() == source.name.lower():
-                raise FakeIntegrityError(f"UNIQUE constraint failed: sources.name {source.name}")
-            if source.external_id is not None and other.external_id == source.external_id:
-                raise FakeIntegrityError("UNIQUE constraint failed: sources.external_id")
-
     async def add(self, source: Source) -> None:
-        state = self._uow.write()
-        if source.uuid in state.sources:
-            raise FakeIntegrityError(f"UNIQUE constraint failed: sources.uuid {source.uuid}")
-        self._check_unique(state, source)
-        state.sources[source.uuid] = _copy(source)
+        self._uow.write().insert_source(source)
 
     async def update(self, source: Source) -> None:
         state = self._uow.write()
         stored = state.sources.get(source.uuid)
         if stored is None:
             return
-        self._check_unique(state, source)
+        state.check_source(source)
         row = _copy(source)
         row.created_at = stored.created_at
         state.sources[source.uuid] = row
@@ -374,39 +412,15 @@ class FakeCollectionStore:
     async def find(self, selector: str) -> list[Collection]:
         return _copy(_find(self._uow.read().collections.values(), selector))
 
-    def _check(self, state: FakeState, collection: Collection) -> None:
-        if collection.source_uuid not in state.sources:
-            raise FakeIntegrityError(
-                f"FOREIGN KEY constraint failed: source {collection.source_uuid}"
-            )
-        for other in state.collections.values():
-            if other.uuid == collection.uuid:
-                continue
-            if (
-                other.source_uuid == collection.source_uuid
-                and other.name.lower() == collection.name.lower()
-            ):
-                raise FakeIntegrityError(
-                    "UNIQUE constraint failed: collections.source_uuid, collections.name"
-                )
-            if collection.external_id is not None and other.external_id == collection.external_id:
-                raise FakeIntegrityError("UNIQUE constraint failed: collections.external_id")
-
     async def add(self, collection: Collection) -> None:
-        state = self._uow.write()
-        if collection.uuid in state.collections:
-            raise FakeIntegrityError(
-                f"UNIQUE constraint failed: collections.uuid {collection.uuid}"
-            )
-        self._check(state, collection)
-        state.collections[collection.uuid] = _copy(collection)
+        self._uow.write().insert_collection(collection)
 
     async def update(self, collection: Collection) -> None:
         state = self._uow.write()
         stored = state.collections.get(collection.uuid)
         if stored is None:
             return
-        self._check(state, collection)
+        state.check_collection(collection)
         row = _copy(collection)
         row.created_at = stored.created_at
         state.collections[collection.uuid] = row
@@ -671,13 +685,13 @@ class FakeCatalog:
         self.version += 1
 
     def seed(self, *items: Source | Collection) -> None:
-        """Sources and collections, committed as they are (constraints are the test's job)."""
+        """Sources and collections, committed at once, under the same constraints as `add`."""
         state = self.state.snapshot()
         for item in items:
             if isinstance(item, Source):
-                state.sources[item.uuid] = _copy(item)
+                state.insert_source(item)
             else:
-                state.collections[item.uuid] = _copy(item)
+                state.insert_collection(item)
         self.publish(state)
 
     # --- committed state, for assertions ---------------------------------------------------

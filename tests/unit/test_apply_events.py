@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from consumer.domain.assets import Asset, approve, set_state
 from consumer.domain.decisions import Action
 from consumer.domain.lifecycle import AssetState
@@ -12,7 +14,7 @@ from consumer.service_layer.events import EVENT_BATCH, EventsOutcome, RunSpec, a
 from consumer.service_layer.routing import RouterCache
 from shared.schemas.file_event import FileEvent
 from tests.unit.builders import ARCHIVE, FILMS, MEDIA, SHOWS, T0, catalog, file_event, sha
-from tests.unit.fakes import FakeCatalog
+from tests.unit.fakes import FakeCatalog, FakeIntegrityError
 
 EPISODE = "/media/shows/Show/S01E01.mkv"
 KEY = "Show/S01E01.mkv"
@@ -233,6 +235,54 @@ async def test_move_to_another_collection_is_gone_here_and_created_there() -> No
     }
     assert by_collection[SHOWS.uuid] is not None and by_collection[SHOWS.uuid].deleted == 1
     assert by_collection[FILMS.uuid] is not None and by_collection[FILMS.uuid].created == 1
+
+
+# A batch whose moves need a key freed by a later-touched asset: `Decided.finish` updates in the
+# order assets were first touched, so the UPDATE that takes a key runs before the one that frees
+# it and UNIQUE(collection_uuid, canonical_key) fails (real SQLite raises IntegrityError alike).
+MOVE_ORDER_BUG = pytest.mark.xfail(
+    strict=True,
+    raises=FakeIntegrityError,
+    reason="product bug: apply.py Decided.finish writes moves in first-touch order",
+)
+
+
+@MOVE_ORDER_BUG
+async def test_a_swap_through_a_temporary_name_exchanges_the_keys() -> None:
+    fake = catalog()
+    a, b, tmp = "/media/shows/a.mkv", "/media/shows/b.mkv", "/media/shows/tmp.mkv"
+    await apply(fake, file_event("created", a, content=1), file_event("created", b, content=2))
+    first, second = stored(fake, "a.mkv"), stored(fake, "b.mkv")
+    later = T0 + timedelta(hours=1)
+
+    await apply(
+        fake,
+        file_event("moved", tmp, content=1, from_path=a, at=later),
+        file_event("moved", a, content=2, from_path=b, at=later),
+        file_event("moved", b, content=1, from_path=tmp, at=later),
+    )
+
+    assert stored(fake, "a.mkv").uuid == second.uuid
+    assert stored(fake, "b.mkv").uuid == first.uuid
+
+
+@MOVE_ORDER_BUG
+async def test_a_modified_file_moved_onto_a_key_vacated_earlier_in_the_batch() -> None:
+    fake = catalog()
+    a, b, c = "/media/shows/a.mkv", "/media/shows/b.mkv", "/media/shows/c.mkv"
+    await apply(fake, file_event("created", a, content=1), file_event("created", b, content=2))
+    first, second = stored(fake, "a.mkv"), stored(fake, "b.mkv")
+    later = T0 + timedelta(hours=1)
+
+    await apply(
+        fake,
+        file_event("modified", a, content=3, at=later),
+        file_event("moved", c, content=2, from_path=b, at=later + timedelta(seconds=1)),
+        file_event("moved", b, content=3, from_path=a, at=later + timedelta(seconds=2)),
+    )
+
+    assert stored(fake, "b.mkv").uuid == first.uuid
+    assert stored(fake, "c.mkv").uuid == second.uuid
 
 
 # --- stale events ------------------------------------------------------------------------------

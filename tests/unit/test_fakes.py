@@ -4,6 +4,7 @@ nothing, rows are copies, and the schema's constraints hold."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -209,3 +210,14 @@ async def test_queries_mirror_the_sql_ones() -> None:
         assert await uow.collections.asset_counts() == {SHOWS.uuid: 2}
         assert [s.uuid for s in await uow.sources.find(SOURCE.name.upper())] == [SOURCE.uuid]
         assert [x.uuid for x in await uow.collections.find("shows")] == [SHOWS.uuid]
+
+
+def test_seeding_keeps_the_schema_constraints() -> None:
+    fake = FakeCatalog()
+    with pytest.raises(FakeIntegrityError, match="NOT NULL"):
+        fake.seed(replace(SOURCE, created_at=None))
+    with pytest.raises(FakeIntegrityError, match="FOREIGN KEY"):
+        fake.seed(SHOWS)  # its source is not there
+    with pytest.raises(FakeIntegrityError, match=r"sources\.name"):
+        fake.seed(SOURCE, replace(SOURCE, uuid="other", name=SOURCE.name.upper()))
+    assert fake.state.sources == {} and fake.state.collections == {}

@@ -6,10 +6,10 @@ from __future__ import annotations
 from consumer.domain.catalog import Collection
 from consumer.service_layer.apply import Present
 from consumer.service_layer.routing import RouterCache, plan_batch
-from tests.unit.builders import MEDIA, SHOWS, SOURCE, catalog, file_event
+from tests.unit.builders import MEDIA, SHOWS, catalog, collection, file_event
 from tests.unit.fakes import FakeCatalog
 
-MUSIC = Collection("col-music", SOURCE.uuid, "Music videos", "/media/music")
+MUSIC = collection("col-music", "Music videos", "/media/music")
 
 
 def route_loads(fake: FakeCatalog) -> int:
