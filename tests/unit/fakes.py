@@ -1,0 +1,728 @@
+"""An in-memory catalog for unit tests of the service layer: the ports of
+`consumer.service_layer.unit_of_work`, without SQLite.
+
+It mirrors the SQL adapter (`consumer.adapters.db`) where the service layer can tell:
+
+- a unit of work is a transaction: it works on a private copy of the catalog, taken when it
+  begins (on enter, or at `begin_write()` when `deferred`); `commit()` publishes the copy and
+  leaving without it throws the copy away, so a test can assert that a failure wrote nothing. In
+  a dry run, and for a read-only unit of work, `commit()` is a rollback;
+- reads return copies and writes store copies, as rows do: mutating an `Asset` changes nothing
+  until it goes through `update`/`update_many`;
+- the schema's constraints hold: primary keys, UNIQUE(collection_uuid, canonical_key), the
+  case-insensitive name rules, NOT NULL timestamps, the foreign keys (with their cascades on
+  remove), the run status and hash mode CHECKs, and history's UNIQUE(asset_uuid, event_id),
+  which `add_many` ignores (INSERT OR IGNORE; NULL event ids never collide, as in SQL). A
+  violation raises `FakeIntegrityError`;
+- orderings the SQL queries define (names case-insensitively, assets by collection then key,
+  runs newest first, history and run logs in insertion order) are kept.
+
+SQLite serialises writers, so two writers can never overlap there; here an overlap would lose an
+update silently, so committing a writer whose catalog changed since it began raises
+`FakeConflictError`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from consumer.domain.assets import Asset
+from consumer.domain.catalog import HASH_MODES, Collection, Source
+from consumer.domain.records import AssetFingerprint, HistoryEntry, IngestRun, StatEntry
+from consumer.service_layer.unit_of_work import (
+    AssetStore,
+    Catalog,
+    CollectionStore,
+    HistoryStore,
+    RunStore,
+    SourceStore,
+    UnitOfWork,
+)
+
+# The CHECK constraint on ingest_runs.status (consumer/adapters/db/tables.py; a unit test keeps
+# the two equal).
+RUN_STATUSES = ("running", "success", "error")
+
+T = TypeVar("T")
+Named = TypeVar("Named", Source, Collection)
+
+
+class FakeIntegrityError(Exception):
+    """A write the SQL schema would refuse (what SQLAlchemy raises as IntegrityError)."""
+
+
+class FakeConflictError(RuntimeError):
+    """Two writers overlapped: SQLite would have serialised them, this fake cannot."""
+
+
+def _copy(value: T) -> T:
+    return copy.deepcopy(value)
+
+
+@dataclass(slots=True)
+class FakeState:
+    """Every table of the catalog, as plain dictionaries (insertion order = row id order)."""
+
+    sources: dict[str, Source] = field(default_factory=dict)
+    collections: dict[str, Collection] = field(default_factory=dict)
+    assets: dict[str, Asset] = field(default_factory=dict)
+    runs: dict[str, IngestRun] = field(default_factory=dict)
+    run_logs: list[dict[str, Any]] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
+    next_log_id: int = 1
+
+    def snapshot(self) -> FakeState:
+        return _copy(self)
+
+    # --- constraint helpers shared by the stores ------------------------------------------
+
+    def asset_at(self, collection_uuid: str, canonical_key: str) -> Asset | None:
+        for asset in self.assets.values():
+            if asset.collection_uuid == collection_uuid and asset.canonical_key == canonical_key:
+                return asset
+        return None
+
+    def check_source(self, source: Source) -> None:
+        _require_timestamps("sources", source.created_at, source.updated_at)
+        for other in self.sources.values():
+            if other.uuid == source.uuid:
+                continue
+            if other.name.lower() == source.name.lower():
+                raise FakeIntegrityError(f"UNIQUE constraint failed: sources.name {source.name}")
+            if source.external_id is not None and other.external_id == source.external_id:
+                raise FakeIntegrityError("UNIQUE constraint failed: sources.external_id")
+
+    def insert_source(self, source: Source) -> None:
+        if source.uuid in self.sources:
+            raise FakeIntegrityError(f"UNIQUE constraint failed: sources.uuid {source.uuid}")
+        self.check_source(source)
+        self.sources[source.uuid] = _copy(source)
+
+    def check_collection(self, collection: Collection) -> None:
+        _require_timestamps("collections", collection.created_at, collection.updated_at)
+        if collection.hash_mode not in HASH_MODES:
+            raise FakeIntegrityError(f"CHECK constraint failed: hash_mode {collection.hash_mode}")
+        if collection.source_uuid not in self.sources:
+            raise FakeIntegrityError(
+                f"FOREIGN KEY constraint failed: source {collection.source_uuid}"
+            )
+        for other in self.collections.values():
+            if other.uuid == collection.uuid:
+                continue
+            if (
+                other.source_uuid == collection.source_uuid
+                and other.name.lower() == collection.name.lower()
+            ):
+                raise FakeIntegrityError(
+                    "UNIQUE constraint failed: collections.source_uuid, collections.name"
+                )
+            if collection.external_id is not None and other.external_id == collection.external_id:
+                raise FakeIntegrityError("UNIQUE constraint failed: collections.external_id")
+
+    def insert_collection(self, collection: Collection) -> None:
+        if collection.uuid in self.collections:
+            raise FakeIntegrityError(
+                f"UNIQUE constraint failed: collections.uuid {collection.uuid}"
+            )
+        self.check_collection(collection)
+        self.collections[collection.uuid] = _copy(collection)
+
+    def remove_assets(self, doomed: set[str]) -> None:
+        """ON DELETE CASCADE from assets to asset_history."""
+        for asset_uuid in doomed:
+            del self.assets[asset_uuid]
+        self.history = [h for h in self.history if h.asset_uuid not in doomed]
+
+    def remove_collections(self, doomed: set[str]) -> None:
+        """ON DELETE CASCADE from collections to assets (and on to history)."""
+        for collection_uuid in doomed:
+            del self.collections[collection_uuid]
+        self.remove_assets({a.uuid for a in self.assets.values() if a.collection_uuid in doomed})
+
+
+def _require_timestamps(table: str, *values: datetime | None) -> None:
+    if any(v is None for v in values):
+        raise FakeIntegrityError(f"NOT NULL constraint failed: {table}.created_at/updated_at")
+
+
+def _fingerprint(asset: Asset) -> AssetFingerprint:
+    return AssetFingerprint(
+        asset.uuid,
+        asset.canonical_key,
+        asset.size,
+        asset.mtime_ns,
+        asset.sha256,
+        asset.enricher_checksum,
+        asset.is_deleted,
+        asset.last_event_at,
+    )
+
+
+def _signature(asset: Asset) -> str:
+    """The line GNU find prints with `%s %T@ %P` (see AssetRepository.stat_signatures)."""
+    seconds, nanos = divmod(asset.mtime_ns, 1_000_000_000)
+    return f"{asset.size} {seconds}.{nanos:09d}0 {asset.canonical_key}"
+
+
+class FakeAssetStore:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    def _of(self, collection_uuid: str) -> list[Asset]:
+        return [a for a in self._uow.read().assets.values() if a.collection_uuid == collection_uuid]
+
+    async def get(self, collection_uuid: str, canonical_key: str) -> Asset | None:
+        return _copy(self._uow.read().asset_at(collection_uuid, canonical_key))
+
+    async def get_by_uuid(self, asset_uuid: str) -> Asset | None:
+        return _copy(self._uow.read().assets.get(asset_uuid))
+
+    async def find_by_uuid_prefix(self, prefix: str, limit: int = 2) -> list[Asset]:
+        found = sorted(
+            (a for a in self._uow.read().assets.values() if a.uuid.startswith(prefix)),
+            key=lambda a: a.uuid,
+        )
+        return _copy(found[:limit])
+
+    async def get_many(self, collection_uuid: str, keys: Iterable[str]) -> dict[str, Asset]:
+        wanted = set(keys)
+        return {
+            a.canonical_key: _copy(a)
+            for a in self._of(collection_uuid)
+            if a.canonical_key in wanted
+        }
+
+    async def get_many_by_uuid(self, uuids: Iterable[str]) -> dict[str, Asset]:
+        assets = self._uow.read().assets
+        return {u: _copy(assets[u]) for u in dict.fromkeys(uuids) if u in assets}
+
+    async def fingerprints(self, collection_uuid: str) -> dict[str, AssetFingerprint]:
+        return {a.canonical_key: _fingerprint(a) for a in self._of(collection_uuid)}
+
+    async def stat_index(
+        self, collection_uuid: str, enricher_checksum: str
+    ) -> dict[str, StatEntry]:
+        return {
+            a.canonical_key: (
+                a.size,
+                a.mtime_ns,
+                a.is_deleted,
+                a.enricher_checksum == enricher_checksum,
+            )
+            for a in self._of(collection_uuid)
+        }
+
+    async def has_live(self, collection_uuid: str) -> bool:
+        return any(not a.is_deleted for a in self._of(collection_uuid))
+
+    async def stat_signatures(
+        self, collection_uuid: str, enricher_checksum: str
+    ) -> tuple[int, set[str]]:
+        live = [a for a in self._of(collection_uuid) if not a.is_deleted]
+        return len(live), {
+            _signature(a)
+            for a in live
+            if a.enricher_checksum == enricher_checksum and a.mtime_ns >= 0
+        }
+
+    async def live_hashes(self, collection_uuid: str) -> dict[str, str | None]:
+        return {a.canonical_key: a.sha256 for a in self._of(collection_uuid) if not a.is_deleted}
+
+    async def fingerprints_for_keys(
+        self, collection_uuid: str, keys: Iterable[str]
+    ) -> dict[str, AssetFingerprint]:
+        wanted = set(keys)
+        return {
+            a.canonical_key: _fingerprint(a)
+            for a in self._of(collection_uuid)
+            if a.canonical_key in wanted
+        }
+
+    async def list_assets(
+        self,
+        *,
+        collection_uuid: str | None = None,
+        state: str | None = None,
+        include_deleted: bool = True,
+        limit: int | None = None,
+    ) -> list[Asset]:
+        found = sorted(
+            (
+                a
+                for a in self._uow.read().assets.values()
+                if (collection_uuid is None or a.collection_uuid == collection_uuid)
+                and (state is None or a.state.value == state)
+                and (include_deleted or not a.is_deleted)
+            ),
+            key=lambda a: (a.collection_uuid, a.canonical_key),
+        )
+        return _copy(found if limit is None else found[:limit])
+
+    async def count(self, collection_uuid: str | None = None, *, live_only: bool = False) -> int:
+        return sum(
+            1
+            for a in self._uow.read().assets.values()
+            if (collection_uuid is None or a.collection_uuid == collection_uuid)
+            and (not live_only or not a.is_deleted)
+        )
+
+    async def find_by_hash(
+        self, collection_uuid: str, sha256: str, *, live_only: bool = True
+    ) -> list[Asset]:
+        found = [
+            a
+            for a in self._of(collection_uuid)
+            if a.sha256 == sha256 and (not live_only or not a.is_deleted)
+        ]
+        return _copy(sorted(found, key=lambda a: a.canonical_key))
+
+    def _duplicates(self, collection_uuid: str) -> dict[str, list[Asset]]:
+        by_hash: dict[str, list[Asset]] = {}
+        for asset in sorted(self._of(collection_uuid), key=lambda a: a.canonical_key):
+            if asset.sha256 is not None and not asset.is_deleted:
+                by_hash.setdefault(asset.sha256, []).append(asset)
+        return {sha: group for sha, group in sorted(by_hash.items()) if len(group) > 1}
+
+    async def duplicate_groups(self, collection_uuid: str) -> dict[str, list[Asset]]:
+        return _copy(self._duplicates(collection_uuid))
+
+    async def count_duplicate_candidates(self, collection_uuid: str) -> int:
+        return sum(len(group) for group in self._duplicates(collection_uuid).values())
+
+    async def add(self, asset: Asset) -> None:
+        await self.add_many([asset])
+
+    async def add_many(self, new_assets: Sequence[Asset]) -> None:
+        state = self._uow.write()
+        for asset in new_assets:
+            if asset.uuid in state.assets:
+                raise FakeIntegrityError(f"UNIQUE constraint failed: assets.uuid {asset.uuid}")
+            if asset.collection_uuid not in state.collections:
+                raise FakeIntegrityError(
+                    f"FOREIGN KEY constraint failed: collection {asset.collection_uuid}"
+                )
+            if state.asset_at(asset.collection_uuid, asset.canonical_key) is not None:
+                raise FakeIntegrityError(
+                    "UNIQUE constraint failed: assets.collection_uuid, assets.canonical_key "
+                    f"{asset.canonical_key!r}"
+                )
+            state.assets[asset.uuid] = _copy(asset)
+
+    async def update(self, asset: Asset) -> None:
+        await self.update_many([asset])
+
+    async def update_many(self, changed: Sequence[Asset]) -> None:
+        state = self._uow.write()
+        for asset in changed:  # one UPDATE per row, in order, as executemany runs them
+            stored = state.assets.get(asset.uuid)
+            if stored is None:
+                continue  # UPDATE ... WHERE uuid = ? matches nothing
+            holder = state.asset_at(stored.collection_uuid, asset.canonical_key)
+            if holder is not None and holder.uuid != asset.uuid:
+                raise FakeIntegrityError(
+                    "UNIQUE constraint failed: assets.collection_uuid, assets.canonical_key "
+                    f"{asset.canonical_key!r}"
+                )
+            row = _copy(asset)
+            # Never changed after creation (AssetRepository.update_many leaves them out).
+            row.collection_uuid = stored.collection_uuid
+            row.created_at = stored.created_at
+            state.assets[asset.uuid] = row
+
+    async def mark_deleted(self, asset_uuids: Sequence[str], now: datetime) -> int:
+        state = self._uow.write()
+        count = 0
+        for asset_uuid in dict.fromkeys(asset_uuids):
+            asset = state.assets.get(asset_uuid)
+            if asset is not None and not asset.is_deleted:
+                asset.is_deleted = True
+                asset.deleted_at = now
+                asset.approved_for_broadcast = False
+                count += 1
+        return count
+
+
+def _find(items: Iterable[Named], selector: str) -> list[Named]:
+    """By UUID, else by external id, else by name (case-insensitive), as the SQL `find`s do."""
+    rows = list(items)
+    for found in (
+        [r for r in rows if r.uuid == selector],
+        [r for r in rows if r.external_id == selector],
+        [r for r in rows if r.name.lower() == selector.lower()],
+    ):
+        if found:
+            return found
+    return []
+
+
+class FakeSourceStore:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def all(self) -> list[Source]:
+        return _copy(sorted(self._uow.read().sources.values(), key=lambda s: s.name.lower()))
+
+    async def get(self, source_uuid: str) -> Source | None:
+        return _copy(self._uow.read().sources.get(source_uuid))
+
+    async def find(self, selector: str) -> list[Source]:
+        return _copy(_find(self._uow.read().sources.values(), selector))
+
+    async def add(self, source: Source) -> None:
+        self._uow.write().insert_source(source)
+
+    async def update(self, source: Source) -> None:
+        state = self._uow.write()
+        stored = state.sources.get(source.uuid)
+        if stored is None:
+            return
+        state.check_source(source)
+        row = _copy(source)
+        row.created_at = stored.created_at
+        state.sources[source.uuid] = row
+
+    async def remove(self, source_uuid: str) -> None:
+        state = self._uow.write()
+        if state.sources.pop(source_uuid, None) is not None:
+            state.remove_collections(
+                {c.uuid for c in state.collections.values() if c.source_uuid == source_uuid}
+            )
+
+
+class FakeCollectionStore:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def all(self, source_uuid: str | None = None) -> list[Collection]:
+        found = [
+            c
+            for c in self._uow.read().collections.values()
+            if source_uuid is None or c.source_uuid == source_uuid
+        ]
+        return _copy(sorted(found, key=lambda c: (c.name.lower(), c.uuid)))
+
+    async def get(self, collection_uuid: str) -> Collection | None:
+        return _copy(self._uow.read().collections.get(collection_uuid))
+
+    async def find(self, selector: str) -> list[Collection]:
+        return _copy(_find(self._uow.read().collections.values(), selector))
+
+    async def add(self, collection: Collection) -> None:
+        self._uow.write().insert_collection(collection)
+
+    async def update(self, collection: Collection) -> None:
+        state = self._uow.write()
+        stored = state.collections.get(collection.uuid)
+        if stored is None:
+            return
+        state.check_collection(collection)
+        row = _copy(collection)
+        row.created_at = stored.created_at
+        state.collections[collection.uuid] = row
+
+    async def set_last_ingest_time(self, collection_uuid: str, when: datetime) -> None:
+        stored = self._uow.write().collections.get(collection_uuid)
+        if stored is not None:
+            stored.last_ingest_time = when
+
+    async def remove(self, collection_uuid: str) -> None:
+        state = self._uow.write()
+        if collection_uuid in state.collections:
+            state.remove_collections({collection_uuid})
+
+    async def asset_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for asset in self._uow.read().assets.values():
+            if not asset.is_deleted:
+                counts[asset.collection_uuid] = counts.get(asset.collection_uuid, 0) + 1
+        return counts
+
+
+class FakeRunStore:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, run: IngestRun) -> None:
+        state = self._uow.write()
+        if run.uuid in state.runs:
+            raise FakeIntegrityError(f"UNIQUE constraint failed: ingest_runs.uuid {run.uuid}")
+        if run.status not in RUN_STATUSES:
+            raise FakeIntegrityError(f"CHECK constraint failed: status {run.status!r}")
+        state.runs[run.uuid] = _copy(run)
+
+    async def finish(
+        self,
+        run_uuid: str,
+        *,
+        status: str,
+        finished_at: datetime,
+        stats: dict[str, Any],
+        error: str | None = None,
+    ) -> None:
+        run = self._uow.write().runs.get(run_uuid)
+        if run is None:
+            return
+        if status not in RUN_STATUSES:
+            raise FakeIntegrityError(f"CHECK constraint failed: status {status!r}")
+        run.status = status
+        run.finished_at = finished_at
+        run.stats = _copy(stats)
+        run.error = error
+
+    async def get(self, run_uuid: str) -> IngestRun | None:
+        return _copy(self._uow.read().runs.get(run_uuid))
+
+    async def recent(
+        self, *, collection_uuid: str | None = None, limit: int = 10
+    ) -> list[IngestRun]:
+        found = [
+            r
+            for r in self._uow.read().runs.values()
+            if collection_uuid is None or r.collection_uuid == collection_uuid
+        ]
+        return _copy(sorted(found, key=lambda r: r.started_at, reverse=True)[:limit])
+
+    async def log(
+        self, run_uuid: str, level: str, message: str, time: datetime, asset_uuid: str | None = None
+    ) -> None:
+        state = self._uow.write()
+        if run_uuid not in state.runs:
+            raise FakeIntegrityError(f"FOREIGN KEY constraint failed: run {run_uuid}")
+        state.run_logs.append(
+            {
+                "id": state.next_log_id,
+                "run_uuid": run_uuid,
+                "time": time,
+                "level": level,
+                "message": message,
+                "asset_uuid": asset_uuid,
+            }
+        )
+        state.next_log_id += 1
+
+    async def logs(self, run_uuid: str) -> list[dict[str, Any]]:
+        return _copy([r for r in self._uow.read().run_logs if r["run_uuid"] == run_uuid])
+
+
+class FakeHistoryStore:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add_many(self, entries: Sequence[HistoryEntry]) -> None:
+        state = self._uow.write()
+        for entry in entries:
+            # OR IGNORE does not cover foreign keys: an unknown asset is an error in SQL too.
+            if entry.asset_uuid not in state.assets:
+                raise FakeIntegrityError(f"FOREIGN KEY constraint failed: asset {entry.asset_uuid}")
+            duplicate = entry.event_id is not None and any(
+                h.asset_uuid == entry.asset_uuid and h.event_id == entry.event_id
+                for h in state.history
+            )
+            if not duplicate:
+                state.history.append(entry)  # frozen: no copy needed
+
+    async def for_asset(self, asset_uuid: str) -> list[HistoryEntry]:
+        return [h for h in self._uow.read().history if h.asset_uuid == asset_uuid]
+
+    async def has_event(self, event_id: str) -> bool:
+        return any(h.event_id == event_id for h in self._uow.read().history)
+
+
+class FakeUnitOfWork:
+    """One transaction on a `FakeCatalog`: a private copy of its state until `commit()`."""
+
+    def __init__(
+        self, catalog: FakeCatalog, *, read_only: bool, dry_run: bool, label: str, deferred: bool
+    ) -> None:
+        self._catalog = catalog
+        self.read_only = read_only
+        self._dry_run = dry_run
+        self.label = label
+        self.deferred = deferred
+        self._open = False
+        self._working: FakeState | None = None  # None: no transaction
+        self._base_version = 0
+        self._dirty = False
+        self.committed = False
+        self._assets = FakeAssetStore(self)
+        self._sources = FakeSourceStore(self)
+        self._collections = FakeCollectionStore(self)
+        self._runs = FakeRunStore(self)
+        self._history = FakeHistoryStore(self)
+
+    @property
+    def assets(self) -> FakeAssetStore:
+        return self._assets
+
+    @property
+    def sources(self) -> FakeSourceStore:
+        return self._sources
+
+    @property
+    def collections(self) -> FakeCollectionStore:
+        return self._collections
+
+    @property
+    def runs(self) -> FakeRunStore:
+        return self._runs
+
+    @property
+    def history(self) -> FakeHistoryStore:
+        return self._history
+
+    @property
+    def dry_run(self) -> bool:
+        return self._dry_run
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._working is not None
+
+    # --- what the stores work on ------------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if not self._open:
+            raise RuntimeError("the unit of work is not open (use `async with`)")
+
+    def read(self) -> FakeState:
+        """This transaction's state; outside one (a deferred unit of work before
+        `begin_write()`, or after `commit()`), what is committed."""
+        self._require_open()
+        return self._catalog.state if self._working is None else self._working
+
+    def write(self) -> FakeState:
+        """This transaction's state, beginning one if none is open (SQLAlchemy autobegins)."""
+        self._require_open()
+        if self._working is None:
+            self._begin()
+        assert self._working is not None
+        self._dirty = True
+        return self._working
+
+    def _begin(self) -> None:
+        self._working = self._catalog.state.snapshot()
+        self._base_version = self._catalog.version
+        self._dirty = False
+
+    # --- the UnitOfWork protocol ------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        if self._open:
+            raise RuntimeError("a unit of work is entered once")
+        self._open = True
+        self._catalog.opened.append(self)
+        if not self.deferred:
+            self._begin()
+        return self
+
+    async def begin_write(self) -> None:
+        self._require_open()
+        if self._working is not None:
+            raise RuntimeError("the unit of work has already begun")
+        self._begin()
+
+    async def commit(self) -> None:
+        self._require_open()
+        working, dirty = self._working, self._dirty
+        self._working = None
+        if working is None or self._dry_run or self.read_only:
+            return  # a rollback: nothing to write
+        if dirty:
+            if self._catalog.version != self._base_version:
+                raise FakeConflictError(
+                    f"unit of work {self.label!r} overlapped another writer's commit"
+                )
+            self._catalog.publish(working)
+        self.committed = True
+        self._catalog.commits.append(self.label)
+
+    async def rollback(self) -> None:
+        self._require_open()
+        self._working = None
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._working = None  # whatever was not committed is gone
+        self._open = False
+
+
+class FakeCatalog:
+    """Where fake units of work come from; `state` is what has been committed.
+
+    `seed()` puts sources and collections in place without a unit of work (test setup);
+    `opened` and `commits` record the units of work opened and the labels of those committed.
+    """
+
+    def __init__(self, *, dry_run: bool = False) -> None:
+        self._dry_run = dry_run
+        self.state = FakeState()
+        self.version = 0  # bumped by every commit that wrote
+        self.opened: list[FakeUnitOfWork] = []
+        self.commits: list[str] = []
+
+    @property
+    def dry_run(self) -> bool:
+        return self._dry_run
+
+    def unit_of_work(
+        self, *, read_only: bool = False, label: str = "", deferred: bool = False
+    ) -> FakeUnitOfWork:
+        return FakeUnitOfWork(
+            self, read_only=read_only, dry_run=self._dry_run, label=label, deferred=deferred
+        )
+
+    def publish(self, state: FakeState) -> None:
+        self.state = state
+        self.version += 1
+
+    def seed(self, *items: Source | Collection) -> None:
+        """Sources and collections, committed at once, under the same constraints as `add`."""
+        state = self.state.snapshot()
+        for item in items:
+            if isinstance(item, Source):
+                state.insert_source(item)
+            else:
+                state.insert_collection(item)
+        self.publish(state)
+
+    # --- committed state, for assertions ---------------------------------------------------
+
+    def assets(self, collection_uuid: str | None = None) -> list[Asset]:
+        return _copy(
+            sorted(
+                (
+                    a
+                    for a in self.state.assets.values()
+                    if collection_uuid is None or a.collection_uuid == collection_uuid
+                ),
+                key=lambda a: (a.collection_uuid, a.canonical_key),
+            )
+        )
+
+    def asset(self, collection_uuid: str, canonical_key: str) -> Asset | None:
+        return _copy(self.state.asset_at(collection_uuid, canonical_key))
+
+    def runs(self) -> list[IngestRun]:
+        return _copy(list(self.state.runs.values()))
+
+    def history(self, asset_uuid: str | None = None) -> list[HistoryEntry]:
+        return [h for h in self.state.history if asset_uuid is None or h.asset_uuid == asset_uuid]
+
+
+# The fakes are checked against the ports by mypy --strict, here and not only where used.
+_CATALOG: Catalog = FakeCatalog()
+
+
+def _as_ports(
+    uow: FakeUnitOfWork,
+) -> tuple[UnitOfWork, AssetStore, SourceStore, CollectionStore, RunStore, HistoryStore]:
+    return uow, uow.assets, uow.sources, uow.collections, uow.runs, uow.history
