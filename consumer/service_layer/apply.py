@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,9 @@ from consumer.service_layer.unit_of_work import UnitOfWork
 from shared.runtime.log import get_logger
 
 log = get_logger(__name__)
+
+# Moved assets wait under `<prefix><uuid>` within the transaction; NUL never occurs in a key.
+PARKED_KEY_PREFIX = "\x00moving/"
 
 # Per-item decisions are logged at DEBUG up to this many per apply, then summarised, so a
 # 100,000-file ingest does not write 100,000 log lines.
@@ -229,6 +232,7 @@ class Decided:
         self.to_update: dict[str, Asset] = {}
         self.history: list[HistoryEntry] = []
         self.vacated: set[str] = set()  # keys a move left empty
+        self.rekeyed: set[str] = set()  # uuids of assets a move gave another key
         # structlog filters by level only at the end of its pipeline: skip the call entirely.
         self.debug = logging.getLogger(__name__).isEnabledFor(logging.DEBUG)
 
@@ -380,6 +384,7 @@ class Decided:
         move_asset(asset, self.described(obs), self.now)
         self.state.pop(change.from_key, None)
         self.vacated.add(change.from_key)
+        self.rekeyed.add(asset.uuid)
         self.keep(obs.canonical_key, asset)
         self.outcome.moved += 1
         self.record(
@@ -401,8 +406,19 @@ class Decided:
         for key, stored in self.state.items():
             out.touched[key] = None if stored.is_deleted else stored.sha256
         if write:
-            # Updates first: a move frees its old key before a new asset may take it.
-            await self.uow.assets.update_many(list(self.to_update.values()))
+            updates = list(self.to_update.values())
+            parked = [
+                replace(a, canonical_key=f"{PARKED_KEY_PREFIX}{a.uuid}")
+                for a in updates
+                if a.uuid in self.rekeyed
+            ]
+            if parked:
+                # Moves in one batch may hand keys along a chain or a cycle (a→tmp, b→a, tmp→b):
+                # in whatever order the rows are written, one would take a key another still
+                # holds. Parking every moved asset on a key no file can have first frees them all.
+                await self.uow.assets.update_many(parked)
+            # Updates before inserts: a move frees its old key before a new asset may take it.
+            await self.uow.assets.update_many(updates)
             await self.uow.assets.add_many(list(self.to_insert.values()))
             await self.uow.history.add_many(self.history)
         return out

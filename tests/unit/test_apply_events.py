@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from consumer.domain.assets import Asset, approve, set_state
 from consumer.domain.decisions import Action
 from consumer.domain.lifecycle import AssetState
@@ -14,7 +12,7 @@ from consumer.service_layer.events import EVENT_BATCH, EventsOutcome, RunSpec, a
 from consumer.service_layer.routing import RouterCache
 from shared.schemas.file_event import FileEvent
 from tests.unit.builders import ARCHIVE, FILMS, MEDIA, SHOWS, T0, catalog, file_event, sha
-from tests.unit.fakes import FakeCatalog, FakeIntegrityError
+from tests.unit.fakes import FakeCatalog
 
 EPISODE = "/media/shows/Show/S01E01.mkv"
 KEY = "Show/S01E01.mkv"
@@ -237,17 +235,9 @@ async def test_move_to_another_collection_is_gone_here_and_created_there() -> No
     assert by_collection[FILMS.uuid] is not None and by_collection[FILMS.uuid].created == 1
 
 
-# A batch whose moves need a key freed by a later-touched asset: `Decided.finish` updates in the
-# order assets were first touched, so the UPDATE that takes a key runs before the one that frees
-# it and UNIQUE(collection_uuid, canonical_key) fails (real SQLite raises IntegrityError alike).
-MOVE_ORDER_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=FakeIntegrityError,
-    reason="product bug: apply.py Decided.finish writes moves in first-touch order",
-)
-
-
-@MOVE_ORDER_BUG
+# Moves in one batch that hand keys along a chain or a cycle: whatever order the rows are written
+# in, UNIQUE(collection_uuid, canonical_key) must hold at every row (the fake checks it as SQLite
+# does), so the apply path parks moved assets first.
 async def test_a_swap_through_a_temporary_name_exchanges_the_keys() -> None:
     fake = catalog()
     a, b, tmp = "/media/shows/a.mkv", "/media/shows/b.mkv", "/media/shows/tmp.mkv"
@@ -266,7 +256,6 @@ async def test_a_swap_through_a_temporary_name_exchanges_the_keys() -> None:
     assert stored(fake, "b.mkv").uuid == first.uuid
 
 
-@MOVE_ORDER_BUG
 async def test_a_modified_file_moved_onto_a_key_vacated_earlier_in_the_batch() -> None:
     fake = catalog()
     a, b, c = "/media/shows/a.mkv", "/media/shows/b.mkv", "/media/shows/c.mkv"
