@@ -1,1 +1,1 @@
-"""adapters"""
+"""The catalog side's adapters: the database, the importers, RabbitMQ."""

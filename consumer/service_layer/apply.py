@@ -1,12 +1,13 @@
-"""The one apply path: what every source of change goes through to reach the catalog.
+"""Deciding and writing changes inside one unit of work: the core every change goes through.
 
-A collection ingest, a file event from the broker, a replayed event, `apollonia ingest-file` and
-the embedded runner all hand their observations to `apply_changes`, inside a unit of work that the
-caller commits. The decision itself is `consumer.domain.decisions.decide`; this module loads what
-the decision needs in bulk, applies the domain functions, and writes in bulk.
+File events reach it through `consumer.service_layer.events` (the one apply path around it:
+route, plan, unit of work, run record, commit); collection ingest calls it slice by slice inside
+its own single unit of work. The decisions are pure domain code (`consumer.domain.decisions`:
+`decide`, `decide_gone`, `decide_move`); this module loads what they need in bulk, applies the
+domain functions, and writes in bulk.
 
-Observations are applied in order, so several changes to one key in a batch (created, then
-modified, then deleted) end in the state the last one describes.
+Changes are applied in order, so several changes to one key in a batch (created, then modified,
+then deleted) end in the state the last one describes.
 """
 
 from __future__ import annotations

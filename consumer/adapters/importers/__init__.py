@@ -1,1 +1,1 @@
-
+"""Importers: where a collection's items come from (the filesystem today)."""
