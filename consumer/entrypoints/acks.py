@@ -23,9 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from shared.runtime.log import get_logger
-
-log = get_logger(__name__)
+from consumer.entrypoints.worker_log import log
 
 
 class Tagged(Protocol):

@@ -112,8 +112,9 @@ async def test_a_stop_already_set_makes_no_attempt() -> None:
     stop.set()
     attempts: list[int] = []
 
-    async def step() -> None:
+    async def step() -> str:
         attempts.append(1)
+        return "up"
 
     assert (
         await connect_with_backoff(step, Backoff(), on_failure=lambda *_: None, stop=stop) is None
