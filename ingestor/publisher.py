@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from aiormq.exceptions import DeliveryError, PublishError
 
 from ingestor import metrics
 from ingestor.state import OutboxRow, StateDatabase
+from shared.retry import Backoff, retry_with_backoff
 from shared.runtime.log import get_logger
 from shared.runtime.masking import mask_text, mask_url
 from shared.schemas.file_event import FileEvent
@@ -44,18 +44,6 @@ APP_ID = "apollonia-ingestor"
 
 class BrokerUnavailableError(ConnectionError):
     """The broker could not be reached (the message never contains a password)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Exponential backoff with a little jitter: initial, doubling, capped at `maximum`."""
-
-    initial: float = 0.5
-    maximum: float = 30.0
-
-    def delay(self, attempt: int) -> float:
-        base = min(self.maximum, self.initial * 2.0 ** max(0, attempt - 1))
-        return base * random.uniform(0.8, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,30 +278,28 @@ class OutboxPublisher:
             await asyncio.sleep(self.backoff.delay(failures))
 
     async def _connect(self) -> None:
-        attempt = 0
-        while True:
-            try:
-                await self.broker.connect()
-            except BrokerUnavailableError as exc:
-                attempt += 1
-                delay = self.backoff.delay(attempt)
-                if attempt == 1 or attempt % 10 == 0:
-                    log.warning(
-                        "broker unreachable; events wait in the outbox",
-                        error=str(exc),
-                        attempt=attempt,
-                        retry_in=round(delay, 2),
-                        pending=self.state.outbox_pending,
-                    )
-                await asyncio.sleep(delay)
-                continue
-            log.info(
-                "connected to the broker",
-                url=self.broker.masked_url,
-                exchange=self.broker.topology.exchange,
-                pending=self.state.outbox_pending,
-            )
-            return
+        def unreachable(exc: BaseException, attempt: int, delay: float) -> None:
+            if attempt == 1 or attempt % 10 == 0:
+                log.warning(
+                    "broker unreachable; events wait in the outbox",
+                    error=str(exc),
+                    attempt=attempt,
+                    retry_in=round(delay, 2),
+                    pending=self.state.outbox_pending,
+                )
+
+        await retry_with_backoff(
+            self.broker.connect,
+            self.backoff,
+            on_failure=unreachable,
+            retry_on=BrokerUnavailableError,
+        )
+        log.info(
+            "connected to the broker",
+            url=self.broker.masked_url,
+            exchange=self.broker.topology.exchange,
+            pending=self.state.outbox_pending,
+        )
 
     async def _publish_window(self, rows: list[OutboxRow]) -> bool:
         """Publish one window; True when every message was confirmed."""

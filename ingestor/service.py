@@ -18,10 +18,11 @@ import time
 from ingestor import metrics
 from ingestor.config import IngestorConfig
 from ingestor.pipeline import Pipeline
-from ingestor.publisher import APP_ID, Backoff, BrokerPublisher, OutboxPublisher
+from ingestor.publisher import APP_ID, BrokerPublisher, OutboxPublisher
 from ingestor.sink import OutboxSink
 from ingestor.state import StateDatabase
 from shared.hashing import Fingerprint, Hasher
+from shared.retry import Backoff
 from shared.runtime.health import HealthServer
 from shared.runtime.log import get_logger
 from shared.runtime.masking import mask_url

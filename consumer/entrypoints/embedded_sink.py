@@ -14,13 +14,17 @@ from datetime import UTC, datetime
 
 from consumer.domain.catalog import Collection
 from consumer.service_layer.apply import ApplyOutcome, Change
-from consumer.service_layer.events import GroupWriter, apply_plan, in_process
+from consumer.service_layer.events import apply_plan, in_process
 from consumer.service_layer.routing import RouterCache, plan_batch
 from consumer.service_layer.unit_of_work import Catalog
+from shared.retry import Backoff, retry_with_backoff
 from shared.runtime.log import get_logger
 from shared.schemas.file_event import FileEvent
 
 log = get_logger(__name__)
+
+# A locked or full disk: try again soon, then every half minute at most.
+COMMIT_BACKOFF = Backoff(0.5, 30.0)
 
 
 @dataclass(slots=True)
@@ -62,26 +66,23 @@ class CatalogSink:
             self.activity.applied += len(result.group.changes)
             self.activity.last_at = datetime.now(UTC)
 
-    @property
-    def _until_committed(self) -> GroupWriter:
-        async def write_group(
-            collection: Collection, changes: Sequence[Change], *, now: datetime, run_uuid: str
-        ) -> ApplyOutcome:
-            delay = 0.5
-            while True:
-                try:
-                    return await self._commit(collection, changes, now=now, run_uuid=run_uuid)
-                except Exception as exc:
-                    self.activity.failures += 1
-                    if self.stopping.is_set():
-                        raise
-                    log.warning(
-                        "could not apply events; retrying",
-                        error=str(exc),
-                        collection=collection.name,
-                        retry_in=delay,
-                    )
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 30.0)
+    async def _until_committed(
+        self, collection: Collection, changes: Sequence[Change], *, now: datetime, run_uuid: str
+    ) -> ApplyOutcome:
+        def failed(exc: BaseException, _attempt: int, delay: float) -> None:
+            self.activity.failures += 1
+            if self.stopping.is_set():
+                raise exc
+            log.warning(
+                "could not apply events; retrying",
+                error=str(exc),
+                collection=collection.name,
+                retry_in=round(delay, 2),
+            )
 
-        return write_group
+        async def commit() -> ApplyOutcome:
+            return await self._commit(collection, changes, now=now, run_uuid=run_uuid)
+
+        outcome = await retry_with_backoff(commit, COMMIT_BACKOFF, on_failure=failed)
+        assert outcome is not None  # no stop event: it returns only once committed
+        return outcome

@@ -35,6 +35,7 @@ from consumer.domain.errors import OperationError
 from consumer.domain.records import IngestRun
 from consumer.service_layer.events import apply_events
 from consumer.service_layer.routing import RouterCache
+from shared.retry import Backoff, retry_with_backoff
 from shared.runtime.log import get_logger
 from shared.runtime.masking import mask_text, mask_url
 from shared.schemas.file_event import FileEvent, as_utc
@@ -44,6 +45,8 @@ from shared.topology import Topology, declare_topology
 log = get_logger(__name__)
 
 BATCH = 500
+MAX_RECONNECTS = 5  # consume sessions lost mid-replay before it gives up
+RECONNECT_BACKOFF = Backoff(2.0, 10.0)
 OffsetSpec = str | int | datetime
 
 
@@ -128,35 +131,36 @@ class Replayer:
 
     async def run(self) -> ReplayStats:
         started = datetime.now(UTC)
-        attempts = 0
-        while True:
-            try:
-                await self._consume()
-                break
-            except (aio_pika.exceptions.AMQPConnectionError, ConnectionError, OSError) as exc:
-                attempts += 1
-                if attempts == 1 and self._last_offset is None and self.stats.read == 0:
-                    raise OperationError(
-                        "broker_unreachable",
-                        url=mask_url(self.amqp_url),
-                        error=mask_text(str(exc) or type(exc).__name__),
-                    ) from None
-                if attempts > 5:
-                    raise OperationError(
-                        "broker_unreachable",
-                        case="lost",
-                        offset=self._last_offset,
-                        error=mask_text(str(exc)),
-                    ) from None
-                log.warning(
-                    "broker connection lost; resuming",
-                    after_offset=self._last_offset,
-                    attempt=attempts,
-                )
-                await asyncio.sleep(min(2.0 * attempts, 10.0))
+        await retry_with_backoff(
+            self._consume,
+            RECONNECT_BACKOFF,
+            on_failure=self._lost,
+            retry_on=(aio_pika.exceptions.AMQPConnectionError, ConnectionError, OSError),
+        )
         if not self.catalog.dry_run:
             await self._record(started)
         return self.stats
+
+    def _lost(self, exc: BaseException, attempts: int, delay: float) -> None:
+        """A consume session failed: resume after the last offset, or give up."""
+        if attempts == 1 and self._last_offset is None and self.stats.read == 0:
+            raise OperationError(
+                "broker_unreachable",
+                url=mask_url(self.amqp_url),
+                error=mask_text(str(exc) or type(exc).__name__),
+            ) from None
+        if attempts > MAX_RECONNECTS:
+            raise OperationError(
+                "broker_unreachable",
+                case="lost",
+                offset=self._last_offset,
+                error=mask_text(str(exc)),
+            ) from None
+        log.warning(
+            "broker connection lost; resuming",
+            after_offset=self._last_offset,
+            attempt=attempts,
+        )
 
     async def _consume(self) -> None:
         connection = await aio_pika.connect(self.amqp_url, timeout=10)

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from apollonia.settings import Settings
-from consumer.entrypoints import amqp_worker as consumer_service
+from consumer.entrypoints import amqp_worker, batch_apply, poison
 from ingestor.publisher import APP_ID as INGESTOR_APP_ID
 from shared.schemas import parse as event_parsing
 from shared.schemas.export import SCHEMA_FILE
@@ -183,8 +183,11 @@ def test_file_event_examples_are_valid_events(doc: dict[str, Any], name: str) ->
 def test_dead_letters_are_described_as_the_consumer_writes_them(doc: dict[str, Any]) -> None:
     message = doc["components"]["messages"]["deadLetter"]
     headers = set(message["headers"]["properties"])
-    # Where dead letters are written, and the parser that names the poison categories.
-    source = inspect.getsource(consumer_service) + inspect.getsource(event_parsing)
+    # The consumer worker's modules that dead-letter and write the dead-letter headers, and the
+    # parser that names the poison categories.
+    source = "".join(
+        inspect.getsource(m) for m in (amqp_worker, batch_apply, poison, event_parsing)
+    )
     written = set(re.findall(r'"(x-apollonia-[a-z-]+)"', source))
     written.add(ERROR_HEADER)
     assert headers == written | {"x-death"}

@@ -22,11 +22,11 @@ from apollonia.settings import Settings, load_settings
 from ingestor.config import PipelineConfig
 from ingestor.paths import from_event
 from ingestor.pipeline import Pipeline
-from ingestor.publisher import Backoff
 from ingestor.service import IngestorService
 from ingestor.sink import ListSink
 from ingestor.state import StateDatabase
 from shared.hashing import Hasher
+from shared.retry import Backoff
 from shared.schemas.file_event import FileEvent
 from shared.topology import Topology, declare_topology, delete_topology
 
