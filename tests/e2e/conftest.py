@@ -19,7 +19,7 @@ from typing import IO, Any
 import pytest
 
 from tests.broker import AMQP_URL, Broker, broker
-from tests.cli import Result, run_cli
+from tests.cli import Result, run_cli_process
 
 WAIT = 120.0
 
@@ -69,7 +69,7 @@ class Stack:
         return env
 
     def cli(self, *args: str, **env: str) -> Result:
-        return run_cli(*args, env=self.env(**env))
+        return run_cli_process(*args, env=self.env(**env))
 
     def start(self, service: str, *args: str) -> subprocess.Popen[bytes]:
         port = self.consumer_port if service == "consumer" else self.ingestor_port
