@@ -96,7 +96,8 @@ def run_cli_process(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
 ) -> Result:
     """`apollonia *args` in a new `python -m apollonia` process."""
-    return run_process([sys.executable, "-m", "apollonia", *args], env=env, cwd=cwd, timeout=timeout)
+    argv = [sys.executable, "-m", "apollonia", *args]
+    return run_process(argv, env=env, cwd=cwd, timeout=timeout)
 
 
 def run_process(
@@ -160,7 +161,7 @@ def _process_state_restored() -> Iterator[None]:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(**context)
         gc.set_threshold(*thresholds)
-        for sig, handler in handlers_of.items():
-            if handler is not None:
-                signal.signal(sig, handler)
+        for sig, previous in handlers_of.items():
+            if previous is not None:  # None: not installed from Python, nothing to put back
+                signal.signal(sig, previous)
         asyncio.set_event_loop_policy(policy)
