@@ -4,7 +4,6 @@ assertions."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,11 +16,10 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobus
 
 from shared.schemas.file_event import FileEvent
 from shared.topology import Declared, Topology, declare_topology, delete_topology
+from tests.broker_required import AMQP_URL, require_broker
 from tests.wait import WAIT, until
 
 __all__ = ["AMQP_URL", "WAIT", "Broker", "broker", "unique_exchange", "until"]
-
-AMQP_URL = os.environ.get("APOLLONIA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
 def unique_exchange() -> str:
@@ -87,6 +85,7 @@ class Broker:
 
 @asynccontextmanager
 async def broker(exchange: str | None = None, **topology: Any) -> AsyncIterator[Broker]:
+    require_broker()
     top = Topology(exchange=exchange or unique_exchange(), **topology)
     connection = await aio_pika.connect_robust(AMQP_URL)
     channel = await connection.channel(publisher_confirms=True)
