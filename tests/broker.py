@@ -4,9 +4,8 @@ assertions."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -17,9 +16,10 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobus
 
 from shared.schemas.file_event import FileEvent
 from shared.topology import Declared, Topology, declare_topology, delete_topology
+from tests.broker_required import AMQP_URL, require_broker
+from tests.wait import WAIT, until
 
-AMQP_URL = os.environ.get("APOLLONIA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-WAIT = 60.0  # the most a test waits for something that should take well under a second
+__all__ = ["AMQP_URL", "WAIT", "Broker", "broker", "unique_exchange", "until"]
 
 
 def unique_exchange() -> str:
@@ -85,6 +85,7 @@ class Broker:
 
 @asynccontextmanager
 async def broker(exchange: str | None = None, **topology: Any) -> AsyncIterator[Broker]:
+    require_broker()
     top = Topology(exchange=exchange or unique_exchange(), **topology)
     connection = await aio_pika.connect_robust(AMQP_URL)
     channel = await connection.channel(publisher_confirms=True)
@@ -95,17 +96,3 @@ async def broker(exchange: str | None = None, **topology: Any) -> AsyncIterator[
         cleanup = await connection.channel()
         await delete_topology(cleanup, top)
         await connection.close()
-
-
-async def until(condition: Callable[[], Any], *, within: float = WAIT, what: str = "") -> None:
-    """Wait for a condition (a deadline to fail by, not a timing assertion)."""
-    deadline = time.monotonic() + within
-    while True:
-        result = condition()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        await asyncio.sleep(0.05)

@@ -13,8 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from apollonia.settings import sqlite_url
 from consumer.adapters.db.catalog import CatalogDatabase
 from shared.sqlite import create_engine
+from tests import broker_required
 
 _ALIASES = ("AMQP_CONNECTION_STRING", "DATA_DIRECTORY", "LOG_LEVEL")
+
+
+def pytest_report_header() -> str:
+    """One line up front on whether the broker tests will run, skip or fail."""
+    url, required = broker_required.AMQP_URL, broker_required.REQUIRED
+    if broker_required.answers(url):
+        host, port = broker_required.address(url)
+        return f"broker: RabbitMQ answers on {host}:{port}"
+    return f"broker: {broker_required.reason(url, required=required)}"
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ from typing import IO, Any
 import pytest
 
 from tests.broker import AMQP_URL, Broker, broker
-from tests.cli import Result, run_cli
+from tests.cli import Result, run_cli, run_cli_process
 
 WAIT = 120.0
 
@@ -69,6 +69,11 @@ class Stack:
         return env
 
     def cli(self, *args: str, **env: str) -> Result:
+        """The command as a user runs it, in its own process (what the e2e tests exercise)."""
+        return run_cli_process(*args, env=self.env(**env))
+
+    def helper_cli(self, *args: str, **env: str) -> Result:
+        """The command in-process, for setting up and polling (it is not what a test checks)."""
         return run_cli(*args, env=self.env(**env))
 
     def start(self, service: str, *args: str) -> subprocess.Popen[bytes]:
@@ -97,7 +102,7 @@ class Stack:
     def ready(self, service: str) -> bool:
         port = self.consumer_port if service == "consumer" else self.ingestor_port
         return (
-            self.cli(
+            self.helper_cli(
                 "health", "--service", service, "--ready", APOLLONIA_METRICS_PORT=str(port)
             ).code
             == 0
@@ -149,9 +154,9 @@ def stack(tmp_path: Path, bus: Broker) -> Iterator[Stack]:
     data = tmp_path / "data"
     data.mkdir()
     s = Stack(root=tmp_path, data=data, exchange=bus.topology.exchange)
-    add = s.cli("source", "add", "--type", "filesystem", "--name", "local", "--json")
+    add = s.helper_cli("source", "add", "--type", "filesystem", "--name", "local", "--json")
     assert add.code == 0, add.stderr
-    col = s.cli(
+    col = s.helper_cli(
         "collection", "add", "--source", "local", "--name", "media", "--path", str(data), "--json"
     )
     assert col.code == 0, col.stderr

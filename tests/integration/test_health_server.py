@@ -14,6 +14,7 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter
 
 from shared.runtime.health import HealthServer
+from tests.wait import until
 
 pytestmark = pytest.mark.integration
 
@@ -89,8 +90,7 @@ async def test_a_blocked_event_loop_fails_liveness() -> None:
     )
     await server.start()
     try:
-        await asyncio.sleep(0.1)
-        assert server.loop_lag() < 0.3
+        await until(lambda: server.loop_lag() < 0.3, what="the heartbeat to tick")
         time.sleep(0.5)  # deliberately block the loop, as a hash on the loop would
         assert server.loop_lag() >= 0.3
     finally:

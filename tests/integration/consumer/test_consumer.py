@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.request
+from collections.abc import MutableMapping
 from datetime import timedelta
+from typing import Any
 
 import pytest
+import structlog
 
 from apollonia import bootstrap
 from consumer import metrics
@@ -285,7 +288,8 @@ async def test_a_broker_outage_is_survived(
     service = bootstrap.consumer_service(settings)
     starting = asyncio.create_task(service.start())
     try:
-        await asyncio.sleep(1.5)  # a few failed attempts
+        with structlog.testing.capture_logs() as logs:  # from before the task's first step
+            await until(lambda: _retries(logs) >= 2, what="a few failed connection attempts")
         assert not service.broker_connected()
         await proxy.start()
         await asyncio.wait_for(starting, 60)
@@ -301,3 +305,7 @@ async def test_a_broker_outage_is_survived(
         await service.stop()
         await proxy.stop()
     assert count(catalog) == 2
+
+
+def _retries(logs: list[MutableMapping[str, Any]]) -> int:
+    return sum(1 for entry in logs if entry.get("event") == "broker unreachable; retrying")

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.entrypoints.writer import ProcessWriter, WriterError
 from consumer.service_layer.routing import CollectionRouter, Group, plan_events
 from tests.integration.consumer.conftest import TV, Catalog, event
+from tests.wait import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -127,10 +127,7 @@ def test_the_writer_does_not_outlive_a_killed_consumer(catalog: Catalog, tmp_pat
     )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     child = int(proc.stdout.split()[-1])
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and _alive(child):
-        time.sleep(0.05)
-    assert not _alive(child)
+    wait_for(lambda: not _alive(child), 10, what=f"the writer {child} to exit")
 
 
 def _alive(pid: int) -> bool:

@@ -29,8 +29,8 @@ from shared.hashing import Hasher
 from shared.retry import Backoff
 from shared.schemas.file_event import FileEvent
 from shared.topology import Topology, declare_topology, delete_topology
+from tests.broker_required import AMQP_URL, require_broker
 
-AMQP_URL = os.environ.get("APOLLONIA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 SETTLE = 0.3
 WAIT = 60.0  # the most any test waits for something that should take well under a second
 
@@ -78,6 +78,7 @@ class BrokerTap:
 
 @pytest.fixture
 async def tap() -> AsyncIterator[BrokerTap]:
+    require_broker()
     topology = Topology(exchange=f"test-{uuid4().hex[:12]}")
     connection = await aio_pika.connect(AMQP_URL)
     channel = await connection.channel()

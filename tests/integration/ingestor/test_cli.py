@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.broker_required import AMQP_URL
 from tests.cli import run_cli
 from tests.integration.ingestor.conftest import (
-    AMQP_URL,
     WAIT,
     BrokerTap,
     SettingsFactory,

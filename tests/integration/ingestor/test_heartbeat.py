@@ -1,15 +1,15 @@
-"""Hashing never stalls the event loop: a heartbeat keeps ticking while 1 GiB is read."""
+"""Hashing never stalls the event loop: a heartbeat keeps ticking while 1 GiB is read (the
+length of its pauses is measured by bench/heartbeat.py, not asserted here)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 from pathlib import Path
 
 import pytest
 
-from shared.hashing import Fingerprint
+from shared.hashing import Fingerprint, PathLike
 from tests.integration.ingestor.conftest import BrokerTap, SettingsFactory, idle, running
 
 pytestmark = pytest.mark.integration
@@ -28,26 +28,32 @@ def zeros_sha256(size: int) -> str:
 async def test_a_heartbeat_keeps_ticking_while_a_1gib_file_hashes(
     make_settings: SettingsFactory, data_dir: Path, tap: BrokerTap
 ) -> None:
-    hash_seconds: list[float] = []
-
-    def observe(fingerprint: Fingerprint, seconds: float) -> None:
-        if fingerprint.size == GIB:
-            hash_seconds.append(seconds)
-
-    gaps: list[float] = []
+    beats = 0
     stop = asyncio.Event()
 
     async def heartbeat() -> None:
-        last = time.perf_counter()
+        nonlocal beats
         while not stop.is_set():
             await asyncio.sleep(0.005)
-            now = time.perf_counter()
-            gaps.append(now - last)
-            last = now
+            beats += 1
+
+    # Beats counted when the hash of the big file starts and when it ends: the loop ran during
+    # it (how long its pauses were, against the hash time, is bench/heartbeat.py's figure).
+    during: list[tuple[int, int]] = []
 
     async with running(make_settings()) as service:
-        assert service.hasher is not None
-        service.hasher.observer = observe
+        hasher = service.hasher
+        assert hasher is not None
+        hash_one = hasher.hash
+
+        async def traced(path: PathLike) -> Fingerprint:
+            before = beats
+            fingerprint = await hash_one(path)
+            if fingerprint.size == GIB:
+                during.append((before, beats))
+            return fingerprint
+
+        hasher.hash = traced  # type: ignore[method-assign]
         beat = asyncio.create_task(heartbeat())
         with open(data_dir / "big.bin", "wb") as handle:
             handle.truncate(GIB)  # sparse: the read and the hashing are real, the disk is spared
@@ -57,7 +63,6 @@ async def test_a_heartbeat_keeps_ticking_while_a_1gib_file_hashes(
         await idle(service)
     assert got.event.size == GIB
     assert got.event.sha256_hash == await asyncio.to_thread(zeros_sha256, GIB)
-    (seconds,) = hash_seconds
-    # The loop kept running during the whole hash: its longest pause is a small fraction of the
-    # time the hash took (measured in the same run, not a fixed bound).
-    assert max(gaps) < seconds / 5, (max(gaps), seconds)
+    ((before, after),) = during
+    # Hashing on the loop would leave no beat in between; on a worker thread there are many.
+    assert after - before >= 2, (before, after)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.broker_required import AMQP_URL
 from tests.integration.ingestor.conftest import (
-    AMQP_URL,
     WAIT,
     BrokerTap,
     SettingsFactory,
