@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from apollonia import __version__
 from apollonia.cli.main import COMMANDS
 from apollonia.settings import LogFormat, load_settings
 from shared.runtime.log import configure_logging
@@ -37,6 +36,8 @@ def build_app(only: str | None = None) -> typer.Typer:
 
 def _version(value: bool) -> None:
     if value:
+        from apollonia import __version__  # noqa: PLC0415 - lazy: reads the package metadata
+
         typer.echo(f"apollonia {__version__}")
         raise typer.Exit(0)
 
