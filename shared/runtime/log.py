@@ -155,7 +155,7 @@ def configure_logging(
         logging.getLogger(name).setLevel(max(root.level, logging.WARNING))
 
 
-# structlog's logging methods and their levels (`structlog.stdlib.NAME_TO_LEVEL`).
+# structlog's logging methods and their levels (`structlog.processors.NAME_TO_LEVEL`).
 _METHOD_LEVELS = {
     "critical": logging.CRITICAL,
     "exception": logging.ERROR,
