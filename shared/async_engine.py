@@ -14,6 +14,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import sys
+import threading
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -37,12 +38,19 @@ _CORE_EXPORTS = {
 
 
 def _complete_on_first_use(package: ModuleType, loader: Loader) -> None:
+    lock = threading.RLock()  # a second thread waits for the first one's completion
+    completed = False
+
     def __getattr__(name: str) -> object:  # noqa: N807 - the module attribute hook (PEP 562)
+        nonlocal completed
         if importlib.machinery.PathFinder.find_spec(f"{_PACKAGE}.{name}", package.__path__):
             # A submodule not imported yet (`from . import exc`): the import system loads it.
             raise AttributeError(name)
-        if package.__dict__.pop("__getattr__", None) is not None:
-            loader.exec_module(package)  # the real __init__: the ORM names and everything else
+        with lock:
+            if not completed:
+                completed = True
+                loader.exec_module(package)  # the real __init__: the ORM names and the rest
+                del package.__dict__["__getattr__"]
         try:
             return package.__dict__[name]
         except KeyError:
