@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from shared.async_engine import AsyncEngine, create_async_engine
 
 DEFAULT_BUSY_TIMEOUT_MS = 30_000
 

@@ -1,19 +1,19 @@
-"""The `apollonia` command."""
+"""The `apollonia` command.
+
+Every invocation pays for what this module imports, so it imports nothing heavy: the command tree
+(Typer, Rich, the settings, logging) lives in `apollonia.cli.app` and is built only for a
+command, and `apollonia --version` is answered before any of it is loaded.
+"""
 
 from __future__ import annotations
 
-import importlib
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Any
 
-import typer
-from typer.main import get_command
-
-from apollonia import __version__
-from apollonia.cli.output import ExitCode, Output
-from apollonia.settings import LogFormat, load_settings
 from shared.runtime.gc import tune_gc
-from shared.runtime.log import configure_logging
+
+if TYPE_CHECKING:
+    import typer
 
 # name -> (module, attribute, is a group). Imported only when needed: the commands pull in
 # SQLAlchemy, aio-pika, aiohttp and the ingestor, and one invocation needs one of them.
@@ -36,28 +36,6 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
 _VALUED_OPTIONS = frozenset({"--log-level", "--log-format"})
 
 
-def build_app(only: str | None = None) -> typer.Typer:
-    """The command tree: every command, or just `only` (what one invocation runs)."""
-    cli = typer.Typer(
-        name="apollonia",
-        help="Watch media folders, fingerprint files and keep a trustworthy asset catalog.",
-        no_args_is_help=True,
-        add_completion=False,
-        pretty_exceptions_enable=False,
-        rich_markup_mode=None,
-    )
-    cli.callback()(root)
-    for name, (module, attribute, group) in COMMANDS.items():
-        if only is not None and name != only:
-            continue
-        target = getattr(importlib.import_module(module), attribute)
-        if group:
-            cli.add_typer(target, name=name)
-        else:
-            cli.command(name)(target)
-    return cli
-
-
 def command_of(args: list[str]) -> str | None:
     """The command an argument list invokes, if it names a known one."""
     skip = False
@@ -71,39 +49,33 @@ def command_of(args: list[str]) -> str | None:
     return None
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"apollonia {__version__}")
-        raise typer.Exit(0)
+def build_app(only: str | None = None) -> typer.Typer:
+    """The command tree: every command, or just `only` (what one invocation runs)."""
+    from apollonia.cli.app import build_app as build  # noqa: PLC0415 - lazy, see the docstring
 
-
-def root(
-    log_level: Annotated[
-        str | None,
-        typer.Option("--log-level", help="Override APOLLONIA_LOG_LEVEL for this run."),
-    ] = None,
-    log_format: Annotated[
-        str | None, typer.Option("--log-format", help="auto | json | console")
-    ] = None,
-    version: Annotated[
-        bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
-    ] = False,
-) -> None:
-    """Configure logging before any command runs (logs always go to stderr)."""
-    try:
-        settings = load_settings()
-        level = (log_level or settings.log_level).upper()
-        fmt: LogFormat | str = log_format or settings.log_format
-    except Exception:  # a bad setting is reported by the command that needs it
-        level, fmt = (log_level or "INFO").upper(), log_format or "auto"
-    configure_logging(level, str(fmt))
+    return build(only)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage errors exit 1 with a message (JSON under --json), never a traceback."""
     tune_gc()
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"]:
+        # What the eager --version option prints, without loading the command tree for it.
+        from apollonia import __version__  # noqa: PLC0415 - lazy: reads the package metadata
+
+        sys.stdout.write(f"apollonia {__version__}\n")
+        sys.stdout.flush()
+        sys.exit(0)
+    _run(args)
+
+
+def _run(args: list[str]) -> None:
+    import typer  # noqa: PLC0415 - lazy, see the docstring
+    from typer.main import get_command  # noqa: PLC0415
+
+    from apollonia.cli.output import ExitCode, Output  # noqa: PLC0415
+
     only = command_of(args)
     if only is None and "--version" in args:
         only = ""  # nothing to import for that
@@ -130,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(result if isinstance(result, int) else 0)
 
 
-def __getattr__(name: str) -> typer.Typer:
+def __getattr__(name: str) -> Any:
     """`app`: the whole command tree (documentation, tests), built on first use."""
     if name == "app":
         return build_app()

@@ -36,15 +36,46 @@ def test_the_whole_tree_has_every_command_and_one_command_alone() -> None:
     assert alone.registered_commands == []
 
 
-def test_version_imports_no_command_module() -> None:
+def _run_main(args: list[str], modules: tuple[str, ...]) -> list[str]:
+    """Run `main(args)` in a fresh interpreter; its output, then which of `modules` it loaded."""
     code = (
         "import sys\n"
         "from apollonia.cli.main import main\n"
-        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('sqlalchemy', 'aio_pika', 'aiohttp', 'ingestor.service')"
-        " if m in sys.modules))\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(m for m in {modules!r} if m in sys.modules))\n"
     )
-    out = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    ).stdout
-    assert out.splitlines() == [f"apollonia {__version__}", "[]"]
+    ).stdout.splitlines()
+
+
+def test_version_imports_no_command_module() -> None:
+    modules = ("sqlalchemy", "aio_pika", "aiohttp", "ingestor.service")
+    out = _run_main(["--version"], modules)
+    assert out == [f"apollonia {__version__}", "[]"]
+
+
+# What a bare `apollonia --version` must not load: it is answered before the command tree.
+HEAVY = (
+    "typer",
+    "rich",
+    "pydantic",
+    "pydantic_settings",
+    "structlog",
+    "sqlalchemy",
+    "alembic",
+    "aio_pika",
+    "aiohttp",
+    "guessit",
+    "apollonia.settings",
+    "apollonia.cli.app",
+)
+
+
+def test_bare_version_loads_nothing_heavy() -> None:
+    assert _run_main(["--version"], HEAVY) == [f"apollonia {__version__}", "[]"]
+
+
+def test_version_with_other_options_prints_the_same_through_the_command_tree() -> None:
+    out = _run_main(["--log-level", "DEBUG", "--version"], ("apollonia.cli.app", "sqlalchemy"))
+    assert out == [f"apollonia {__version__}", "['apollonia.cli.app']"]

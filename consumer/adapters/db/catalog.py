@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import TYPE_CHECKING
 
+# First: the catalog's modules import `sqlalchemy.ext.asyncio`, and after this that import leaves
+# out the ORM, which we do not use (see the module).
+import shared.async_engine  # noqa: F401
 from consumer.adapters.db import migrate
 from consumer.adapters.db.uow import SqlUnitOfWork
 from shared.sqlite import (
@@ -12,6 +15,9 @@ from shared.sqlite import (
     create_engine,
     sqlite_path,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 class CatalogDatabase:

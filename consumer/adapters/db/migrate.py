@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.sqlite import BEGIN_OPTION
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Alembic is imported only when a migration actually runs: every CLI call checks the schema, and
 # the check alone must not pay Alembic's import cost (~0.15 s).
