@@ -11,7 +11,6 @@ from apollonia.cli.common import JsonOpt, TestDbOpt, run_async, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
 from consumer.adapters.db import migrate
 from shared.runtime.masking import mask_url
-from shared.sqlite import create_engine, sqlite_path
 
 app = typer.Typer(help="Catalog database maintenance.", no_args_is_help=True)
 
@@ -24,13 +23,7 @@ def upgrade(test_db: TestDbOpt = False, json_out: JsonOpt = False) -> None:
     url = settings.catalog_url(test_db=test_db)
 
     async def _upgrade() -> dict[str, Any]:
-        engine = create_engine(url)
-        try:
-            before = await migrate.current_revision(engine)
-            await migrate.upgrade(engine)
-            after = await migrate.current_revision(engine)
-        finally:
-            await engine.dispose()
+        before, after = await migrate.upgrade_catalog(url)
         return {
             "status": "success",
             "database": mask_url(url),
@@ -70,18 +63,8 @@ def current(test_db: TestDbOpt = False, json_out: JsonOpt = False) -> None:
     settings = settings_or_exit(output)
     url = settings.catalog_url(test_db=test_db)
 
-    async def _current() -> str | None:
-        path = sqlite_path(url)
-        if path is not None and not path.exists():
-            return None
-        engine = create_engine(url, create_parent=False)
-        try:
-            return await migrate.current_revision(engine)
-        finally:
-            await engine.dispose()
-
     try:
-        revision = run_async(_current)
+        revision = run_async(lambda: migrate.catalog_revision(url))
     except OSError as exc:
         output.fail(ExitCode.VALIDATION, f"cannot read {mask_url(url)}: {exc}")
     doc = {

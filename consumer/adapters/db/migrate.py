@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from shared.sqlite import BEGIN_OPTION
+from shared.sqlite import BEGIN_OPTION, create_engine, sqlite_path
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -121,3 +121,26 @@ async def require_schema(engine: AsyncEngine) -> None:
 async def table_names(engine: AsyncEngine) -> list[str]:
     async with engine.connect() as conn:
         return await conn.run_sync(lambda c: inspect(c).get_table_names())
+
+
+async def upgrade_catalog(url: str) -> tuple[str | None, str | None]:
+    """`apollonia db upgrade`: create or migrate the catalog at `url`; (before, after)."""
+    engine = create_engine(url)
+    try:
+        before = await current_revision(engine)
+        await upgrade(engine)
+        return before, await current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
+async def catalog_revision(url: str) -> str | None:
+    """The catalog's schema revision, None when it does not exist yet (nothing is created)."""
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        return None
+    engine = create_engine(url, create_parent=False)
+    try:
+        return await current_revision(engine)
+    finally:
+        await engine.dispose()
