@@ -92,7 +92,8 @@ class IngestStats:
     assets_updated: int = 0
     assets_skipped: int = 0
     assets_missing: int = 0
-    duplicates: int = 0
+    # None: unknown (a dry run without --hash left new or changed files unread).
+    duplicates: int | None = 0
     assets_changed_content: int = 0
     assets_changed_enricher: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -100,6 +101,8 @@ class IngestStats:
     files_hashed: int = 0
     bytes_hashed: int = 0
     stats_refreshed: int = 0
+    # Files a dry run decided by their stat alone, without reading them (not in the report).
+    content_unread: int = 0
 
     def error(self, path: str, message: str) -> None:
         self.errors_total += 1
@@ -107,7 +110,9 @@ class IngestStats:
             self.errors.append({"path": path, "message": message})
 
     def as_dict(self) -> dict[str, Any]:
-        return to_dict(self)
+        doc = to_dict(self)
+        del doc["content_unread"]
+        return doc
 
 
 @dataclass(slots=True)
@@ -190,7 +195,10 @@ class CollectionIngestor:
         *,
         allow_empty: bool = False,
         kind: str = "collection_ingest",
+        hash_in_dry_run: bool = False,
     ) -> CollectionIngestResult:
+        """Ingest `scope` of `collection`. A dry run reads no file content unless
+        `hash_in_dry_run`: new and changed files are then judged by their stat alone."""
         started = self.clock()
         t0 = time.perf_counter()
         run_id = None if self.dry_run else str(uuid.uuid4())
@@ -239,6 +247,7 @@ class CollectionIngestor:
                     kind=kind,
                     gates=gates,
                     t0=t0,
+                    read_content=not self.dry_run or hash_in_dry_run,
                 )
                 await uow.commit()
         except ScopeNotFoundError as exc:
@@ -305,7 +314,7 @@ class CollectionIngestor:
                 unchanged = fast.signatures & known
                 fast.signatures -= unchanged
                 items = await asyncio.to_thread(_describe_all, importer, collection, fast)
-                return _Listing(items, [], unchanged, live)
+                return _Listing(items, _walk_errors(importer), unchanged, live)
         items, walk_errors = await _enumerate(importer, collection, scope)
         return _Listing(items, walk_errors)
 
@@ -323,6 +332,7 @@ class CollectionIngestor:
         kind: str,
         gates: list[str],
         t0: float,
+        read_content: bool,
     ) -> datetime:
         items = listing.items
         index: dict[str, StatEntry] | None = None
@@ -362,6 +372,7 @@ class CollectionIngestor:
         write = not self.dry_run
         touched: dict[str, str | None] = {}
         hash_content = collection.hash_mode == "full"
+        read = hash_content and read_content
         candidates = _unique_keys(candidates, stats)
         chunks = [candidates[start : start + SLICE] for start in range(0, len(candidates), SLICE)]
 
@@ -372,7 +383,7 @@ class CollectionIngestor:
                 collection.uuid, [item.canonical_key for item in chunk]
             )
             return known, asyncio.create_task(
-                self._observe(chunk, known, hash_content, stats, started)
+                self._observe(chunk, known, hash_content, read, stats, started)
             )
 
         def account(outcome: ApplyOutcome) -> None:
@@ -455,6 +466,8 @@ class CollectionIngestor:
                 touched.update(outcome.touched)
         if write:
             stats.duplicates = await uow.assets.count_duplicate_candidates(collection.uuid)
+        elif stats.content_unread:  # new or changed content not read: cannot be counted
+            stats.duplicates = None
         else:  # nothing was written: the live hashes as they would be after this ingest
             hashes = await uow.assets.live_hashes(collection.uuid)
             hashes.update(touched)
@@ -496,15 +509,20 @@ class CollectionIngestor:
         chunk: Sequence[DiscoveredItem],
         known: Mapping[str, AssetFingerprint],
         hash_content: bool,
+        read: bool,
         stats: IngestStats,
         observed_at: datetime,
     ) -> list[Observation]:
-        """Stat-only observations, hashed where the stat says the file is new or changed."""
+        """Stat-only observations, hashed where the stat says the file is new or changed (and
+        `read` allows it: a dry run without --hash reads nothing)."""
         to_hash = [
             item
             for item in chunk
             if hash_content and _needs_hash(known.get(item.canonical_key), item)
         ]
+        if not read:
+            stats.content_unread += len(to_hash)
+            to_hash = []
         hashes: dict[str, Fingerprint] = {}
         if to_hash:
             self.progress.hashing(len(to_hash), sum(i.size for i in to_hash))
@@ -638,7 +656,7 @@ async def _enumerate(
 
     def listing() -> tuple[list[DiscoveredItem], list[tuple[str, str]]]:
         items = list(importer.enumerate(collection, scope))
-        return items, list(getattr(importer, "walk_errors", []) or [])
+        return items, _walk_errors(importer)
 
     try:
         return await asyncio.to_thread(listing)
@@ -653,6 +671,11 @@ async def _enumerate(
         raise IngestFailure(
             "importer_failed", collection=collection.name, error=f"{type(exc).__name__}: {exc}"
         ) from exc
+
+
+def _walk_errors(importer: object) -> list[tuple[str, str]]:
+    """Folders the importer could not list and files it could not look at, by path."""
+    return list(getattr(importer, "walk_errors", []) or [])
 
 
 def _run_record(
@@ -693,11 +716,13 @@ def _missing_keys(
     walk_errors: Sequence[tuple[str, str]],
     root: str,
 ) -> list[str]:
-    # Assets under a folder we could not list are not missing: we could not look.
-    blind = [path[len(root) :].strip("/") + "/" for path, _ in walk_errors if path.startswith(root)]
+    # Assets under a folder we could not list, or a file we could not look at, are not
+    # missing: we could not look.
+    unseen = {path[len(root) :].strip("/") for path, _ in walk_errors if path.startswith(root)}
+    blind = [b + "/" for b in unseen]
     missing = []
     for key, (_size, _mtime, is_deleted, _same) in index.items():
-        if is_deleted or key in present:
+        if is_deleted or key in present or key in unseen:
             continue
         if any(b == "/" or key.startswith(b) for b in blind):
             continue

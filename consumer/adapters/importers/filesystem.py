@@ -168,7 +168,8 @@ class FilesystemImporter(BaseImporter):
                     if not is_media_name(name, extensions):
                         continue
                     st = entry.stat()
-                except OSError:  # vanished while listing, or a dangling symlink
+                except OSError as exc:  # vanished while listing, a dangling symlink: gone
+                    _unreadable(entry.path, exc, errors)
                     continue
                 if not statmod.S_ISREG(st.st_mode):
                     continue
@@ -191,7 +192,8 @@ class FilesystemImporter(BaseImporter):
         if st is None:
             try:
                 st = entry.stat()
-            except OSError:  # vanished between listing and stat, or a dangling symlink
+            except OSError as exc:  # vanished between listing and stat, or a dangling symlink
+                _unreadable(entry.path, exc, self.walk_errors)
                 return None
         return self._item_at(root, entry.path, st)
 
@@ -223,6 +225,7 @@ class FilesystemImporter(BaseImporter):
         mid-walk) or a find that is missing or not GNU: None, and the ingest walks in Python,
         which records exactly which folders it could not read.
         """
+        self.walk_errors = []  # describe() records the files it cannot stat
         find = shutil.which("find")
         if find is None:
             return None
@@ -280,7 +283,8 @@ class FilesystemImporter(BaseImporter):
         fs_path = (root if root == "/" else root + "/") + relative
         try:
             st = os.stat(fs_path)
-        except OSError:  # vanished since the listing, or a dangling symlink
+        except OSError as exc:  # vanished since the listing, or a dangling symlink
+            _unreadable(fs_path, exc, self.walk_errors)
             return None
         return self._item_at(root, fs_path, st)
 
@@ -330,6 +334,14 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return entry.is_dir(follow_symlinks=False)
     except OSError:
         return False
+
+
+def _unreadable(path: str, exc: OSError, errors: list[tuple[str, str]]) -> None:
+    """A file that is there but cannot be looked at (a symlink into a folder we may not enter)
+    is an error for that item, never "missing": its asset stays as it was. A file that is gone
+    (vanished, or a dangling symlink) is simply not listed."""
+    if not isinstance(exc, FileNotFoundError):
+        errors.append((catalog_path(path), f"cannot read: {exc.strerror or exc}"))
 
 
 def _entries(folder: str, errors: list[tuple[str, str]]) -> list[os.DirEntry[str]]:
