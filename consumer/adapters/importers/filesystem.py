@@ -14,7 +14,7 @@ import shutil
 import stat as statmod
 import unicodedata
 from collections.abc import Collection as Extensions
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from consumer.domain.catalog import Collection
 from consumer.domain.importing import (
@@ -33,6 +33,7 @@ from consumer.domain.media_info import (
     title_matches_slow,
 )
 from shared.files import catalog_path, folder_problem, is_media_name, is_temporary_name
+from shared.neighbors import DirectoryIndex, list_siblings
 from shared.runtime.log import get_logger
 
 log = get_logger(__name__)
@@ -288,11 +289,43 @@ class FilesystemImporter(BaseImporter):
             return None
         return self._item_at(root, fs_path, st)
 
+    # --- neighbours -------------------------------------------------------------------------
+    def neighbor_finder(self) -> NeighborLookup:
+        """Neighbours for the items of one ingest (the shared rule the watcher uses too)."""
+        return NeighborLookup(self.extensions)
+
     def top_level_folders(self, root: str) -> list[str]:
         """Names of the folders directly under `root` (for `source discover`)."""
         return [
             e.name for e in _sorted_entries(root) if _is_dir(e) and not is_temporary_name(e.name)
         ]
+
+
+class NeighborLookup:
+    """The neighbours of the files of one ingest: each folder is listed once per ingest, and
+    only the folders of files that are looked at (new or changed) are listed at all."""
+
+    def __init__(self, media_extensions: Extensions[str]) -> None:
+        self.media_extensions = media_extensions
+        self._indexes: dict[str, DirectoryIndex] = {}
+
+    def __call__(self, items: Iterable[DiscoveredItem]) -> dict[str, list[str]]:
+        """Absolute catalog paths of each item's neighbours, by canonical key (blocking)."""
+        out: dict[str, list[str]] = {}
+        indexes = self._indexes
+        for item in items:
+            directory, _, name = item.fs_path.rpartition("/")
+            directory = directory or "/"
+            index = indexes.get(directory)
+            if index is None:
+                index = indexes[directory] = DirectoryIndex(
+                    list_siblings(directory), self.media_extensions
+                )
+            names = index.neighbors(name)
+            if names:
+                prefix = directory if directory.endswith("/") else directory + "/"
+                out[item.canonical_key] = [catalog_path(prefix + n) for n in names]
+        return out
 
 
 def _parse_listing(out: bytes) -> StatListing:
