@@ -170,7 +170,21 @@ class EmbeddedRunner:
                     updated=stats.assets_updated,
                     skipped=stats.assets_skipped,
                     missing=stats.assets_missing,
+                    errors=stats.errors_total,
                 )
+                for error in stats.errors:  # each one: a file or folder left as it was
+                    log.warning(
+                        "initial ingest: item not cataloged",
+                        collection=collection.name,
+                        path=error["path"],
+                        error=error["message"],
+                    )
+                if stats.errors_total > len(stats.errors):
+                    log.warning(
+                        "initial ingest: further items not cataloged",
+                        collection=collection.name,
+                        more=stats.errors_total - len(stats.errors),
+                    )
         if not self.live:
             return
         await self.state.open()

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.files import DEFAULT_MEDIA_EXTENSIONS
 from shared.runtime.masking import mask_url
 from shared.topology import Topology
 
@@ -25,15 +26,6 @@ DEFAULT_METRICS_PORTS = {"ingestor": 9108, "consumer": 9109}
 LogFormat = Literal["auto", "json", "console"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 WatchMode = Literal["auto", "inotify", "poll"]
-
-DEFAULT_MEDIA_EXTENSIONS = (
-    # video
-    "3gp", "asf", "avi", "divx", "flv", "m2ts", "m4v", "mkv", "mov", "mp4", "mpeg", "mpg",
-    "mts", "ogv", "rm", "rmvb", "ts", "vob", "webm", "wmv",
-    # audio
-    "aac", "aiff", "alac", "ape", "dsf", "flac", "m4a", "m4b", "mka", "mp2", "mp3", "oga",
-    "ogg", "opus", "wav", "wma", "wv",
-)  # fmt: skip
 
 
 def _user_data_dir() -> Path:

@@ -1,16 +1,8 @@
-"""A file's neighbours (seed 003): the files next to it that probably belong with it.
+"""Neighbours as the ingestor finds them: the shared rule (`shared.neighbors`, the same for
+collection ingest), over absolute byte paths, with a cache of settled directory listings.
 
-In order, at most `MAX_NEIGHBORS`, each group sorted by name:
-
-1. the same stem with another extension (`movie.mkv` → `movie.nfo`, `movie.srt`);
-2. metadata files: stem `tracklist`, `tracks`, `info` or `readme` (any case, any extension);
-3. files whose stem starts with the same three characters, when the stem is longer than three.
-
-Only regular files with non-temporary names in the same directory count; the file itself never
-does. Names are compared as Python text (`os.fsdecode`), so a name that is not valid UTF-8 still
-works. A directory is listed once and indexed (`DirectoryIndex`), so a burst of 10,000 files in one
-folder costs 10,000 dictionary lookups, not 10,000 listings; `NeighborFinder` also keeps the index
-of a directory that has not changed for a while, so the next batch from it costs one stat.
+`NeighborFinder` lists a directory once per batch and keeps the index of a directory that has
+not changed for a while, so the next batch from it costs one stat.
 """
 
 from __future__ import annotations
@@ -18,93 +10,34 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterable, Mapping
 
-from ingestor.paths import is_temporary, join, name_of, parent
+from ingestor.paths import join, name_of, parent
+from shared.files import DEFAULT_MEDIA_EXTENSIONS
+from shared.neighbors import (
+    MAX_NEIGHBORS,
+    DirectoryIndex,
+    find_neighbors,
+    list_siblings,
+    stem_of,
+)
 
-MAX_NEIGHBORS = 10
-METADATA_STEMS = frozenset({"tracklist", "tracks", "info", "readme"})
-PREFIX_LENGTH = 3
-
-
-def stem_of(name: str) -> str:
-    """`PurePosixPath(name).stem`, without building a path object (it runs for every sibling)."""
-    i = name.rfind(".")
-    return name[:i] if 0 < i < len(name) - 1 else name
-
-
-class DirectoryIndex:
-    """The sibling names of one directory, indexed for the three neighbour rules."""
-
-    __slots__ = ("_by_prefix", "_by_stem", "_metadata", "_stems")
-
-    def __init__(self, names: Iterable[str]) -> None:
-        by_stem: dict[str, list[str]] = defaultdict(list)
-        by_prefix: dict[str, list[str]] = defaultdict(list)
-        metadata: list[str] = []
-        stems: dict[str, str] = {}
-        for name in sorted(set(names)):
-            stem = stem_of(name)
-            stems[name] = stem
-            by_stem[stem].append(name)
-            if len(stem) >= PREFIX_LENGTH:
-                by_prefix[stem[:PREFIX_LENGTH]].append(name)
-            if stem.lower() in METADATA_STEMS:
-                metadata.append(name)
-        self._by_stem = dict(by_stem)
-        self._by_prefix = dict(by_prefix)
-        self._metadata = metadata
-        self._stems = stems
-
-    def neighbors(self, name: str, limit: int = MAX_NEIGHBORS) -> list[str]:
-        stem = self._stems.get(name) or stem_of(name)
-        chosen: list[str] = []
-        seen = {name}
-
-        def take(candidates: Iterable[str]) -> bool:
-            for candidate in candidates:
-                if len(chosen) >= limit:
-                    return True
-                if candidate not in seen:
-                    seen.add(candidate)
-                    chosen.append(candidate)
-            return len(chosen) >= limit
-
-        if take(self._by_stem.get(stem, ())):
-            return chosen
-        if take(self._metadata):
-            return chosen
-        if len(stem) > PREFIX_LENGTH:
-            take(self._by_prefix.get(stem[:PREFIX_LENGTH], ()))
-        return chosen
-
-
-def find_neighbors(name: str, siblings: Iterable[str], limit: int = MAX_NEIGHBORS) -> list[str]:
-    """The neighbour names of `name` among `siblings` (pure; `name` may or may not be listed)."""
-    return DirectoryIndex(siblings).neighbors(name, limit)
-
-
-def list_siblings(directory: bytes) -> list[str]:
-    """Regular, non-temporary file names in `directory` (blocking; empty if unreadable)."""
-    names: list[str] = []
-    try:
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if is_temporary(entry.name):
-                    continue
-                try:
-                    if entry.is_file(follow_symlinks=False):
-                        names.append(os.fsdecode(entry.name))
-                except OSError:
-                    continue
-    except OSError:
-        return []
-    return names
+__all__ = [
+    "MAX_NEIGHBORS",
+    "DirectoryIndex",
+    "NeighborFinder",
+    "find_neighbors",
+    "list_siblings",
+    "neighbors_for",
+    "stem_of",
+]
 
 
 def neighbors_for(
-    paths: Iterable[bytes], limit: int = MAX_NEIGHBORS
+    paths: Iterable[bytes],
+    limit: int = MAX_NEIGHBORS,
+    media_extensions: Collection[str] = DEFAULT_MEDIA_EXTENSIONS,
 ) -> Mapping[bytes, list[bytes]]:
     """Absolute neighbour paths for each path, listing each directory once (blocking)."""
     indexes: dict[bytes, DirectoryIndex] = {}
@@ -113,7 +46,7 @@ def neighbors_for(
         directory = parent(path)
         index = indexes.get(directory)
         if index is None:
-            index = indexes[directory] = DirectoryIndex(list_siblings(directory))
+            index = indexes[directory] = DirectoryIndex(list_siblings(directory), media_extensions)
         names = index.neighbors(os.fsdecode(name_of(path)), limit)
         out[path] = [join(directory, os.fsencode(n)) for n in names]
     return out
@@ -133,7 +66,9 @@ class NeighborFinder:
         max_dirs: int = 64,
         settled_after: float = 2.5,
         clock: Callable[[], float] = time.time,
+        media_extensions: Collection[str] = DEFAULT_MEDIA_EXTENSIONS,
     ) -> None:
+        self.media_extensions = frozenset(e.lower().lstrip(".") for e in media_extensions)
         self.max_dirs = max_dirs
         self.settled_after = settled_after
         self._clock = clock
@@ -145,14 +80,14 @@ class NeighborFinder:
         try:
             st = os.stat(directory)
         except OSError:
-            return DirectoryIndex(())
+            return DirectoryIndex((), self.media_extensions)
         key = (st.st_mtime_ns, st.st_ino)
         with self._lock:
             hit = self._cache.get(directory)
             if hit is not None and hit[:2] == key:
                 self._cache.move_to_end(directory)
                 return hit[2]
-        index = DirectoryIndex(list_siblings(directory))
+        index = DirectoryIndex(list_siblings(directory), self.media_extensions)
         with self._lock:
             self.listings += 1
             if self._clock() - st.st_mtime_ns / 1e9 >= self.settled_after:

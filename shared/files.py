@@ -5,6 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Collection
 
+# What is cataloged as media unless APOLLONIA_MEDIA_EXTENSIONS says otherwise.
+DEFAULT_MEDIA_EXTENSIONS = (
+    # video
+    "3gp", "asf", "avi", "divx", "flv", "m2ts", "m4v", "mkv", "mov", "mp4", "mpeg", "mpg",
+    "mts", "ogv", "rm", "rmvb", "ts", "vob", "webm", "wmv",
+    # audio
+    "aac", "aiff", "alac", "ape", "dsf", "flac", "m4a", "m4b", "mka", "mp2", "mp3", "oga",
+    "ogg", "opus", "wav", "wma", "wv",
+)  # fmt: skip
+
 # Names downloaders and editors write before the final rename; the rename is what counts.
 TEMPORARY_SUFFIXES = (".part", ".partial", ".tmp", ".!qb", ".crdownload", "~")
 

@@ -46,9 +46,18 @@ def _buffer(chunk_size: int) -> tuple[bytearray, memoryview]:
     return buf, view
 
 
-def hash_file(path: PathLike, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Fingerprint:
+# Called in the worker thread as reading goes: (bytes just read, 0) after each chunk, and
+# (0, 1) once a file is done, read or not. It must be thread-safe and quick (a progress bar
+# accumulates and redraws on its own schedule).
+ReadProgress = Callable[[int, int], None]
+
+
+def hash_file(
+    path: PathLike, chunk_size: int = DEFAULT_CHUNK_SIZE, on_read: ReadProgress | None = None
+) -> Fingerprint:
     """Hash one file (blocking: call it from a worker thread). Raises OSError if unreadable or
-    not a regular file (opened non-blocking, so a FIFO swapped in for a file cannot hang us)."""
+    not a regular file (opened non-blocking, so a FIFO swapped in for a file cannot hang us).
+    `on_read` hears of every chunk, so a big file's progress is seen while it is read."""
     buf, view = _buffer(chunk_size)
     sha = hashlib.sha256()
     xxh = xxhash.xxh3_128()
@@ -71,6 +80,8 @@ def hash_file(path: PathLike, chunk_size: int = DEFAULT_CHUNK_SIZE) -> Fingerpri
             sha.update(chunk)
             xxh.update(chunk)
             size += n
+            if on_read is not None:
+                on_read(n, 0)
             if n < chunk_size and size >= st.st_size:
                 break  # a short read at the size fstat gave: the end (a growing file is
                 # hashed as of that size, as when it grows right after the last read)
@@ -85,10 +96,17 @@ HashObserver = Callable[[Fingerprint, float], None]
 
 
 def _hash_observed(
-    path: PathLike, chunk_size: int, observer: HashObserver | None = None
+    path: PathLike,
+    chunk_size: int,
+    observer: HashObserver | None = None,
+    on_read: ReadProgress | None = None,
 ) -> Fingerprint:
     started = time.perf_counter()
-    fingerprint = hash_file(path, chunk_size)
+    try:
+        fingerprint = hash_file(path, chunk_size, on_read)
+    finally:
+        if on_read is not None:
+            on_read(0, 1)
     if observer is not None:
         observer(fingerprint, time.perf_counter() - started)
     return fingerprint
@@ -98,12 +116,13 @@ def hash_files(
     paths: Sequence[PathLike],
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     observer: HashObserver | None = None,
+    on_read: ReadProgress | None = None,
 ) -> list[Fingerprint | OSError]:
     """Hash several files in the calling thread; a failure is returned in place, not raised."""
     results: list[Fingerprint | OSError] = []
     for path in paths:
         try:
-            results.append(_hash_observed(path, chunk_size, observer))
+            results.append(_hash_observed(path, chunk_size, observer, on_read))
         except OSError as exc:
             results.append(exc)
     return results
@@ -123,21 +142,23 @@ class Hasher:
         self.observer = observer
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hash")
 
-    async def hash(self, path: PathLike) -> Fingerprint:
+    async def hash(self, path: PathLike, on_read: ReadProgress | None = None) -> Fingerprint:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
-            self._pool, _hash_observed, path, self.chunk_size, self.observer
+            self._pool, _hash_observed, path, self.chunk_size, self.observer, on_read
         )
 
     async def hash_many(
-        self, paths: Sequence[PathLike], batch: int = 64
+        self, paths: Sequence[PathLike], batch: int = 64, on_read: ReadProgress | None = None
     ) -> list[Fingerprint | OSError]:
         """Many (small) files: one executor task per batch keeps dispatch cost per file low."""
         loop = asyncio.get_running_loop()
         batches = [paths[i : i + batch] for i in range(0, len(paths), batch)]
         done = await asyncio.gather(
             *(
-                loop.run_in_executor(self._pool, hash_files, b, self.chunk_size, self.observer)
+                loop.run_in_executor(
+                    self._pool, hash_files, b, self.chunk_size, self.observer, on_read
+                )
                 for b in batches
             )
         )

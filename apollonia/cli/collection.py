@@ -316,6 +316,15 @@ def ingest(
             "(normally refused: the share may be unmounted).",
         ),
     ] = False,
+    hash_content: Annotated[
+        bool,
+        typer.Option(
+            "--hash",
+            help="With --dry-run: read and hash new and changed files, to compare their "
+            "content and count duplicates (a dry run otherwise reads no file; a real ingest "
+            "always hashes).",
+        ),
+    ] = False,
 ) -> None:
     """Ingest a collection, or one title, season or episode of it."""
     output = Output(json_out)
@@ -351,7 +360,13 @@ def ingest(
                 output.note(scope.describe(collection.name))
             progress = progress_for(collection.name, enabled=not json_out)
             async with collection_ingestor(settings, catalog, progress) as ingestor:
-                return await ingestor.ingest(collection, source, scope, allow_empty=allow_empty)
+                return await ingestor.ingest(
+                    collection,
+                    source,
+                    scope,
+                    allow_empty=allow_empty,
+                    hash_in_dry_run=hash_content,
+                )
 
     result = run_operation(output, _ingest, context=context)
     doc: dict[str, Any] = {

@@ -100,7 +100,7 @@ def key_values(console: Console, title: str, pairs: list[tuple[str, Any]]) -> No
 
 
 def stats_lines(stats: IngestStats, *, dry_run: bool) -> list[str]:
-    labels = (
+    labels: tuple[tuple[str, object], ...] = (
         ("Would create" if dry_run else "Ingested", stats.assets_ingested),
         ("Would update" if dry_run else "Updated", stats.assets_updated),
         ("Would skip" if dry_run else "Skipped", stats.assets_skipped),
@@ -109,12 +109,17 @@ def stats_lines(stats: IngestStats, *, dry_run: bool) -> list[str]:
     rows = [
         ("Discovered", stats.assets_discovered),
         *labels,
-        ("Duplicates", stats.duplicates),
+        ("Duplicates", "unknown without --hash" if stats.duplicates is None else stats.duplicates),
         ("Changed content", stats.assets_changed_content),
         ("Changed enrichers", stats.assets_changed_enricher),
         ("Errors", stats.errors_total),
     ]
     lines = [f"  {label + ':':<20}{value}" for label, value in rows]
+    if stats.content_unread:
+        lines.append(
+            f"  {stats.content_unread} new or changed {plural(stats.content_unread, 'file')} "
+            "judged by size and modification time, not read (--hash compares content)"
+        )
     for error in stats.errors[:ERRORS_SHOWN]:
         lines.append(f"    {error['path']}: {error['message']}")
     if stats.errors_total > ERRORS_SHOWN:
@@ -129,4 +134,20 @@ def ingest_lines(result: CollectionIngestResult) -> list[str]:
     lines.extend(stats_lines(result.stats, dry_run=result.dry_run))
     when = result.collection.last_ingest_time if result.dry_run else result.last_ingest_time
     lines.append(f"  {'Last ingest time:':<20}{iso(when) or 'never'}")
+    if result.stats.errors_total:
+        lines.append(with_errors("Completed", result.stats.errors_total))
     return lines
+
+
+def with_errors(done: str, errors: int) -> str:
+    """The closing line of an ingest that went through but could not read or catalog some
+    items: they keep what the catalog knew and are looked at again by the next ingest."""
+    return (
+        f"{done} with {errors} {plural(errors, 'error')}: "
+        f"{'that item was' if errors == 1 else 'those items were'} not cataloged or updated "
+        "and will be checked again by the next ingest"
+    )
+
+
+def plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"

@@ -26,6 +26,7 @@ from apollonia.cli.render import (
     source_dict,
     sources_table,
     stats_lines,
+    with_errors,
 )
 from consumer.adapters.importers.filesystem import FilesystemImporter
 from consumer.adapters.importers.registry import default_importers
@@ -273,6 +274,15 @@ def ingest(
             "assets missing (normally refused: the share may be unmounted).",
         ),
     ] = False,
+    hash_content: Annotated[
+        bool,
+        typer.Option(
+            "--hash",
+            help="With --dry-run: read and hash new and changed files, to compare their "
+            "content and count duplicates (a dry run otherwise reads no file; a real ingest "
+            "always hashes).",
+        ),
+    ] = False,
     title: Annotated[str | None, typer.Option("--title", hidden=True)] = None,
     season: Annotated[str | None, typer.Option("--season", hidden=True)] = None,
     episode: Annotated[str | None, typer.Option("--episode", hidden=True)] = None,
@@ -293,7 +303,7 @@ def ingest(
             progress = progress_for(f"source {source.name}", enabled=not json_out)
             async with collection_ingestor(settings, catalog, progress) as ingestor:
                 result = await SourceIngestor(ingestor).ingest(
-                    source, collections, allow_empty=allow_empty
+                    source, collections, allow_empty=allow_empty, hash_in_dry_run=hash_content
                 )
         totals = result.totals()
         collection_results = [SourceIngestor.outcome_dict(o) for o in result.outcomes]
@@ -315,6 +325,7 @@ def ingest(
             "total_skipped_assets": totals["assets_skipped"],
             "total_missing_assets": totals["assets_missing"],
             "total_duplicates": totals["duplicates"],
+            "total_errors": totals["errors_total"],
             "collection_results": collection_results,
             "skipped_collections": [
                 {"collection_id": c.uuid, "collection_name": c.name, "reason": reason}
@@ -359,14 +370,25 @@ def ingest(
             console.print(
                 f"Skipped '{skipped['collection_name']}': {skipped['reason']}", markup=False
             )
+        duplicates = doc["total_duplicates"]
         console.print(
             f"Totals: {doc['total_created_assets']} created, {doc['total_updated_assets']} "
             f"updated, {doc['total_skipped_assets']} skipped, {doc['total_missing_assets']} "
-            f"missing, {doc['total_duplicates']} duplicate candidates",
+            "missing, "
+            + (
+                "duplicate candidates unknown without --hash"
+                if duplicates is None
+                else f"{duplicates} duplicate candidates"
+            ),
             markup=False,
         )
         status = {"ok": "Success", "partial": "Partial Success", "error": "Error"}[doc["status"]]
-        console.print(f"{doc['summary']} — {status}", markup=False)
+        if result.item_errors:
+            console.print(
+                with_errors(f"{doc['summary']} — {status}", result.item_errors), markup=False
+            )
+        else:
+            console.print(f"{doc['summary']} — {status}", markup=False)
 
     output.emit(doc, human)
     if result.exit_code:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 import uuid
 from collections import Counter
@@ -22,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Collection as Collection_
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from consumer.domain.assets import Observation
 from consumer.domain.catalog import Collection, Source
@@ -65,24 +66,57 @@ class IngestFailure(OperationError):  # noqa: N818 - an outcome the CLI reports,
 
 
 class Progress(Protocol):
-    def found(self, files: int) -> None: ...
-    def hashing(self, files: int, total_bytes: int) -> None: ...
-    def hashed(self, files: int, nbytes: int) -> None: ...
+    """What an ingest tells a progress display, in this order: `listing` (no total yet: a
+    spinner), `planned` once (files found, bytes to read: the totals, fixed before the first
+    `advance`), `advance` as files are settled and bytes read, `finished`. `advance` is called
+    from the hasher's worker threads too: it must be thread-safe and quick."""
+
+    def listing(self) -> None: ...
+    def planned(self, files: int, total_bytes: int) -> None: ...
+    def advance(self, files: int = 0, nbytes: int = 0) -> None: ...
     def finished(self) -> None: ...
 
 
 class NoProgress:
-    def found(self, files: int) -> None:
+    def listing(self) -> None:
         pass
 
-    def hashing(self, files: int, total_bytes: int) -> None:
+    def planned(self, files: int, total_bytes: int) -> None:
         pass
 
-    def hashed(self, files: int, nbytes: int) -> None:
+    def advance(self, files: int = 0, nbytes: int = 0) -> None:
         pass
 
     def finished(self) -> None:
         pass
+
+
+class _PartProgress:
+    """Bytes the hasher reported for one part, so what it did not read (a file that shrank or
+    failed) is still advanced and the bar ends exactly at its total."""
+
+    __slots__ = ("_lock", "_progress", "read")
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._lock = threading.Lock()
+        self.read = 0
+
+    def __call__(self, nbytes: int, files: int) -> None:
+        if nbytes:
+            with self._lock:
+                self.read += nbytes
+        self._progress.advance(files, nbytes)
+
+
+NeighborLookup = Callable[[Sequence[DiscoveredItem]], Mapping[str, list[str]]]
+
+
+@runtime_checkable
+class NeighborImporter(Protocol):
+    """An importer that can say which files sit beside an item (the shared neighbour rule)."""
+
+    def neighbor_finder(self) -> NeighborLookup: ...
 
 
 @dataclass(slots=True)
@@ -92,7 +126,8 @@ class IngestStats:
     assets_updated: int = 0
     assets_skipped: int = 0
     assets_missing: int = 0
-    duplicates: int = 0
+    # None: unknown (a dry run without --hash left new or changed files unread).
+    duplicates: int | None = 0
     assets_changed_content: int = 0
     assets_changed_enricher: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -100,6 +135,8 @@ class IngestStats:
     files_hashed: int = 0
     bytes_hashed: int = 0
     stats_refreshed: int = 0
+    # Files a dry run decided by their stat alone, without reading them (not in the report).
+    content_unread: int = 0
 
     def error(self, path: str, message: str) -> None:
         self.errors_total += 1
@@ -107,7 +144,9 @@ class IngestStats:
             self.errors.append({"path": path, "message": message})
 
     def as_dict(self) -> dict[str, Any]:
-        return to_dict(self)
+        doc = to_dict(self)
+        del doc["content_unread"]
+        return doc
 
 
 @dataclass(slots=True)
@@ -190,7 +229,10 @@ class CollectionIngestor:
         *,
         allow_empty: bool = False,
         kind: str = "collection_ingest",
+        hash_in_dry_run: bool = False,
     ) -> CollectionIngestResult:
+        """Ingest `scope` of `collection`. A dry run reads no file content unless
+        `hash_in_dry_run`: new and changed files are then judged by their stat alone."""
         started = self.clock()
         t0 = time.perf_counter()
         run_id = None if self.dry_run else str(uuid.uuid4())
@@ -214,8 +256,8 @@ class CollectionIngestor:
             ) as uow:
                 # The listing runs before the write lock is taken: on a NAS it may take minutes,
                 # and the consumer must be able to commit meanwhile.
+                self.progress.listing()
                 listing = await self._list(uow, importer, collection, scope)
-                self.progress.found(listing.discovered)
                 log.info(
                     scope.describe(collection.name),
                     collection=collection.name,
@@ -239,6 +281,12 @@ class CollectionIngestor:
                     kind=kind,
                     gates=gates,
                     t0=t0,
+                    read_content=not self.dry_run or hash_in_dry_run,
+                    neighbors=(
+                        importer.neighbor_finder()
+                        if isinstance(importer, NeighborImporter)
+                        else None
+                    ),
                 )
                 await uow.commit()
         except ScopeNotFoundError as exc:
@@ -305,7 +353,7 @@ class CollectionIngestor:
                 unchanged = fast.signatures & known
                 fast.signatures -= unchanged
                 items = await asyncio.to_thread(_describe_all, importer, collection, fast)
-                return _Listing(items, [], unchanged, live)
+                return _Listing(items, _walk_errors(importer), unchanged, live)
         items, walk_errors = await _enumerate(importer, collection, scope)
         return _Listing(items, walk_errors)
 
@@ -323,6 +371,8 @@ class CollectionIngestor:
         kind: str,
         gates: list[str],
         t0: float,
+        read_content: bool,
+        neighbors: NeighborLookup | None,
     ) -> datetime:
         items = listing.items
         index: dict[str, StatEntry] | None = None
@@ -362,7 +412,14 @@ class CollectionIngestor:
         write = not self.dry_run
         touched: dict[str, str | None] = {}
         hash_content = collection.hash_mode == "full"
+        read = hash_content and read_content
         candidates = _unique_keys(candidates, stats)
+        # The totals, before anything advances: every file found, the bytes of every file that
+        # may be read (a candidate the catalog turns out to know is advanced unread).
+        self.progress.planned(
+            listing.discovered, sum(item.size for item in candidates) if read else 0
+        )
+        self.progress.advance(files=listing.discovered - len(candidates))
         chunks = [candidates[start : start + SLICE] for start in range(0, len(candidates), SLICE)]
 
         async def read_and_hash(
@@ -372,7 +429,7 @@ class CollectionIngestor:
                 collection.uuid, [item.canonical_key for item in chunk]
             )
             return known, asyncio.create_task(
-                self._observe(chunk, known, hash_content, stats, started)
+                self._observe(chunk, known, hash_content, read, stats, started, neighbors)
             )
 
         def account(outcome: ApplyOutcome) -> None:
@@ -455,6 +512,8 @@ class CollectionIngestor:
                 touched.update(outcome.touched)
         if write:
             stats.duplicates = await uow.assets.count_duplicate_candidates(collection.uuid)
+        elif stats.content_unread:  # new or changed content not read: cannot be counted
+            stats.duplicates = None
         else:  # nothing was written: the live hashes as they would be after this ingest
             hashes = await uow.assets.live_hashes(collection.uuid)
             hashes.update(touched)
@@ -496,21 +555,39 @@ class CollectionIngestor:
         chunk: Sequence[DiscoveredItem],
         known: Mapping[str, AssetFingerprint],
         hash_content: bool,
+        read: bool,
         stats: IngestStats,
         observed_at: datetime,
+        neighbors: NeighborLookup | None = None,
     ) -> list[Observation]:
-        """Stat-only observations, hashed where the stat says the file is new or changed."""
+        """Stat-only observations, hashed where the stat says the file is new or changed (and
+        `read` allows it: a dry run without --hash reads nothing)."""
         to_hash = [
             item
             for item in chunk
             if hash_content and _needs_hash(known.get(item.canonical_key), item)
         ]
+        if not read:
+            stats.content_unread += len(to_hash)
+            to_hash = []
+        hashed = {item.canonical_key for item in to_hash}
+        shown = not isinstance(self.progress, NoProgress)  # no per-chunk calls for nobody
+        self.progress.advance(
+            files=len(chunk) - len(to_hash),
+            nbytes=sum(i.size for i in chunk if i.canonical_key not in hashed) if read else 0,
+        )
+        # The folders are listed (in a thread) while the files are read.
+        beside = asyncio.create_task(
+            asyncio.to_thread(neighbors, chunk) if neighbors is not None else _no_neighbors()
+        )
         hashes: dict[str, Fingerprint] = {}
-        if to_hash:
-            self.progress.hashing(len(to_hash), sum(i.size for i in to_hash))
+        try:
             for start in range(0, len(to_hash), 256):
                 part = to_hash[start : start + 256]
-                results = await self.hasher.hash_many([i.fs_path for i in part])
+                part_progress = _PartProgress(self.progress) if shown else None
+                results = await self.hasher.hash_many(
+                    [i.fs_path for i in part], on_read=part_progress
+                )
                 nbytes = 0
                 for item, result in zip(part, results, strict=True):
                     if isinstance(result, OSError):
@@ -520,12 +597,17 @@ class CollectionIngestor:
                         nbytes += result.size
                 stats.files_hashed += len(part)
                 stats.bytes_hashed += nbytes
-                self.progress.hashed(len(part), nbytes)
-        wanted = {item.canonical_key for item in to_hash}
+                unread = sum(i.size for i in part) - part_progress.read if part_progress else 0
+                if unread > 0:  # shrank or unreadable: its planned bytes are done all the same
+                    self.progress.advance(nbytes=unread)
+            found_beside = await beside
+        finally:
+            if not beside.done():
+                beside.cancel()
         observations = []
         for item in chunk:
             fp = hashes.get(item.canonical_key)
-            if fp is None and item.canonical_key in wanted:
+            if fp is None and item.canonical_key in hashed:
                 continue  # unreadable: reported as an error, decided next time
             observations.append(
                 Observation(
@@ -536,6 +618,7 @@ class CollectionIngestor:
                     sha256=fp.sha256 if fp else None,
                     xxh128=fp.xxh128 if fp else None,
                     observed_at=observed_at,
+                    neighbors=list(found_beside.get(item.canonical_key, ())),
                 )
             )
         return observations
@@ -638,7 +721,7 @@ async def _enumerate(
 
     def listing() -> tuple[list[DiscoveredItem], list[tuple[str, str]]]:
         items = list(importer.enumerate(collection, scope))
-        return items, list(getattr(importer, "walk_errors", []) or [])
+        return items, _walk_errors(importer)
 
     try:
         return await asyncio.to_thread(listing)
@@ -653,6 +736,15 @@ async def _enumerate(
         raise IngestFailure(
             "importer_failed", collection=collection.name, error=f"{type(exc).__name__}: {exc}"
         ) from exc
+
+
+async def _no_neighbors() -> Mapping[str, list[str]]:
+    return {}
+
+
+def _walk_errors(importer: object) -> list[tuple[str, str]]:
+    """Folders the importer could not list and files it could not look at, by path."""
+    return list(getattr(importer, "walk_errors", []) or [])
 
 
 def _run_record(
@@ -693,11 +785,13 @@ def _missing_keys(
     walk_errors: Sequence[tuple[str, str]],
     root: str,
 ) -> list[str]:
-    # Assets under a folder we could not list are not missing: we could not look.
-    blind = [path[len(root) :].strip("/") + "/" for path, _ in walk_errors if path.startswith(root)]
+    # Assets under a folder we could not list, or a file we could not look at, are not
+    # missing: we could not look.
+    unseen = {path[len(root) :].strip("/") for path, _ in walk_errors if path.startswith(root)}
+    blind = [b + "/" for b in unseen]
     missing = []
     for key, (_size, _mtime, is_deleted, _same) in index.items():
-        if is_deleted or key in present:
+        if is_deleted or key in present or key in unseen:
             continue
         if any(b == "/" or key.startswith(b) for b in blind):
             continue

@@ -74,21 +74,31 @@ class SourceIngestResult:
             return 3
         return 1
 
-    def totals(self) -> dict[str, int]:
+    def totals(self) -> dict[str, int | None]:
+        """Sums over the collections that succeeded; `duplicates` is None when any collection's
+        count is unknown (a dry run without --hash), `errors` counts per-item errors."""
         keys = (
             "assets_ingested",
             "assets_updated",
             "assets_skipped",
             "assets_missing",
             "duplicates",
+            "errors_total",
         )
-        sums = dict.fromkeys(keys, 0)
+        sums: dict[str, int | None] = dict.fromkeys(keys, 0)
         for outcome in self.succeeded:
             assert outcome.result is not None
             stats = outcome.result.stats
             for key in keys:
-                sums[key] += int(getattr(stats, key))
+                value = getattr(stats, key)
+                total = sums[key]
+                sums[key] = None if value is None or total is None else total + int(value)
         return sums
+
+    @property
+    def item_errors(self) -> int:
+        """Files or folders of the succeeded collections that could not be read or cataloged."""
+        return sum(o.result.stats.errors_total for o in self.succeeded if o.result is not None)
 
 
 def eligibility(collection: Collection) -> str | None:
@@ -107,7 +117,12 @@ class SourceIngestor:
         self.collections = collections
 
     async def ingest(
-        self, source: Source, collections: list[Collection], *, allow_empty: bool = False
+        self,
+        source: Source,
+        collections: list[Collection],
+        *,
+        allow_empty: bool = False,
+        hash_in_dry_run: bool = False,
     ) -> SourceIngestResult:
         # B-10/B-12: compliance before anything else is attempted.
         self.collections.importer(source)
@@ -140,6 +155,7 @@ class SourceIngestor:
                     IngestScope(),
                     allow_empty=allow_empty,
                     kind="source_ingest",
+                    hash_in_dry_run=hash_in_dry_run,
                 )
             except IngestFailure as failure:
                 result.outcomes.append(CollectionOutcome(collection, failure=failure))

@@ -20,7 +20,7 @@ from consumer.service_layer.collection_ingest import (
     CollectionIngestResult,
     IngestFailure,
 )
-from shared.hashing import Fingerprint, Hasher, PathLike
+from shared.hashing import Fingerprint, Hasher, PathLike, ReadProgress
 from tests.contract.conftest import TV_MEDIA, Library, touch_later
 
 pytestmark = pytest.mark.integration
@@ -245,12 +245,12 @@ class ExplodingHasher(Hasher):
         self.calls = 0
 
     async def hash_many(
-        self, paths: Sequence[PathLike], batch: int = 64
+        self, paths: Sequence[PathLike], batch: int = 64, on_read: ReadProgress | None = None
     ) -> list[Fingerprint | OSError]:
         self.calls += 1
         if self.calls > 1:
             raise RuntimeError("simulated failure in the middle of the ingest")
-        return await super().hash_many(paths, batch)
+        return await super().hash_many(paths, batch, on_read)
 
 
 class VanishingImporter(FilesystemImporter):

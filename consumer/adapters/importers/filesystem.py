@@ -14,7 +14,7 @@ import shutil
 import stat as statmod
 import unicodedata
 from collections.abc import Collection as Extensions
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from consumer.domain.catalog import Collection
 from consumer.domain.importing import (
@@ -33,6 +33,7 @@ from consumer.domain.media_info import (
     title_matches_slow,
 )
 from shared.files import catalog_path, folder_problem, is_media_name, is_temporary_name
+from shared.neighbors import DirectoryIndex, list_siblings
 from shared.runtime.log import get_logger
 
 log = get_logger(__name__)
@@ -168,7 +169,8 @@ class FilesystemImporter(BaseImporter):
                     if not is_media_name(name, extensions):
                         continue
                     st = entry.stat()
-                except OSError:  # vanished while listing, or a dangling symlink
+                except OSError as exc:  # vanished while listing, a dangling symlink: gone
+                    _unreadable(entry.path, exc, errors)
                     continue
                 if not statmod.S_ISREG(st.st_mode):
                     continue
@@ -191,7 +193,8 @@ class FilesystemImporter(BaseImporter):
         if st is None:
             try:
                 st = entry.stat()
-            except OSError:  # vanished between listing and stat, or a dangling symlink
+            except OSError as exc:  # vanished between listing and stat, or a dangling symlink
+                _unreadable(entry.path, exc, self.walk_errors)
                 return None
         return self._item_at(root, entry.path, st)
 
@@ -223,6 +226,7 @@ class FilesystemImporter(BaseImporter):
         mid-walk) or a find that is missing or not GNU: None, and the ingest walks in Python,
         which records exactly which folders it could not read.
         """
+        self.walk_errors = []  # describe() records the files it cannot stat
         find = shutil.which("find")
         if find is None:
             return None
@@ -280,15 +284,48 @@ class FilesystemImporter(BaseImporter):
         fs_path = (root if root == "/" else root + "/") + relative
         try:
             st = os.stat(fs_path)
-        except OSError:  # vanished since the listing, or a dangling symlink
+        except OSError as exc:  # vanished since the listing, or a dangling symlink
+            _unreadable(fs_path, exc, self.walk_errors)
             return None
         return self._item_at(root, fs_path, st)
+
+    # --- neighbours -------------------------------------------------------------------------
+    def neighbor_finder(self) -> NeighborLookup:
+        """Neighbours for the items of one ingest (the shared rule the watcher uses too)."""
+        return NeighborLookup(self.extensions)
 
     def top_level_folders(self, root: str) -> list[str]:
         """Names of the folders directly under `root` (for `source discover`)."""
         return [
             e.name for e in _sorted_entries(root) if _is_dir(e) and not is_temporary_name(e.name)
         ]
+
+
+class NeighborLookup:
+    """The neighbours of the files of one ingest: each folder is listed once per ingest, and
+    only the folders of files that are looked at (new or changed) are listed at all."""
+
+    def __init__(self, media_extensions: Extensions[str]) -> None:
+        self.media_extensions = media_extensions
+        self._indexes: dict[str, DirectoryIndex] = {}
+
+    def __call__(self, items: Iterable[DiscoveredItem]) -> dict[str, list[str]]:
+        """Absolute catalog paths of each item's neighbours, by canonical key (blocking)."""
+        out: dict[str, list[str]] = {}
+        indexes = self._indexes
+        for item in items:
+            directory, _, name = item.fs_path.rpartition("/")
+            directory = directory or "/"
+            index = indexes.get(directory)
+            if index is None:
+                index = indexes[directory] = DirectoryIndex(
+                    list_siblings(directory), self.media_extensions
+                )
+            names = index.neighbors(name)
+            if names:
+                prefix = directory if directory.endswith("/") else directory + "/"
+                out[item.canonical_key] = [catalog_path(prefix + n) for n in names]
+        return out
 
 
 def _parse_listing(out: bytes) -> StatListing:
@@ -330,6 +367,14 @@ def _is_dir(entry: os.DirEntry[str]) -> bool:
         return entry.is_dir(follow_symlinks=False)
     except OSError:
         return False
+
+
+def _unreadable(path: str, exc: OSError, errors: list[tuple[str, str]]) -> None:
+    """A file that is there but cannot be looked at (a symlink into a folder we may not enter)
+    is an error for that item, never "missing": its asset stays as it was. A file that is gone
+    (vanished, or a dangling symlink) is simply not listed."""
+    if not isinstance(exc, FileNotFoundError):
+        errors.append((catalog_path(path), f"cannot read: {exc.strerror or exc}"))
 
 
 def _entries(folder: str, errors: list[tuple[str, str]]) -> list[os.DirEntry[str]]:

@@ -17,49 +17,13 @@ from ingestor.neighbors import (
 )
 
 
-def test_groups_come_in_order_each_sorted() -> None:
-    siblings = [
-        "movie.mkv",
-        "movie.srt",
-        "movie.nfo",
-        "README.txt",
-        "info.json",
-        "movies-extra.mkv",
-        "mov.txt",
-        "other.mkv",
-    ]
-    assert find_neighbors("movie.mkv", siblings) == [
-        "movie.nfo",
-        "movie.srt",  # same stem, alphabetical
-        "README.txt",
-        "info.json",  # metadata files, alphabetical (code point order)
-        "mov.txt",
-        "movies-extra.mkv",  # same three-character prefix, alphabetical
-    ]
+def test_the_ingestor_uses_the_shared_rule() -> None:
+    """The rule itself is `shared.neighbors` (tests/unit/test_neighbors.py)."""
+    import shared.neighbors
 
-
-def test_at_most_ten_and_never_itself() -> None:
-    siblings = [f"track{i:02d}.flac" for i in range(30)]
-    result = find_neighbors("track05.flac", siblings)
-    assert len(result) == MAX_NEIGHBORS
-    assert "track05.flac" not in result
-    assert result == sorted(result)
-    assert result[0] == "track00.flac"
-
-
-def test_prefix_rule_needs_a_stem_longer_than_three() -> None:
-    assert find_neighbors("abc.mkv", ["abcd.mkv", "abc.srt"]) == ["abc.srt"]
-    assert find_neighbors("abcd.mkv", ["abcx.mkv", "abd.mkv"]) == ["abcx.mkv"]
-
-
-def test_metadata_stems_in_any_case() -> None:
-    siblings = ["Tracklist.TXT", "TRACKS.cue", "notes.txt", "a.flac"]
-    assert find_neighbors("a.flac", siblings) == ["TRACKS.cue", "Tracklist.TXT"]
-
-
-def test_a_file_is_listed_once_even_when_two_rules_match() -> None:
-    siblings = ["info.txt", "info.nfo", "infos.mkv"]
-    assert find_neighbors("info.mkv", siblings) == ["info.nfo", "info.txt", "infos.mkv"]
+    assert find_neighbors is shared.neighbors.find_neighbors
+    assert find_neighbors("movie.mkv", ["movie.mkv", "movie.srt", "other.mkv"]) == ["movie.srt"]
+    assert MAX_NEIGHBORS == 10
 
 
 def test_listing_skips_temporary_names_directories_and_symlinks(tmp_path: Path) -> None:
@@ -72,12 +36,13 @@ def test_listing_skips_temporary_names_directories_and_symlinks(tmp_path: Path) 
 
 def test_names_that_are_not_utf8(tmp_path: Path) -> None:
     raw_dir = bytes(tmp_path)
-    names = [b"caf\xe9.mkv", b"caf\xe9.srt", b"cafe.mkv"]
+    names = [b"caf\xe9.mkv", b"caf\xe9.srt", b"cafe.mkv", b"cafe notes.txt"]
     for name in names:
         with open(raw_dir + b"/" + name, "wb") as handle:
             handle.write(b"x")
     found = neighbors_for([raw_dir + b"/caf\xe9.mkv"])[raw_dir + b"/caf\xe9.mkv"]
-    assert found == [raw_dir + b"/caf\xe9.srt", raw_dir + b"/cafe.mkv"]
+    # cafe.mkv is media (an asset of its own); cafe notes.txt is its companion
+    assert found == [raw_dir + b"/caf\xe9.srt"]
 
 
 @pytest.mark.parametrize(
