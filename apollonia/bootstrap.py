@@ -64,6 +64,7 @@ def pipeline_config(
         poll_interval=settings.poll_interval,
         reconcile_interval=settings.reconcile_interval,
         prospect_concurrency=settings.hash_workers + 1,
+        media_extensions=tuple(settings.media_extensions),
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ingestor.poll import WatchModeName
 from ingestor.settle import DEFAULT_OPEN_GRACE
+from shared.files import DEFAULT_MEDIA_EXTENSIONS
 from shared.topology import Topology
 
 
@@ -22,6 +23,8 @@ class PipelineConfig:
     move_window: float = 0.5
     batch_size: int = 512
     prospect_concurrency: int = 3
+    # Media files are assets of their own, never another file's neighbours.
+    media_extensions: tuple[str, ...] = DEFAULT_MEDIA_EXTENSIONS
 
 
 @dataclass(frozen=True, slots=True)

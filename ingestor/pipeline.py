@@ -57,6 +57,7 @@ from ingestor.emit import Emitter
 from ingestor.events import utc_now
 from ingestor.flights import Flights
 from ingestor.idle import all_idle, wait_until
+from ingestor.neighbors import NeighborFinder
 from ingestor.observations import Observation, Republish, Rescan
 from ingestor.path_events import PathEvents
 from ingestor.poll import Mount, ScanUnit, outermost, read_mounts
@@ -99,7 +100,9 @@ class Pipeline:
         self.state = state
         self.sink = sink
         self.hasher = hasher
-        self.prospector = Prospector(hasher)
+        self.prospector = Prospector(
+            hasher, neighbors=NeighborFinder(media_extensions=config.media_extensions)
+        )
         self.stats = PipelineStats()
         self.roots = outermost(config.roots)
         self._clock = clock

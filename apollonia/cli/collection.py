@@ -159,6 +159,7 @@ def show(
                         "started_at": iso(r.started_at),
                         "finished_at": iso(r.finished_at),
                         "error": r.error,
+                        "item_errors": r.stats.get("errors_total", 0),
                     }
                     for r in runs
                 ],
@@ -190,8 +191,10 @@ def show(
             ],
         )
         for run in col["recent_runs"]:
+            count = run["item_errors"]
+            with_errors = f" with {count} error{'s' if count != 1 else ''}" if count else ""
             console.print(
-                f"  run {run['run_id']} {run['kind']} {run['status']} "
+                f"  run {run['run_id']} {run['kind']} {run['status']}{with_errors} "
                 f"{run['started_at']} {run['error'] or ''}",
                 markup=False,
             )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.hashing import Fingerprint, PathLike
+from shared.hashing import Fingerprint, PathLike, ReadProgress
 from tests.integration.ingestor.conftest import BrokerTap, SettingsFactory, idle, running
 
 pytestmark = pytest.mark.integration
@@ -46,9 +46,9 @@ async def test_a_heartbeat_keeps_ticking_while_a_1gib_file_hashes(
         assert hasher is not None
         hash_one = hasher.hash
 
-        async def traced(path: PathLike) -> Fingerprint:
+        async def traced(path: PathLike, on_read: ReadProgress | None = None) -> Fingerprint:
             before = beats
-            fingerprint = await hash_one(path)
+            fingerprint = await hash_one(path, on_read)
             if fingerprint.size == GIB:
                 during.append((before, beats))
             return fingerprint

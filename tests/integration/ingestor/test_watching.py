@@ -84,9 +84,8 @@ async def test_a_burst_of_1000_files_yields_1000_events_without_duplicates(
     assert len({r.event.event_id for r in got}) == 1000
     assert {r.event.file_path: r.event.sha256_hash for r in got} == expected
     assert {r.event.kind for r in got} == {"created"}
-    # Neighbours are real siblings, at most ten, never the file itself.
+    # Every sibling here is another media file, an asset of its own: never a neighbour.
     for r in got[:50]:
-        # every sibling is another media file, an asset of its own: never a neighbour (issue 17)
         assert r.event.neighbors == []
 
 
