@@ -211,18 +211,20 @@ def _episode_match(stem: str) -> re.Match[str] | None:
 
 def episode_numbers(filename: str) -> tuple[int | None, list[int]]:
     """(season, episodes) from a file name's standard pattern; `S01E01-E02` gives [1, 2]."""
-    match = _SXXEYY.search(filename)
-    if match:
+    return _numbers(filename, _episode_match(filename))
+
+
+def _numbers(filename: str, match: re.Match[str] | None) -> tuple[int | None, list[int]]:
+    if match is not None and match.re is _SXXEYY:
         first = int(match.group(2))
         last = int(match.group(3)) if match.group(3) else first
         episodes = list(range(first, last + 1)) if 0 <= last - first < 50 else [first]
         return int(match.group(1)), episodes
-    match = _NXNN.search(filename)
-    if match:
+    if match is not None:
         return int(match.group(1)), [int(match.group(2))]
-    match = _EPISODE_WORD.search(filename)
-    if match:
-        return None, [int(match.group(1))]
+    word = _EPISODE_WORD.search(filename)
+    if word:
+        return None, [int(word.group(1))]
     return None, []
 
 
@@ -286,14 +288,15 @@ def parse(relative_key: str) -> MediaInfo:
     stem = filename[: ext_match.start()] if ext_match else filename
     extension = ext_match.group(1).lower() if ext_match else ""
     audio = extension in AUDIO_EXTENSIONS
-    season, episodes = episode_numbers(stem)
+    match = _episode_match(stem)
+    season, episodes = _numbers(stem, match)
     folder_title, folder_season = _folder_context(folder_path) if folder_path else (None, None)
     if season is None:
         season = folder_season
     own_edition = None
     if folder_title is not None:
         reading = folder_title
-        if "{" in stem or " - " in stem:  # the file's own edition (`{edition-…}` or ` - Label`)
+        if "{edition-" in stem or ") - " in stem:  # its own edition: `{edition-…}`, ` - Label`
             own = _canonical(stem)
             own_edition = own.edition if own is not None else _tags(stem)[1]
     else:
@@ -306,7 +309,6 @@ def parse(relative_key: str) -> MediaInfo:
         guessed = _guess(filename).episode
         if guessed is not None:
             episodes = [guessed]
-    match = _episode_match(stem)
     return MediaInfo(
         title=reading.title,
         season=season,

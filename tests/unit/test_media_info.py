@@ -65,7 +65,11 @@ def test_a_movie_folder_gives_title_and_year() -> None:
 
 def test_a_show_folder_gives_title_year_season_and_episode() -> None:
     assert parse("The Show (2005)/Season 01/The Show - S01E02 - Pilot.mkv") == MediaInfo(
-        "The Show", 1, 2, 2005, episode_title="Pilot"  # issue 17 item 10: episode titles kept
+        "The Show",
+        1,
+        2,
+        2005,
+        episode_title="Pilot",  # issue 17 item 10: episode titles kept
     )
     assert parse("Doctor Who (2005)/Specials/Doctor Who - S00E01.mkv") == MediaInfo(
         "Doctor Who", 0, 1, 2005
