@@ -1,8 +1,10 @@
 """The filesystem importer: a collection is a folder; its media files are the assets.
 
-Scope narrowing limits the walk itself (D-2): `--title` lists the collection root and descends
-only into the matching title's folder; `--season` then descends only into that season's folder
-(other `Season NN` folders are never opened); `--episode` filters that season's files.
+Scope narrowing limits the walk itself (D-2): `--title` descends through the folders that are
+not title folders (`Movies/`, `TV Shows/`) and only into the matching title's folder, never into
+another title's (`media_info` says what a title folder is); `--season` then descends only into
+that season's folder (other `Season NN` folders are never opened); `--episode` filters that
+season's files.
 Symlinked files are followed, symlinked folders are not (no loops, no escaping the root).
 """
 
@@ -27,10 +29,10 @@ from consumer.domain.importing import (
 )
 from consumer.domain.keys import InvalidPathError, canonical_key, normalize_root
 from consumer.domain.media_info import (
+    TitleQuery,
     episode_numbers,
+    is_film_name,
     season_of_dir,
-    title_matches,
-    title_matches_slow,
 )
 from shared.files import catalog_path, folder_problem, is_media_name, is_temporary_name
 from shared.neighbors import DirectoryIndex, list_siblings
@@ -67,20 +69,24 @@ class FilesystemImporter(BaseImporter):
             yield from self._walk(root, root)
             return
         assert scope.title is not None
-        title_dirs, title_files = self._find_title(root, scope.title)
+        query = TitleQuery.of(scope.title)
+        title_dirs, title_files = self._find_title(root, query)
         if not title_dirs and not title_files:
             raise ScopeNotFoundError(
                 "title", f"Title '{scope.title}' not found in collection '{collection.name}'"
             )
         if scope.season is None:
             for folder in title_dirs:
-                yield from self._walk(root, folder)
-            for item in title_files:
-                yield item
+                for item in self._walk(root, folder):
+                    if query.matches_info(item.media_info()):
+                        yield item
+            yield from title_files
             return
 
         found = False
         for item in self._season_items(root, title_dirs, title_files, scope.season):
+            if not query.matches_info(item.media_info()):
+                continue  # beneath a title folder, yet titled otherwise (another film's folder)
             if scope.episode is not None:
                 info = item.media_info()
                 if info.episode != scope.episode and not _covers_episode(item, scope.episode):
@@ -100,26 +106,51 @@ class FilesystemImporter(BaseImporter):
                 f"'{collection.name}'",
             )
 
-    def _find_title(self, root: str, title: str) -> tuple[list[str], list[DiscoveredItem]]:
-        dirs: list[tuple[str, str]] = []
-        files: list[os.DirEntry[str]] = []
-        for entry in _sorted_entries(root, self.walk_errors):
-            if entry.name.startswith("."):
+    def _find_title(self, root: str, query: TitleQuery) -> tuple[list[str], list[DiscoveredItem]]:
+        """The title folders that hold the wanted title, and the media files outside any title
+        folder whose own name gives it, at any depth under the root.
+
+        Mirrors `media_info.parse`: the walk descends through folders that are not title folders
+        (`Movies/`, `Music/Artist/`), and never opens another title's folder (a `Title (Year)`
+        folder, or a show's season folders). A loose file's name is parsed only if it holds
+        every word of the title.
+        """
+        dirs: list[str] = []
+        files: list[DiscoveredItem] = []
+        stack = [root]
+        while stack:
+            folder = stack.pop()
+            subdirs: list[os.DirEntry[str]] = []
+            media: list[os.DirEntry[str]] = []
+            for entry in _sorted_entries(folder, self.walk_errors):
+                if entry.name.startswith("."):
+                    continue
+                if _is_dir(entry):
+                    subdirs.append(entry)
+                elif is_media_name(entry.name, self.extensions):
+                    media.append(entry)
+            # A folder holding season folders is a show's, and the title of its seasons.
+            show = folder != root and any(season_of_dir(e.name) is not None for e in subdirs)
+            if show and query.matches_folder(os.path.basename(folder)):
+                dirs.append(folder)  # its other files are walked there, titled as parse says
                 continue
-            if _is_dir(entry):
-                dirs.append((entry.name, entry.path))
-            elif is_media_name(entry.name, self.extensions):
-                files.append(entry)
-        matched_dirs = [path for name, path in dirs if title_matches(name, title)]
-        if not matched_dirs:  # only now pay guessit's price, once per folder name
-            matched_dirs = [path for name, path in dirs if title_matches_slow(name, title)]
-        matched_files = [
-            item
-            for entry in files
-            if title_matches(entry.name, title, is_file=True)
-            and (item := self._item(root, entry)) is not None
-        ]
-        return matched_dirs, matched_files
+            descend: list[str] = []
+            for entry in subdirs:
+                if show and season_of_dir(entry.name) is not None:
+                    continue  # another show's season: never opened
+                if is_film_name(entry.name):
+                    if query.matches_folder(entry.name):
+                        dirs.append(entry.path)
+                    continue  # a film's folder: its own title, matched or not
+                descend.append(entry.path)
+            for entry in media:
+                if not query.may_name(entry.name):
+                    continue
+                item = self._item(root, entry)
+                if item is not None and query.matches_info(item.media_info()):
+                    files.append(item)
+            stack.extend(reversed(descend))
+        return dirs, files
 
     def _season_items(
         self, root: str, title_dirs: list[str], title_files: list[DiscoveredItem], season: int
