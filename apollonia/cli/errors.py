@@ -44,6 +44,10 @@ MESSAGES: dict[str, Wording] = {
     "ambiguous_id": _w(VALIDATION, "Error: Several assets start with '{prefix}'"),
     # --- adding and changing sources and collections -------------------------------------
     "invalid_path": _w(VALIDATION, "Error: {problem}"),
+    "invalid_path.not_a_folder": _w(
+        VALIDATION,
+        "Error: {path} is not a folder: a source's root is the folder that holds its media",
+    ),
     "invalid_path_mapping": _w(VALIDATION, "Error: {problem}"),
     "invalid_enricher": _w(VALIDATION, "Error: enricher must be ID:PRIORITY, got {value!r}"),
     "invalid_argument.hash_mode": _w(
@@ -154,6 +158,19 @@ MESSAGES: dict[str, Wording] = {
         "(pass --data DIR or set APOLLONIA_DATA_DIRECTORY)",
     ),
 }
+
+
+# Warnings: the command succeeded, but something needs the operator (printed on stderr, and
+# as `warning` in the JSON document).
+WARNINGS: dict[str, str] = {
+    "source_root_missing": "Warning: {path} does not exist; source '{source}' was saved but "
+    "cannot be ingested until it does (mount the share, or fix the path with "
+    "'apollonia source update {source_id} --path DIR')",
+}
+
+
+def warning(code: str, **facts: Any) -> str:
+    return WARNINGS[code].format(**{k: _fact(v) for k, v in facts.items()})
 
 
 def key_of(error: OperationError) -> str:

@@ -29,6 +29,7 @@ from apollonia.cli.render import (
 )
 from consumer.adapters.importers.filesystem import FilesystemImporter
 from consumer.adapters.importers.registry import default_importers
+from consumer.domain.catalog import Source
 from consumer.service_layer import admin, queries
 from consumer.service_layer.collection_ingest import utcnow
 from consumer.service_layer.source_ingest import (
@@ -77,7 +78,9 @@ def add(
                 external_id=external_id,
                 now=utcnow(),
             )
-        return {"status": "success", "mode": target.mode, "source": source_dict(source)}
+        return root_report(
+            {"status": "success", "mode": target.mode, "source": source_dict(source)}, source
+        )
 
     doc = run_operation(output, _add)
     output.emit(
@@ -86,6 +89,19 @@ def add(
             f"Added source '{doc['source']['name']}' ({doc['source']['id']})", markup=False
         ),
     )
+    if "warning" in doc:
+        output.note(doc["warning"])
+
+
+def root_report(doc: dict[str, Any], source: Source) -> dict[str, Any]:
+    """`ingestible` (and a `warning` when not) for a source whose root may not exist yet."""
+    ingestible = source.root_path is None or admin.source_root_exists(source.root_path)
+    doc["ingestible"] = ingestible
+    if not ingestible:
+        doc["warning"] = errors.warning(
+            "source_root_missing", path=source.root_path, source=source.name, source_id=source.uuid
+        )
+    return doc
 
 
 @app.command("list")
@@ -174,10 +190,14 @@ def update(
                 clear_mappings=clear_mappings,
                 now=utcnow(),
             )
-        return {"status": "success", "mode": target.mode, "source": source_dict(source)}
+        return root_report(
+            {"status": "success", "mode": target.mode, "source": source_dict(source)}, source
+        )
 
     doc = run_operation(output, _update)
     output.emit(doc, lambda c: c.print(f"Updated source '{doc['source']['name']}'", markup=False))
+    if "warning" in doc:
+        output.note(doc["warning"])
 
 
 @app.command("remove")
