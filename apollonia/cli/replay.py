@@ -9,9 +9,28 @@ from rich.console import Console
 
 from apollonia.cli.common import CatalogTarget, DryRunOpt, JsonOpt, run_operation, settings_or_exit
 from apollonia.cli.output import Output
-from apollonia.cli.render import iso
+from apollonia.cli.render import iso, plural
 from consumer.entrypoints.replay import Replayer, ReplayStats, parse_from, parse_until
 from consumer.service_layer import queries
+
+RUNBOOK = "docs/operations.md#replay-and-disaster-recovery"
+
+
+def replay_hint(unmatched: int, collections: int) -> str | None:
+    """What to do when events matched no collection (the exit code stays 0: nothing failed)."""
+    if not unmatched:
+        return None
+    events = plural(unmatched, "event")
+    if not collections:
+        return (
+            f"No collection matched: the catalog has no collections, so none of the {events} "
+            "could be applied. Recreate the sources and collections with the roots they had, "
+            f"then replay again (see 'Rebuilding a lost catalog' in {RUNBOOK})."
+        )
+    return (
+        f"{events} matched no collection: their paths are under no collection root. Add the "
+        f"collections they belong to, then replay again (see {RUNBOOK})."
+    )
 
 
 def replay_command(
@@ -66,6 +85,8 @@ def replay_command(
                 max_message_bytes=settings.max_message_bytes,
             )
             stats = await replayer.run()
+            collections = len(await queries.list_collections(catalog))
+        hint = replay_hint(stats.unmatched, collections)
         return {
             "status": "success",
             "stream": settings.topology().stream,
@@ -75,6 +96,7 @@ def replay_command(
             "dry_run": dry_run,
             "mode": target.mode,
             "stats": stats.as_dict(),
+            **({"hint": hint} if hint else {}),
         }
 
     doc = run_operation(output, _replay, context=context)
@@ -101,5 +123,7 @@ def replay_command(
             console.print(f"  Other collections: {st['other_collection']}", markup=False)
         if st["outside_window"]:
             console.print(f"  Outside --from/--until: {st['outside_window']}", markup=False)
+        if "hint" in doc:
+            console.print(doc["hint"], markup=False)
 
     output.emit(doc, human)
