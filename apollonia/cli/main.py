@@ -11,6 +11,7 @@ import typer
 from typer.main import get_command
 
 from apollonia import __version__
+from apollonia.cli import usage
 from apollonia.cli.output import ExitCode, Output
 from apollonia.settings import LOG_FORMATS, LOG_LEVELS, LogFormat, load_settings
 from shared.runtime.gc import tune_gc
@@ -44,6 +45,7 @@ _VERBOSITY = ("WARNING", "INFO", "DEBUG")
 
 def build_app(only: str | None = None) -> typer.Typer:
     """The command tree: every command, or just `only` (what one invocation runs)."""
+    usage.install()
     cli = typer.Typer(
         name="apollonia",
         help="Watch media folders, fingerprint files and keep a trustworthy asset catalog.",

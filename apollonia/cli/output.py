@@ -40,6 +40,17 @@ def to_json(document: Any) -> str:
     return json.dumps(document, default=_default, indent=2, ensure_ascii=False)
 
 
+ERROR_PREFIX = "Error: "
+
+
+def one_prefix(message: str) -> str:
+    """A message that already says "Error: " (a worded service error, maybe wrapping another)
+    says it once."""
+    while message.startswith(ERROR_PREFIX * 2):
+        message = message[len(ERROR_PREFIX) :]
+    return message
+
+
 class Output:
     def __init__(self, json_mode: bool) -> None:
         self.json_mode = json_mode
@@ -71,6 +82,7 @@ class Output:
         document: dict[str, Any] | None = None,
     ) -> NoReturn:
         """Print a clear error (JSON too) and exit with `code`."""
+        message = one_prefix(message)
         if self.json_mode:
             body: dict[str, Any] = {"status": "error"}
             body.update(document or {})
@@ -82,6 +94,7 @@ class Output:
             sys.stdout.flush()
         else:
             self.err.print(
-                message if message.startswith("Error:") else f"Error: {message}", markup=False
+                message if message.startswith(ERROR_PREFIX) else ERROR_PREFIX + message,
+                markup=False,
             )
         raise typer.Exit(code)

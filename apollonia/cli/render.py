@@ -14,11 +14,6 @@ from consumer.service_layer.collection_ingest import CollectionIngestResult, Ing
 ERRORS_SHOWN = 5
 
 
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """`1 asset`, `2 assets` (`many` for irregular words)."""
-    return f"{count} {word if count == 1 else many or word + 's'}"
-
-
 def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat().replace("+00:00", "Z")
 

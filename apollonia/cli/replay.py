@@ -8,8 +8,9 @@ import typer
 from rich.console import Console
 
 from apollonia.cli.common import CatalogTarget, DryRunOpt, JsonOpt, run_operation, settings_or_exit
+from apollonia.cli.errors import plural
 from apollonia.cli.output import Output
-from apollonia.cli.render import iso, plural
+from apollonia.cli.render import iso
 from consumer.entrypoints.replay import Replayer, ReplayStats, parse_from, parse_until
 from consumer.service_layer import queries
 
@@ -53,7 +54,13 @@ def replay_command(
     json_out: JsonOpt = False,
 ) -> None:
     """Read the `<exchange>.events` stream and apply every event through the same path the
-    consumer uses. Safe to repeat: what the catalog already reflects is skipped."""
+    consumer uses. Safe to repeat: what the catalog already reflects is skipped.
+
+    \b
+    Examples:
+      apollonia replay --from first
+      apollonia replay --from 2026-05-01T00:00:00Z --collection Movies --dry-run
+    """
     output = Output(json_out)
     settings = settings_or_exit(output)
     target = CatalogTarget(settings, dry_run=dry_run)
@@ -61,7 +68,7 @@ def replay_command(
 
     def progress(stats: ReplayStats) -> None:
         output.note(
-            f"replayed {stats.read} events (offset {stats.last_offset}): "
+            f"replayed {plural(stats.read, 'event')} (offset {stats.last_offset}): "
             f"{stats.applied} applied, {stats.unchanged} unchanged, {stats.stale} stale"
         )
 
@@ -105,7 +112,7 @@ def replay_command(
         st = doc["stats"]
         verb = "Would apply" if dry_run else "Applied"
         console.print(
-            f"Replayed {st['read']} events from {doc['stream']} (offsets "
+            f"Replayed {plural(st['read'], 'event')} from {doc['stream']} (offsets "
             f"{st['first_offset']}..{st['last_offset']})",
             markup=False,
         )

@@ -24,6 +24,7 @@ def run_command(
         list[Path] | None,
         typer.Option(
             "--data",
+            metavar="DIR",
             help="A folder to catalog and watch (repeatable). Default: APOLLONIA_DATA_DIRECTORY.",
         ),
     ] = None,
@@ -44,6 +45,11 @@ def run_command(
     Creates a filesystem source `local` and a collection per folder when absent, runs an initial
     collection ingest, then applies live file events straight to the SQLite catalog (no broker
     needed). With --amqp, runs the ingestor and the consumer together over RabbitMQ.
+
+    \b
+    Examples:
+      apollonia run --data /mnt/media
+      apollonia run --data /mnt/movies --data /mnt/tv --once
     """
     output = Output(False)
     settings = settings_or_exit(output)
