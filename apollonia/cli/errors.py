@@ -189,7 +189,7 @@ class _Formatter(string.Formatter):
         kind, _, word = format_spec.partition(":")
         if kind == "plural":
             return plural(value, word) if isinstance(value, int) else f"{value} {word}s"
-        return super().format_field(value, format_spec)
+        return str(super().format_field(value, format_spec))
 
 
 _FORMATTER = _Formatter()

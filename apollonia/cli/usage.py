@@ -9,7 +9,8 @@ type (`PATH... <list[Path]>`).
 
 from __future__ import annotations
 
-from click import Context
+from typing import Any
+
 from typer.core import TyperArgument
 
 
@@ -23,10 +24,10 @@ def _usage_name(argument: TyperArgument) -> str:
 _typed = TyperArgument.display_type_rich
 
 
-def _display_type(argument: TyperArgument, ctx: Context) -> str | None:
+def _display_type(argument: TyperArgument, ctx: Any) -> str | None:
     return None if argument.metavar is not None else _typed(argument, ctx)
 
 
 def install() -> None:
-    TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign]
-    TyperArgument.display_type_rich = _display_type  # type: ignore[method-assign]
+    setattr(TyperArgument, "_usage_display_name", _usage_name)  # noqa: B010 - a private hook
+    setattr(TyperArgument, "display_type_rich", _display_type)  # noqa: B010
