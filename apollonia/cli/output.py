@@ -41,6 +41,7 @@ def to_json(document: Any) -> str:
 
 
 ERROR_PREFIX = "Error: "
+UNBOUNDED_WIDTH = 10_000
 
 
 def one_prefix(message: str) -> str:
@@ -54,7 +55,10 @@ def one_prefix(message: str) -> str:
 class Output:
     def __init__(self, json_mode: bool) -> None:
         self.json_mode = json_mode
-        self.out = Console(soft_wrap=True, highlight=False)
+        # Off a terminal (a pipe, a file, cron) nothing is cut to a guessed 80 columns: a table
+        # keeps whole IDs and paths, as wide as its content.
+        width = None if sys.stdout.isatty() else UNBOUNDED_WIDTH
+        self.out = Console(soft_wrap=True, highlight=False, width=width)
         self.err = Console(stderr=True, soft_wrap=True, highlight=False)
 
     def emit(self, document: dict[str, Any], human: Callable[[Console], None]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 import structlog
@@ -24,6 +25,30 @@ def _mask_secrets(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> 
         if isinstance(value, str) and "://" in value:
             event_dict[key] = mask_text(value)
     return event_dict
+
+
+# Console lines in an operator's words, by event name: the top of the application installs them
+# (`use_console_words`); JSON lines keep the event name and every structured field.
+ConsoleWords = Mapping[str, Callable[[EventDict], str]]
+_console_words: dict[str, Callable[[EventDict], str]] = {}
+_KEPT_ON_CONSOLE = ("level", "timestamp", "exc_info", "exception", "stack_info")
+
+
+def use_console_words(words: ConsoleWords) -> None:
+    _console_words.clear()
+    _console_words.update(words)
+
+
+def _operator_words(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+    say = _console_words.get(str(event_dict.get("event")))
+    if say is None:
+        return event_dict
+    try:
+        text = say(event_dict)
+    except (KeyError, TypeError, ValueError):  # a field missing: the plain line is still true
+        return event_dict
+    kept = {k: event_dict[k] for k in _KEPT_ON_CONSOLE if k in event_dict}
+    return {"event": text, **kept}
 
 
 def _wants_json(log_format: str, stream: TextIO) -> bool:
@@ -48,11 +73,13 @@ def configure_logging(
         _mask_secrets,
     ]
     renderer: Processor
+    rendering: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if _wants_json(log_format, out):
         renderer = structlog.processors.JSONRenderer()
         shared.append(structlog.processors.format_exc_info)
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=hasattr(out, "isatty") and out.isatty())
+        rendering.append(_operator_words)
 
     structlog.configure(
         processors=[
@@ -67,7 +94,7 @@ def configure_logging(
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[*rendering, renderer],
     )
     handler = logging.StreamHandler(out)
     handler.setFormatter(formatter)

@@ -68,3 +68,25 @@ def test_the_services_keep_their_configured_level() -> None:
     assert log_level_for("source", explicit=None, verbose=0, configured="INFO") == "WARNING"
     assert log_level_for("source", explicit=None, verbose=1, configured="INFO") == "INFO"
     assert log_level_for("source", explicit=None, verbose=5, configured="INFO") == "DEBUG"
+
+
+def test_tables_are_whole_when_stdout_is_not_a_terminal(config_dir: Path, tmp_path: Path) -> None:
+    root = tmp_path / ("a-long-folder-name-" * 4) / "Movies"
+    root.mkdir(parents=True)
+    src = ("source", "add", "--type", "filesystem", "--name", "Library", "--path", str(root.parent))
+    assert run_cli(*src).code == 0
+    add = ("collection", "add", "--source", "Library", "--name", "Movies", "--path", str(root))
+    assert run_cli(*add).code == 0
+    (collection,) = run_cli("collection", "list", "--json").json()["collections"]
+    table = run_cli("collection", "list").stdout  # captured: not a terminal
+    assert str(root) in table
+    assert collection["id"] in table
+    assert str(root.parent) in run_cli("source", "list").stdout
+
+
+def test_run_says_where_the_catalog_is(config_dir: Path, tmp_path: Path) -> None:
+    media = tmp_path / "media"
+    media.mkdir()
+    result = run_cli("run", "--once", "--data", str(media))
+    assert result.code == 0, result.stderr
+    assert f"Catalog: {config_dir / 'apollonia.db'}" in result.stderr.splitlines()[0]
