@@ -285,6 +285,73 @@ def _walk(command: Command, ctx: Context) -> Iterator[tuple[Command, Context]]:
         yield from _walk(sub, sub_ctx)
 
 
+def cli_entries() -> list[tuple[Command, Context]]:
+    """Every visible command of `apollonia` with its context, the root first."""
+    from apollonia.cli.main import app  # noqa: PLC0415 - only the CLI pages need it loaded
+
+    return typer_entries(app)
+
+
+def typer_entries(app: Any) -> list[tuple[Command, Context]]:
+    """Every visible command of a Typer app with its context, the root first."""
+    from typer.main import get_command  # noqa: PLC0415
+
+    root = get_command(app)
+    return list(
+        _walk(root, root.make_context(root.name or "apollonia", [], resilient_parsing=True))
+    )
+
+
+# What a placeholder must never read like: a Python type, a parameter's variable name, a set.
+BAD_PLACEHOLDERS = ("<list[", "_sel", "{")
+EXAMPLE_MARK = "Example"
+
+
+def help_problems(entries: list[tuple[Command, Context]] | None = None) -> list[str]:
+    """What `--help` lacks: an option or argument without a description, a placeholder that
+    reads like code, a command without an example (groups list their commands instead)."""
+    problems: list[str] = []
+    for command, ctx in cli_entries() if entries is None else entries:
+        path = ctx.command_path
+        usage = command.get_usage(ctx)
+        problems += [f"{path}: usage shows {bad!r}" for bad in BAD_PLACEHOLDERS if bad in usage]
+        for param in command.get_params(ctx):
+            if getattr(param, "hidden", False) or "--help" in getattr(param, "opts", ()):
+                continue
+            record = param.get_help_record(ctx)
+            decl, text = record if record is not None else (param.name or "?", "")
+            if not getattr(param, "help", None) or not text.strip():
+                problems.append(f"{path}: {decl} has no help text")
+            problems += [
+                f"{path}: {decl} shows placeholder {bad!r}"
+                for bad in BAD_PLACEHOLDERS
+                if bad in decl
+            ]
+        is_group = getattr(command, "list_commands", None) is not None
+        if not is_group and f"{EXAMPLE_MARK}s:" not in (command.help or ""):
+            problems.append(f"{path}: no example")
+    return problems
+
+
+def _help_markdown(text: str) -> str:
+    """A command's help as Markdown: its `Examples:` lines become one code block."""
+    out: list[str] = []
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].strip() != f"{EXAMPLE_MARK}s:":
+            out.append(lines[i])
+            i += 1
+            continue
+        i += 1
+        examples = []
+        while i < len(lines) and lines[i].strip():
+            examples.append(lines[i].strip())
+            i += 1
+        out += ["**Examples**", "", "```", *examples, "```"]
+    return "\n".join(out).strip()
+
+
 def _params_section(command: Command, ctx: Context, kind: str, title: str) -> list[str]:
     records: list[tuple[str, str]] = []
     for param in command.get_params(ctx):
@@ -305,14 +372,10 @@ def _params_section(command: Command, ctx: Context, kind: str, title: str) -> li
 
 
 def render_cli() -> str:
-    from typer.main import get_command  # noqa: PLC0415 - only this page needs the CLI loaded
+    from apollonia.cli.output import ExitCode  # noqa: PLC0415 - only this page needs the CLI
 
-    from apollonia.cli.main import app  # noqa: PLC0415
-    from apollonia.cli.output import ExitCode  # noqa: PLC0415
-
-    root = get_command(app)
-    root_ctx = root.make_context("apollonia", [], resilient_parsing=True)
-    entries = list(_walk(root, root_ctx))
+    entries = cli_entries()
+    root = entries[0][0]
 
     lines = [
         GENERATED_NOTE.format(page="cli", source="the live `apollonia` command tree"),
@@ -346,7 +409,7 @@ def render_cli() -> str:
         path = ctx.command_path
         usage = command.get_usage(ctx).removeprefix("Usage:").strip()
         lines += [f"## `{path}`", ""]
-        help_text = _help_text(command.help)
+        help_text = _help_markdown(_help_text(command.help))
         if help_text:
             lines += [help_text, ""]
         lines += ["```", usage, "```", ""]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -26,6 +26,8 @@ DEFAULT_METRICS_PORTS = {"ingestor": 9108, "consumer": 9109}
 LogFormat = Literal["auto", "json", "console"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 WatchMode = Literal["auto", "inotify", "poll"]
+LOG_FORMATS: tuple[str, ...] = get_args(LogFormat)
+LOG_LEVELS: tuple[str, ...] = get_args(LogLevel)
 
 
 def _user_data_dir() -> Path:
@@ -91,7 +93,9 @@ class Settings(BaseSettings):
     log_level: LogLevel = Field(
         default="INFO",
         validation_alias=_alias("log_level", "LOG_LEVEL"),
-        description="Minimum level logged.",
+        description="Minimum level the services (`run`, `consumer`, `ingestor`) log. Other "
+        "commands log warnings and errors only, unless given `-v` (info), `-vv` (debug) or "
+        "`--log-level`.",
     )
     log_format: LogFormat = Field(
         default="auto",

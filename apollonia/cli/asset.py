@@ -74,7 +74,13 @@ def list_assets(
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """List assets, optionally of one collection or in one lifecycle state."""
+    """List assets, optionally of one collection or in one lifecycle state.
+
+    \b
+    Examples:
+      apollonia asset list --collection Movies --state new
+      apollonia asset list --include-deleted --limit 50 --json
+    """
     output = Output(json_out)
     if state is not None and state not in {s.value for s in AssetState}:
         output.fail(
@@ -129,7 +135,12 @@ def show(
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Show an asset: every field, its neighbours, and its decision history with reasons."""
+    """Show an asset: every field, its neighbours, and its decision history with reasons.
+
+    \b
+    Examples:
+      apollonia asset show 3f2a9c1e
+    """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
@@ -189,12 +200,20 @@ def show(
 
 @app.command("duplicates")
 def duplicates(
-    collection_sel: Annotated[str, typer.Argument(metavar="COLLECTION")],
+    collection_sel: Annotated[
+        str,
+        typer.Argument(metavar="COLLECTION", help="Collection UUID, external id or name."),
+    ],
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """List duplicate candidates: live assets with the same content under different keys. They
-    are never merged automatically."""
+    are never merged automatically.
+
+    \b
+    Examples:
+      apollonia asset duplicates Movies
+    """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
@@ -243,7 +262,12 @@ def ingest_file_command(
     json_out: JsonOpt = False,
 ) -> None:
     """Catalog one file now: prospect it (stat, SHA-256 + xxh128, neighbours) and apply it straight
-    to the catalog, then exit. Safe to run many at once."""
+    to the catalog, then exit. Safe to run many at once.
+
+    \b
+    Examples:
+      apollonia ingest-file '/mnt/media/Movies/Heat (1995)/Heat (1995).mkv'
+    """
     output = Output(json_out)
     settings = settings_or_exit(output)
     raw = os.path.abspath(os.fsencode(path))

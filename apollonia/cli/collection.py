@@ -16,6 +16,7 @@ from apollonia.cli.common import (
     run_operation,
     settings_or_exit,
 )
+from apollonia.cli.errors import plural
 from apollonia.cli.output import ExitCode, Output
 from apollonia.cli.progress import progress_for
 from apollonia.cli.render import (
@@ -42,12 +43,24 @@ YesOpt = Annotated[bool, typer.Option("--yes", help="Confirm a destructive chang
 
 @app.command("add")
 def add(
-    source_sel: Annotated[str, typer.Option("--source", help="Source UUID, external id or name.")],
-    name: Annotated[str, typer.Option("--name", help="Collection name (unique in its source).")],
-    path: Annotated[str, typer.Option("--path", help="Root folder of the collection.")],
+    source_sel: Annotated[
+        str,
+        typer.Option("--source", metavar="SOURCE", help="Source UUID, external id or name."),
+    ],
+    name: Annotated[
+        str,
+        typer.Option("--name", metavar="NAME", help="Collection name (unique in its source)."),
+    ],
+    path: Annotated[
+        str, typer.Option("--path", metavar="DIR", help="Root folder of the collection.")
+    ],
     enrichers: Annotated[
         list[str] | None,
-        typer.Option("--enricher", help="ID:PRIORITY, repeatable."),
+        typer.Option(
+            "--enricher",
+            metavar="ID:PRIORITY",
+            help="An enricher and its priority (lower runs first). Repeatable.",
+        ),
     ] = None,
     sync_disable: Annotated[
         bool, typer.Option("--sync-disable", help="Add it with full-collection sync disabled.")
@@ -56,15 +69,29 @@ def add(
         str,
         typer.Option(
             "--hash-mode",
+            metavar="full|stat",
             help="full (hash every new or changed file) or stat "
             "(size + mtime only, for libraries too slow to read).",
         ),
     ] = "full",
-    external_id: Annotated[str | None, typer.Option("--external-id")] = None,
+    external_id: Annotated[
+        str | None,
+        typer.Option(
+            "--external-id",
+            metavar="ID",
+            help="The id another system knows it by; accepted wherever a name is.",
+        ),
+    ] = None,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Add a collection (sync-enabled unless --sync-disable)."""
+    """Add a collection (sync-enabled unless --sync-disable).
+
+    \b
+    Examples:
+      apollonia collection add --source Media --name Movies --path /mnt/media/Movies
+      apollonia collection add --source Media --name TV --path /mnt/media/TV --sync-disable
+    """
     output = Output(json_out)
     settings = settings_or_exit(output)
     target = CatalogTarget(settings, test_db=test_db)
@@ -104,12 +131,21 @@ def add(
 @app.command("list")
 def list_collections(
     source_sel: Annotated[
-        str | None, typer.Argument(help="Only this source's collections.")
+        str | None,
+        typer.Argument(
+            metavar="SOURCE", help="Only this source's collections (UUID, external id or name)."
+        ),
     ] = None,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """List collections, optionally of one source."""
+    """List collections, optionally of one source.
+
+    \b
+    Examples:
+      apollonia collection list
+      apollonia collection list Media --json
+    """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
@@ -129,7 +165,12 @@ def list_collections(
 def show(
     collection_sel: CollectionArg, test_db: TestDbOpt = False, json_out: JsonOpt = False
 ) -> None:
-    """Show a collection: settings, live ingestibility check, assets and recent ingests."""
+    """Show a collection: settings, live ingestibility check, assets and recent ingests.
+
+    \b
+    Examples:
+      apollonia collection show Movies
+    """
     output = Output(json_out)
     settings = settings_or_exit(output)
     target = CatalogTarget(settings, test_db=test_db)
@@ -205,20 +246,67 @@ def show(
 @app.command("update")
 def update(
     collection_sel: CollectionArg,
-    sync_enable: Annotated[bool, typer.Option("--sync-enable")] = False,
-    sync_disable: Annotated[bool, typer.Option("--sync-disable")] = False,
+    sync_enable: Annotated[
+        bool,
+        typer.Option(
+            "--sync-enable",
+            help="Let a full ingest (collection or source ingest) keep it in step with disk.",
+        ),
+    ] = False,
+    sync_disable: Annotated[
+        bool,
+        typer.Option(
+            "--sync-disable",
+            help="Only targeted ingests (--title/--season/--episode) from now on.",
+        ),
+    ] = False,
     path: Annotated[
-        str | None, typer.Option("--path", help="New root folder; re-evaluates ingestible.")
+        str | None,
+        typer.Option("--path", metavar="DIR", help="New root folder; re-evaluates ingestible."),
     ] = None,
-    add_enricher: Annotated[str | None, typer.Option("--add-enricher")] = None,
-    priority: Annotated[int | None, typer.Option("--priority")] = None,
-    remove_enricher: Annotated[str | None, typer.Option("--remove-enricher")] = None,
-    hash_mode: Annotated[str | None, typer.Option("--hash-mode")] = None,
-    name: Annotated[str | None, typer.Option("--name")] = None,
+    add_enricher: Annotated[
+        str | None,
+        typer.Option(
+            "--add-enricher",
+            metavar="ID",
+            help="Add an enricher (or change its priority); needs --priority.",
+        ),
+    ] = None,
+    priority: Annotated[
+        int | None,
+        typer.Option(
+            "--priority",
+            metavar="N",
+            help="Priority of --add-enricher: lower runs first.",
+        ),
+    ] = None,
+    remove_enricher: Annotated[
+        str | None,
+        typer.Option("--remove-enricher", metavar="ID", help="Remove this enricher."),
+    ] = None,
+    hash_mode: Annotated[
+        str | None,
+        typer.Option(
+            "--hash-mode",
+            metavar="full|stat",
+            help="full (hash every new or changed file) or stat (size + mtime only).",
+        ),
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", metavar="NAME", help="Rename it (unique in its source)."),
+    ] = None,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Change a collection's sync flag, root, enrichers, hash mode or name."""
+    """Change a collection's sync flag, root, enrichers, hash mode or name.
+
+    \b
+    Examples:
+      apollonia collection update Movies --sync-enable
+      apollonia collection update Movies --add-enricher tmdb --priority 10
+      apollonia collection update TV --hash-mode stat --name Series
+    """
     output = Output(json_out)
     if sync_enable and sync_disable:
         output.fail(
@@ -274,7 +362,12 @@ def remove(
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Remove a collection and its assets (asks for --yes if it has any)."""
+    """Remove a collection and its assets (asks for --yes if it has any).
+
+    \b
+    Examples:
+      apollonia collection remove Movies --yes
+    """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
@@ -292,7 +385,8 @@ def remove(
     output.emit(
         doc,
         lambda c: c.print(
-            f"Removed collection '{doc['removed']['name']}' ({doc['assets_removed']} assets)",
+            f"Removed collection '{doc['removed']['name']}' "
+            f"({plural(doc['assets_removed'], 'asset')})",
             markup=False,
         ),
     )
@@ -329,7 +423,13 @@ def ingest(
         ),
     ] = False,
 ) -> None:
-    """Ingest a collection, or one title, season or episode of it."""
+    """Ingest a collection, or one title, season or episode of it.
+
+    \b
+    Examples:
+      apollonia collection ingest Movies
+      apollonia collection ingest TV --title 'The Office (US)' --season 2 --dry-run
+    """
     output = Output(json_out)
     if season is not None and title is None:  # B-3
         output.fail(ExitCode.VALIDATION, "Error: --season requires --title", error_code="usage")

@@ -14,7 +14,12 @@ from shared.runtime.masking import mask_text, mask_url
 
 def consumer_command() -> None:
     """Consume `<exchange>.catalog` and apply every file event to the catalog, in batches, one
-    transaction per collection. Runs until SIGINT/SIGTERM; survives broker outages."""
+    transaction per collection. Runs until SIGINT/SIGTERM; survives broker outages.
+
+    \b
+    Examples:
+      apollonia consumer
+    """
     output = Output(False)
     settings = settings_or_exit(output)
     try:

@@ -17,7 +17,12 @@ app = typer.Typer(help="Catalog database maintenance.", no_args_is_help=True)
 
 @app.command("upgrade")
 def upgrade(test_db: TestDbOpt = False, json_out: JsonOpt = False) -> None:
-    """Create the catalog, or migrate it to the newest schema. Safe to run any time."""
+    """Create the catalog, or migrate it to the newest schema. Safe to run any time.
+
+    \b
+    Examples:
+      apollonia db upgrade
+    """
     output = Output(json_out)
     settings = settings_or_exit(output)
     url = settings.catalog_url(test_db=test_db)
@@ -58,7 +63,12 @@ def upgrade(test_db: TestDbOpt = False, json_out: JsonOpt = False) -> None:
 
 @app.command("current")
 def current(test_db: TestDbOpt = False, json_out: JsonOpt = False) -> None:
-    """Show the catalog's schema revision and the one this version expects."""
+    """Show the catalog's schema revision and the one this version expects.
+
+    \b
+    Examples:
+      apollonia db current --json
+    """
     output = Output(json_out)
     settings = settings_or_exit(output)
     url = settings.catalog_url(test_db=test_db)

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from apollonia.cli.common import JsonOpt, run_operation, settings_or_exit
+from apollonia.cli.errors import plural
 from apollonia.cli.output import ExitCode, Output
 from consumer.adapters.amqp.deadletters import DeadLetter, DeadLetterQueue
 
@@ -20,7 +21,12 @@ def list_dead(
     limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many.")] = 100,
     json_out: JsonOpt = False,
 ) -> None:
-    """Show each dead message's reason, event id, path and time; they stay in the queue."""
+    """Show each dead message's reason, event id, path and time; they stay in the queue.
+
+    \b
+    Examples:
+      apollonia dlq list --limit 20
+    """
     output = Output(json_out)
     settings = settings_or_exit(output)
 
@@ -56,11 +62,18 @@ def list_dead(
 def requeue(
     all_: Annotated[bool, typer.Option("--all", help="Requeue every dead message.")] = False,
     event_ids: Annotated[
-        list[str] | None, typer.Option("--event-id", help="Requeue this event (repeatable).")
+        list[str] | None,
+        typer.Option("--event-id", metavar="ID", help="Requeue this event (repeatable)."),
     ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Send dead messages back to the catalog queue (only there) once their cause is fixed."""
+    """Send dead messages back to the catalog queue (only there) once their cause is fixed.
+
+    \b
+    Examples:
+      apollonia dlq requeue --event-id 0b7c...e1
+      apollonia dlq requeue --all
+    """
     output = Output(json_out)
     if all_ == bool(event_ids):
         output.fail(
@@ -106,7 +119,12 @@ def purge(
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: the messages are lost.")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Delete every dead message (asks for --yes)."""
+    """Delete every dead message (asks for --yes).
+
+    \b
+    Examples:
+      apollonia dlq purge --yes
+    """
     output = Output(json_out)
     if not yes:
         output.fail(
@@ -123,5 +141,8 @@ def purge(
 
     doc = run_operation(output, _purge)
     output.emit(
-        doc, lambda c: c.print(f"Purged {doc['purged']} messages from {doc['queue']}", markup=False)
+        doc,
+        lambda c: c.print(
+            f"Purged {plural(doc['purged'], 'message')} from {doc['queue']}", markup=False
+        ),
     )

@@ -11,6 +11,8 @@ test) that runs application code words its errors the same way.
 
 from __future__ import annotations
 
+import re
+import string
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +46,10 @@ MESSAGES: dict[str, Wording] = {
     "ambiguous_id": _w(VALIDATION, "Error: Several assets start with '{prefix}'"),
     # --- adding and changing sources and collections -------------------------------------
     "invalid_path": _w(VALIDATION, "Error: {problem}"),
+    "invalid_path.not_a_folder": _w(
+        VALIDATION,
+        "Error: {path} is not a folder: a source's root is the folder that holds its media",
+    ),
     "invalid_path_mapping": _w(VALIDATION, "Error: {problem}"),
     "invalid_enricher": _w(VALIDATION, "Error: enricher must be ID:PRIORITY, got {value!r}"),
     "invalid_argument.hash_mode": _w(
@@ -72,12 +78,14 @@ MESSAGES: dict[str, Wording] = {
     ),
     "confirmation_required.source": _w(
         VALIDATION,
-        "Error: source '{source}' has {collections} collections and {assets} assets; "
+        "Error: source '{source}' has {collections:plural:collection} and "
+        "{assets:plural:asset}; "
         "re-run with --yes to remove them all",
     ),
     "confirmation_required.collection": _w(
         VALIDATION,
-        "Error: collection '{collection}' has {assets} assets; re-run with --yes to remove them",
+        "Error: collection '{collection}' has {assets:plural:asset}; "
+        "re-run with --yes to remove them",
     ),
     "source_unreachable.root": _w(
         UNREACHABLE, "Error: Source '{source}' root {root_path} cannot be accessed"
@@ -156,13 +164,56 @@ MESSAGES: dict[str, Wording] = {
 }
 
 
+# Warnings: the command succeeded, but something needs the operator (printed on stderr, and
+# as `warning` in the JSON document).
+WARNINGS: dict[str, str] = {
+    "source_root_missing": "Warning: {path} does not exist; source '{source}' was saved but "
+    "cannot be ingested until it does (mount the share, or fix the path with "
+    "'apollonia source update {source_id} --path DIR')",
+}
+
+
+def warning(code: str, **facts: Any) -> str:
+    return render(WARNINGS[code], **facts)
+
+
+def plural(count: int, word: str) -> str:
+    """`1 asset`, `2 assets`."""
+    return f"{count} {word if count == 1 else word + 's'}"
+
+
+class _Formatter(string.Formatter):
+    """`str.format` plus `{n:plural:asset}` -> `1 asset` / `2 assets`."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        kind, _, word = format_spec.partition(":")
+        if kind == "plural":
+            return plural(value, word) if isinstance(value, int) else f"{value} {word}s"
+        return str(super().format_field(value, format_spec))
+
+
+_FORMATTER = _Formatter()
+
+
+def render(template: str, **facts: Any) -> str:
+    """A template filled with facts (lists comma-separated, nested "Error: " dropped)."""
+    return _FORMATTER.format(template, **{k: _fact(v) for k, v in facts.items()})
+
+
 def key_of(error: OperationError) -> str:
     return f"{error.error_code}.{error.case}" if error.case else error.error_code
+
+
+# A fact that is itself a worded error ("Error: ...", or "OperationError: Error: ..." from a
+# wrapped exception) is inserted without its own prefix: one message says "Error: " once.
+_NESTED_PREFIX = re.compile(r"^(\w+: )?Error: ")
 
 
 def _fact(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, str):
+        return _NESTED_PREFIX.sub("", value, count=1)
     return value
 
 
@@ -183,7 +234,7 @@ class CliPresenter:
         wording = MESSAGES.get(key_of(error))
         if wording is None:
             return f"Error: {key_of(error)} {error.facts!r}"
-        return wording.template.format(**{k: _fact(v) for k, v in error.facts.items()})
+        return render(wording.template, **error.facts)
 
     def exit_code(self, error: OperationError) -> int:
         wording = MESSAGES.get(key_of(error))

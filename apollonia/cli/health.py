@@ -33,7 +33,12 @@ def health(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait.")] = 3.0,
     json_out: JsonOpt = False,
 ) -> None:
-    """Check a running service's health endpoint (for Docker HEALTHCHECK)."""
+    """Check a running service's health endpoint (for Docker HEALTHCHECK).
+
+    \b
+    Examples:
+      apollonia health --service consumer --ready
+    """
     output = Output(json_out)
     settings = settings_or_exit(output)
     port = settings.service_metrics_port(service.value)

@@ -56,7 +56,12 @@ def ingestor_command(
     ] = None,
 ) -> None:
     """Watch the data folders and publish a file event for every complete, new, changed, moved or
-    deleted file. Runs until SIGINT/SIGTERM."""
+    deleted file. Runs until SIGINT/SIGTERM.
+
+    \b
+    Examples:
+      apollonia ingestor --data /mnt/media/Movies --data /mnt/media/TV
+    """
     output = Output(False)
     overrides: dict[str, Any] = {}
     if data:
@@ -106,7 +111,12 @@ def publish_command(
     """Prospect the given files and publish their events now, then exit (for import hooks).
 
     Exit 1 when a path is not a readable regular file (nothing is published), 3 when the broker is
-    unreachable."""
+    unreachable.
+
+    \b
+    Examples:
+      apollonia publish /mnt/media/Movies/Heat.mkv /mnt/media/Movies/Ronin.mkv
+    """
     output = Output(json_out)
     settings = settings_or_exit(output)
     checked = [(p, *_check_path(p)) for p in paths]

@@ -40,10 +40,25 @@ def to_json(document: Any) -> str:
     return json.dumps(document, default=_default, indent=2, ensure_ascii=False)
 
 
+ERROR_PREFIX = "Error: "
+UNBOUNDED_WIDTH = 10_000
+
+
+def one_prefix(message: str) -> str:
+    """A message that already says "Error: " (a worded service error, maybe wrapping another)
+    says it once."""
+    while message.startswith(ERROR_PREFIX * 2):
+        message = message[len(ERROR_PREFIX) :]
+    return message
+
+
 class Output:
     def __init__(self, json_mode: bool) -> None:
         self.json_mode = json_mode
-        self.out = Console(soft_wrap=True, highlight=False)
+        # Off a terminal (a pipe, a file, cron) nothing is cut to a guessed 80 columns: a table
+        # keeps whole IDs and paths, as wide as its content.
+        width = None if sys.stdout.isatty() else UNBOUNDED_WIDTH
+        self.out = Console(soft_wrap=True, highlight=False, width=width)
         self.err = Console(stderr=True, soft_wrap=True, highlight=False)
 
     def emit(self, document: dict[str, Any], human: Callable[[Console], None]) -> None:
@@ -71,6 +86,7 @@ class Output:
         document: dict[str, Any] | None = None,
     ) -> NoReturn:
         """Print a clear error (JSON too) and exit with `code`."""
+        message = one_prefix(message)
         if self.json_mode:
             body: dict[str, Any] = {"status": "error"}
             body.update(document or {})
@@ -82,6 +98,7 @@ class Output:
             sys.stdout.flush()
         else:
             self.err.print(
-                message if message.startswith("Error:") else f"Error: {message}", markup=False
+                message if message.startswith(ERROR_PREFIX) else ERROR_PREFIX + message,
+                markup=False,
             )
         raise typer.Exit(code)

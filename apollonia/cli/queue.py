@@ -92,7 +92,13 @@ def stats(
 ) -> None:
     """Messages ready and consumers of the catalog queue, the dead queue and the stream; with
     APOLLONIA_RABBITMQ_API_URL also unacked counts and publish/ack rates, otherwise the net rate
-    from two samples."""
+    from two samples.
+
+    \b
+    Examples:
+      apollonia queue stats
+      apollonia queue stats --watch 5
+    """
     output = Output(json_out)
     settings = settings_or_exit(output)
     source = "management-api" if settings.rabbitmq_api_url else "amqp"

@@ -8,10 +8,30 @@ import typer
 from rich.console import Console
 
 from apollonia.cli.common import CatalogTarget, DryRunOpt, JsonOpt, run_operation, settings_or_exit
+from apollonia.cli.errors import plural
 from apollonia.cli.output import Output
 from apollonia.cli.render import iso
 from consumer.entrypoints.replay import Replayer, ReplayStats, parse_from, parse_until
 from consumer.service_layer import queries
+
+RUNBOOK = "docs/operations.md#replay-and-disaster-recovery"
+
+
+def replay_hint(unmatched: int, collections: int) -> str | None:
+    """What to do when events matched no collection (the exit code stays 0: nothing failed)."""
+    if not unmatched:
+        return None
+    events = plural(unmatched, "event")
+    if not collections:
+        return (
+            f"No collection matched: the catalog has no collections, so none of the {events} "
+            "could be applied. Recreate the sources and collections with the roots they had, "
+            f"then replay again (see 'Rebuilding a lost catalog' in {RUNBOOK})."
+        )
+    return (
+        f"{events} matched no collection: their paths are under no collection root. Add the "
+        f"collections they belong to, then replay again (see {RUNBOOK})."
+    )
 
 
 def replay_command(
@@ -34,7 +54,13 @@ def replay_command(
     json_out: JsonOpt = False,
 ) -> None:
     """Read the `<exchange>.events` stream and apply every event through the same path the
-    consumer uses. Safe to repeat: what the catalog already reflects is skipped."""
+    consumer uses. Safe to repeat: what the catalog already reflects is skipped.
+
+    \b
+    Examples:
+      apollonia replay --from first
+      apollonia replay --from 2026-05-01T00:00:00Z --collection Movies --dry-run
+    """
     output = Output(json_out)
     settings = settings_or_exit(output)
     target = CatalogTarget(settings, dry_run=dry_run)
@@ -42,7 +68,7 @@ def replay_command(
 
     def progress(stats: ReplayStats) -> None:
         output.note(
-            f"replayed {stats.read} events (offset {stats.last_offset}): "
+            f"replayed {plural(stats.read, 'event')} (offset {stats.last_offset}): "
             f"{stats.applied} applied, {stats.unchanged} unchanged, {stats.stale} stale"
         )
 
@@ -66,6 +92,8 @@ def replay_command(
                 max_message_bytes=settings.max_message_bytes,
             )
             stats = await replayer.run()
+            collections = len(await queries.list_collections(catalog))
+        hint = replay_hint(stats.unmatched, collections)
         return {
             "status": "success",
             "stream": settings.topology().stream,
@@ -75,6 +103,7 @@ def replay_command(
             "dry_run": dry_run,
             "mode": target.mode,
             "stats": stats.as_dict(),
+            **({"hint": hint} if hint else {}),
         }
 
     doc = run_operation(output, _replay, context=context)
@@ -83,7 +112,7 @@ def replay_command(
         st = doc["stats"]
         verb = "Would apply" if dry_run else "Applied"
         console.print(
-            f"Replayed {st['read']} events from {doc['stream']} (offsets "
+            f"Replayed {plural(st['read'], 'event')} from {doc['stream']} (offsets "
             f"{st['first_offset']}..{st['last_offset']})",
             markup=False,
         )
@@ -101,5 +130,7 @@ def replay_command(
             console.print(f"  Other collections: {st['other_collection']}", markup=False)
         if st["outside_window"]:
             console.print(f"  Outside --from/--until: {st['outside_window']}", markup=False)
+        if "hint" in doc:
+            console.print(doc["hint"], markup=False)
 
     output.emit(doc, human)

@@ -12,11 +12,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from apollonia.cli import errors
 from apollonia.cli.common import run_async, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
+from apollonia.console_words import RUN_WORDS
 from apollonia.embedded import EmbeddedRunner, check_roots, run_with_broker
 from consumer.adapters.db.migrate import SchemaError
 from consumer.domain.errors import OperationError
 from ingestor.state import StateSchemaError
-from shared.runtime.masking import mask_text
+from shared.runtime.log import use_console_words
+from shared.runtime.masking import mask_text, mask_url
+
+SQLITE_PREFIXES = ("sqlite+aiosqlite:///", "sqlite:///")
+
+
+def catalog_location(url: str) -> str:
+    """The catalog file (or the masked URL of another database)."""
+    for prefix in SQLITE_PREFIXES:
+        if url.startswith(prefix):
+            return url.removeprefix(prefix).split("?", 1)[0] or url
+    return mask_url(url)
 
 
 def run_command(
@@ -24,6 +36,7 @@ def run_command(
         list[Path] | None,
         typer.Option(
             "--data",
+            metavar="DIR",
             help="A folder to catalog and watch (repeatable). Default: APOLLONIA_DATA_DIRECTORY.",
         ),
     ] = None,
@@ -44,6 +57,11 @@ def run_command(
     Creates a filesystem source `local` and a collection per folder when absent, runs an initial
     collection ingest, then applies live file events straight to the SQLite catalog (no broker
     needed). With --amqp, runs the ingestor and the consumer together over RabbitMQ.
+
+    \b
+    Examples:
+      apollonia run --data /mnt/media
+      apollonia run --data /mnt/movies --data /mnt/tv --once
     """
     output = Output(False)
     settings = settings_or_exit(output)
@@ -51,6 +69,8 @@ def run_command(
         roots = check_roots(data or settings.data_directory)
     except OperationError as exc:
         output.fail(errors.exit_code(exc), errors.message(exc), error_code=exc.error_code)
+    output.note(f"Catalog: {catalog_location(settings.database_url)}")
+    use_console_words(RUN_WORDS)
     status = sys.stderr.isatty()
     try:
         if amqp:

@@ -17,6 +17,7 @@ from apollonia.cli.common import (
     run_operation,
     settings_or_exit,
 )
+from apollonia.cli.errors import plural
 from apollonia.cli.output import ExitCode, Output
 from apollonia.cli.progress import progress_for
 from apollonia.cli.render import (
@@ -30,6 +31,7 @@ from apollonia.cli.render import (
 )
 from consumer.adapters.importers.filesystem import FilesystemImporter
 from consumer.adapters.importers.registry import default_importers
+from consumer.domain.catalog import Source
 from consumer.service_layer import admin, queries
 from consumer.service_layer.collection_ingest import utcnow
 from consumer.service_layer.source_ingest import (
@@ -48,22 +50,45 @@ YesOpt = Annotated[bool, typer.Option("--yes", help="Confirm a destructive chang
 
 @app.command("add")
 def add(
-    name: Annotated[str, typer.Option("--name", help="Unique name of the source.")],
-    source_type: Annotated[str, typer.Option("--type", help="Source type: filesystem.")],
-    path: Annotated[str | None, typer.Option("--path", help="Root folder of the source.")] = None,
+    name: Annotated[str, typer.Option("--name", metavar="NAME", help="Unique name of the source.")],
+    source_type: Annotated[
+        str, typer.Option("--type", metavar="TYPE", help="Source type: filesystem.")
+    ],
+    path: Annotated[
+        str | None,
+        typer.Option(
+            "--path",
+            metavar="DIR",
+            help="Root folder of the source (a folder; one not mounted yet is kept, "
+            "not ingestible).",
+        ),
+    ] = None,
     mappings: Annotated[
         list[str] | None,
         typer.Option(
             "--path-mapping",
-            help="FROM=TO: a path prefix as reported elsewhere, and "
-            "as this host sees it. Repeatable.",
+            metavar="FROM=TO",
+            help="A path prefix as reported elsewhere, and as this host sees it. Repeatable.",
         ),
     ] = None,
-    external_id: Annotated[str | None, typer.Option("--external-id")] = None,
+    external_id: Annotated[
+        str | None,
+        typer.Option(
+            "--external-id",
+            metavar="ID",
+            help="The id another system knows it by; accepted wherever a name is.",
+        ),
+    ] = None,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Add a source."""
+    """Add a source.
+
+    \b
+    Examples:
+      apollonia source add --type filesystem --name Media --path /mnt/media
+      apollonia source add --type filesystem --name NAS --path /nas --path-mapping /data=/nas
+    """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
@@ -78,7 +103,9 @@ def add(
                 external_id=external_id,
                 now=utcnow(),
             )
-        return {"status": "success", "mode": target.mode, "source": source_dict(source)}
+        return root_report(
+            {"status": "success", "mode": target.mode, "source": source_dict(source)}, source
+        )
 
     doc = run_operation(output, _add)
     output.emit(
@@ -87,11 +114,29 @@ def add(
             f"Added source '{doc['source']['name']}' ({doc['source']['id']})", markup=False
         ),
     )
+    if "warning" in doc:
+        output.note(doc["warning"])
+
+
+def root_report(doc: dict[str, Any], source: Source) -> dict[str, Any]:
+    """`ingestible` (and a `warning` when not) for a source whose root may not exist yet."""
+    ingestible = source.root_path is None or admin.source_root_exists(source.root_path)
+    doc["ingestible"] = ingestible
+    if not ingestible:
+        doc["warning"] = errors.warning(
+            "source_root_missing", path=source.root_path, source=source.name, source_id=source.uuid
+        )
+    return doc
 
 
 @app.command("list")
 def list_sources(test_db: TestDbOpt = False, json_out: JsonOpt = False) -> None:
-    """List sources."""
+    """List sources.
+
+    \b
+    Examples:
+      apollonia source list --json
+    """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
@@ -109,7 +154,12 @@ def list_sources(test_db: TestDbOpt = False, json_out: JsonOpt = False) -> None:
 
 @app.command("show")
 def show(source_sel: SourceArg, test_db: TestDbOpt = False, json_out: JsonOpt = False) -> None:
-    """Show a source and its collections."""
+    """Show a source and its collections.
+
+    \b
+    Examples:
+      apollonia source show Media
+    """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
@@ -153,14 +203,38 @@ def show(source_sel: SourceArg, test_db: TestDbOpt = False, json_out: JsonOpt = 
 @app.command("update")
 def update(
     source_sel: SourceArg,
-    name: Annotated[str | None, typer.Option("--name")] = None,
-    path: Annotated[str | None, typer.Option("--path")] = None,
-    mappings: Annotated[list[str] | None, typer.Option("--path-mapping")] = None,
-    clear_mappings: Annotated[bool, typer.Option("--clear-path-mappings")] = False,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="NAME", help="Rename it (names are unique).")
+    ] = None,
+    path: Annotated[
+        str | None,
+        typer.Option(
+            "--path",
+            metavar="DIR",
+            help="New root folder (a folder; one not mounted yet is kept, not ingestible).",
+        ),
+    ] = None,
+    mappings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--path-mapping",
+            metavar="FROM=TO",
+            help="Add a path mapping (after --clear-path-mappings if both). Repeatable.",
+        ),
+    ] = None,
+    clear_mappings: Annotated[
+        bool, typer.Option("--clear-path-mappings", help="Remove every path mapping.")
+    ] = False,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Rename a source, change its root, or its path mappings."""
+    """Rename a source, change its root, or its path mappings.
+
+    \b
+    Examples:
+      apollonia source update Media --path /mnt/media2
+      apollonia source update NAS --clear-path-mappings --path-mapping /share=/mnt/nas
+    """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
@@ -175,10 +249,14 @@ def update(
                 clear_mappings=clear_mappings,
                 now=utcnow(),
             )
-        return {"status": "success", "mode": target.mode, "source": source_dict(source)}
+        return root_report(
+            {"status": "success", "mode": target.mode, "source": source_dict(source)}, source
+        )
 
     doc = run_operation(output, _update)
     output.emit(doc, lambda c: c.print(f"Updated source '{doc['source']['name']}'", markup=False))
+    if "warning" in doc:
+        output.note(doc["warning"])
 
 
 @app.command("remove")
@@ -188,7 +266,12 @@ def remove(
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Remove a source with its collections and their assets (asks for --yes if any)."""
+    """Remove a source with its collections and their assets (asks for --yes if any).
+
+    \b
+    Examples:
+      apollonia source remove Media --yes
+    """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
 
@@ -207,8 +290,9 @@ def remove(
     output.emit(
         doc,
         lambda c: c.print(
-            f"Removed source '{doc['removed']['name']}' ({doc['collections_removed']} collections, "
-            f"{doc['assets_removed']} assets)",
+            f"Removed source '{doc['removed']['name']}' "
+            f"({plural(doc['collections_removed'], 'collection')}, "
+            f"{plural(doc['assets_removed'], 'asset')})",
             markup=False,
         ),
     )
@@ -221,7 +305,12 @@ def discover(
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Create one collection per top-level folder of the source root (sync disabled)."""
+    """Create one collection per top-level folder of the source root (sync disabled).
+
+    \b
+    Examples:
+      apollonia source discover Media --dry-run
+    """
     output = Output(json_out)
     settings = settings_or_exit(output)
     target = CatalogTarget(settings, test_db=test_db, dry_run=dry_run)
@@ -287,7 +376,13 @@ def ingest(
     season: Annotated[str | None, typer.Option("--season", hidden=True)] = None,
     episode: Annotated[str | None, typer.Option("--episode", hidden=True)] = None,
 ) -> None:
-    """Ingest every sync-enabled, ingestible collection of a source, each in its own transaction."""
+    """Ingest every sync-enabled, ingestible collection of a source, each in its own transaction.
+
+    \b
+    Examples:
+      apollonia source ingest Media
+      apollonia source ingest Media --dry-run --json
+    """
     output = Output(json_out)
     if title is not None or season is not None or episode is not None:  # B-3/B-4
         output.fail(ExitCode.VALIDATION, NARROWING_REFUSED, error_code="narrowing_not_allowed")
@@ -394,6 +489,7 @@ def ingest(
     if result.exit_code:
         if not json_out:
             output.note(
-                f"Error: {len(doc['errors'])} of {doc['collections_processed']} collections failed"
+                f"Error: {len(doc['errors'])} of "
+                f"{plural(doc['collections_processed'], 'collection')} failed"
             )
         raise typer.Exit(result.exit_code)

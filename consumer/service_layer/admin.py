@@ -67,6 +67,16 @@ def absolute_root(path: str) -> str:
         raise invalid("invalid_path", problem=str(exc)) from exc
 
 
+def source_root_exists(root: str) -> bool:
+    """Whether a source root is a folder now. A path that does not exist yet (a share not
+    mounted) is kept, not ingestible until it appears; a file or anything else is refused."""
+    if os.path.isdir(root):
+        return True
+    if os.path.lexists(root):
+        raise invalid("invalid_path", case="not_a_folder", path=root)
+    return False
+
+
 def parse_mappings(values: Sequence[str]) -> list[PathMapping]:
     try:
         return [PathMapping.parse(v) for v in values]
@@ -110,11 +120,14 @@ async def add_source(
         raise invalid("duplicate_name", case="source", name=name)
     if external_id and await uow.sources.find(external_id):
         raise invalid("duplicate_external_id", external_id=external_id)
+    root = absolute_root(root_path) if root_path else None
+    if root is not None:
+        source_root_exists(root)
     source = Source(
         uuid=new_uuid(),
         name=name.strip(),
         type=source_type,
-        root_path=absolute_root(root_path) if root_path else None,
+        root_path=root,
         path_mappings=parse_mappings(mappings),
         external_id=external_id,
         created_at=now,
@@ -144,6 +157,7 @@ async def update_source(
         source.name = name
     if root_path is not None:
         source.root_path = absolute_root(root_path)
+        source_root_exists(source.root_path)
     if clear_mappings:
         source.path_mappings = []
     if mappings:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -46,6 +47,30 @@ def _mask_secrets(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> 
         if isinstance(value, str) and "://" in value:
             event_dict[key] = mask_text(value)
     return event_dict
+
+
+# Console lines in an operator's words, by event name: the top of the application installs them
+# (`use_console_words`); JSON lines keep the event name and every structured field.
+ConsoleWords = Mapping[str, Callable[["EventDict"], str]]
+_console_words: dict[str, Callable[[EventDict], str]] = {}
+_KEPT_ON_CONSOLE = ("level", "timestamp", "exc_info", "exception", "stack_info")
+
+
+def use_console_words(words: ConsoleWords) -> None:
+    _console_words.clear()
+    _console_words.update(words)
+
+
+def _operator_words(_logger: WrappedLogger, _name: str, event_dict: EventDict) -> EventDict:
+    say = _console_words.get(str(event_dict.get("event")))
+    if say is None:
+        return event_dict
+    try:
+        text = say(event_dict)
+    except (KeyError, TypeError, ValueError):  # a field missing: the plain line is still true
+        return event_dict
+    kept = {k: event_dict[k] for k in _KEPT_ON_CONSOLE if k in event_dict}
+    return {"event": text, **kept}
 
 
 def _wants_json(log_format: str, stream: TextIO) -> bool:
@@ -124,6 +149,7 @@ class _DeferredFormatter(logging.Formatter):
                 foreign_pre_chain=_shared_processors(self._pipeline),
                 processors=[
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    *([] if self._pipeline.json else [_operator_words]),
                     _renderer(self._pipeline),
                 ],
             )

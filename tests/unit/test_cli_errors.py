@@ -92,7 +92,7 @@ def test_every_raised_code_is_worded_with_the_facts_it_carries(raised: Raised) -
     for key in raised.keys:
         assert key in errors.MESSAGES, f"{raised.where}: no wording for {key!r}"
         # Formatting with exactly the facts given fails if the template wants another one.
-        errors.MESSAGES[key].template.format(**dict.fromkeys(raised.facts, "x"))
+        errors.render(errors.MESSAGES[key].template, **dict.fromkeys(raised.facts, "x"))
 
 
 def test_every_wording_is_used() -> None:

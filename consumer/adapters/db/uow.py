@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from consumer.adapters.db.catalog_repository import CollectionRepository, SourceRepository
 from consumer.adapters.db.repository import AssetRepository
 from consumer.adapters.db.runs import HistoryRepository, RunRepository
+from consumer.domain.errors import OperationError
 from shared.runtime.log import get_logger
 from shared.sqlite import BEGIN_OPTION
 
@@ -116,8 +117,11 @@ class SqlUnitOfWork:
             if conn.in_transaction():
                 await conn.rollback()
                 if exc is not None:
-                    # A writer's rollback is news for the operator; a reader's is routine.
+                    # A writer's rollback is news for the operator; a reader's is routine, and
+                    # a refused operation (a duplicate name...) is reported by its caller.
                     level = "debug" if self._read_only or self._dry_run else "warning"
+                    if isinstance(exc, OperationError):
+                        level = "info"
                     getattr(log, level)(
                         "transaction rolled back",
                         unit=self._label,
