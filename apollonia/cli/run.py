@@ -10,13 +10,14 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from apollonia.cli import errors
-from apollonia.cli.common import run_async, settings_or_exit
+from apollonia.cli.common import fail_on_storage, run_async, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
 from apollonia.embedded import EmbeddedRunner, check_roots, run_with_broker
 from consumer.adapters.db.migrate import SchemaError
 from consumer.domain.errors import OperationError
 from ingestor.state import StateSchemaError
 from shared.runtime.masking import mask_text
+from shared.storage import StorageError
 
 
 def run_command(
@@ -58,6 +59,8 @@ def run_command(
         else:
             runner = EmbeddedRunner(settings, roots, live=not once)
             code = run_async(lambda: runner.run(status=status))
+    except StorageError as exc:  # the config folder or the disk, with its path and owner
+        fail_on_storage(output, exc)
     except (OSError, SQLAlchemyError, SchemaError, StateSchemaError) as exc:
         output.fail(
             ExitCode.VALIDATION,
