@@ -37,6 +37,7 @@ def _nobody() -> pwd.struct_passwd | None:
 
 
 NOBODY = _nobody()
+NOBODY_IDS = f"{NOBODY.pw_uid}:{NOBODY.pw_gid}" if NOBODY else ""
 
 
 def _interpreter_for_nobody() -> str | None:
@@ -47,7 +48,14 @@ def _interpreter_for_nobody() -> str | None:
     candidates = [sys.executable, shutil.which(f"python{version}"), f"/usr/bin/python{version}"]
     for candidate in dict.fromkeys(c for c in candidates if c):
         probe = subprocess.run(
-            [*_as_nobody(), "env", "-i", candidate, "-c", "import sys; print(sys.version_info[:2])"],
+            [
+                *_as_nobody(),
+                "env",
+                "-i",
+                candidate,
+                "-c",
+                "import sys; print(sys.version_info[:2])",
+            ],
             capture_output=True,
             text=True,
             check=False,
@@ -92,9 +100,9 @@ def run_as_nobody(config: Path, *args: str, timeout: float = 120) -> Result:
         "APOLLONIA_LOG_FORMAT": "json",
         "APOLLONIA_AMQP_URL": "amqp://guest:guest@127.0.0.1:5672/",
     }
+    assignments = [f"{k}={v}" for k, v in env.items()]
     proc = subprocess.run(
-        [*_as_nobody(), "env", "-i", *(f"{k}={v}" for k, v in env.items()), PYTHON]
-        + ["-m", "apollonia", *args],
+        [*_as_nobody(), "env", "-i", *assignments, PYTHON, "-m", "apollonia", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -131,7 +139,7 @@ def assert_clear_refusal(result: Result, blocker: Path, advice: str) -> None:
     assert EVENT_LOOP_CLOSED not in everything
     assert "Traceback" not in everything
     assert str(blocker) in everything
-    assert f"runs as {NOBODY.pw_uid}:{NOBODY.pw_gid}" in everything  # type: ignore[union-attr]
+    assert f"runs as {NOBODY_IDS}" in everything
     assert advice in everything
     error_lines = [
         line for line in result.stderr.splitlines() if line.strip() and not line.startswith("{")
@@ -146,8 +154,8 @@ def test_a_config_folder_owned_by_someone_else_is_told_for_every_command(world: 
     media = media_folder(world)
     for args in commands(media):
         result = run_as_nobody(config, *args, timeout=60)
-        assert_clear_refusal(result, config, f"chown -R {NOBODY.pw_uid}:{NOBODY.pw_gid} {config}")  # type: ignore[union-attr]
-        assert f"owned by 0:0" in result.stdout + result.stderr
+        assert_clear_refusal(result, config, f"chown -R {NOBODY_IDS} {config}")
+        assert "owned by 0:0" in result.stdout + result.stderr
     assert list(config.iterdir()) == []
 
 

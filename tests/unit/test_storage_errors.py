@@ -32,7 +32,7 @@ INSERT = "INSERT INTO assets (uuid, path) VALUES (?, ?)"
 
 def sqlite_error(message: str, code: int) -> sqlite3.OperationalError:
     exc = sqlite3.OperationalError(message)
-    exc.sqlite_errorcode = code  # type: ignore[attr-defined]
+    exc.sqlite_errorcode = code
     return exc
 
 
@@ -49,7 +49,9 @@ def test_a_full_disk_is_told_by_its_mount_point_and_free_space(tmp_path: Path) -
 
 
 def test_other_driver_errors_are_not_storage_problems(tmp_path: Path) -> None:
-    assert storage_error(sqlite_error("UNIQUE constraint failed: assets.uuid", 19), tmp_path) is None
+    assert (
+        storage_error(sqlite_error("UNIQUE constraint failed: assets.uuid", 19), tmp_path) is None
+    )
     assert storage_error(ValueError("disk is full"), tmp_path / "x.db") is None
     assert storage_error(sqlite_error("database or disk is full", 13), None) is None
 
