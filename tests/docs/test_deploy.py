@@ -405,7 +405,7 @@ def media_overlays() -> list[Path]:
 def merge_compose(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     """What `docker compose -f base -f overlay` does to what the overlays touch: mappings merge
     key by key (the overlay wins), volume lists merge by their target path."""
-    merged = json.loads(json.dumps(base))
+    merged: dict[str, Any] = json.loads(json.dumps(base))
     for name, spec in overlay["services"].items():
         target = merged["services"][name]
         for key, value in spec.items():
