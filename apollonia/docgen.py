@@ -255,7 +255,7 @@ Context = Any
 EXIT_CODE_MEANINGS = {
     "OK": "success",
     "VALIDATION": "validation failure: bad arguments or settings, something named that does not "
-    "exist, a refused operation",
+    "exist, a refused operation, a database that cannot be written (permissions, full disk)",
     "PARTIAL": "partial success (`source ingest`: some collections failed)",
     "NOT_FOUND": "scope not found (`collection ingest --title/--season/--episode`)",
     "UNREACHABLE": "an external system is unreachable (the broker, a share that looks unmounted)",

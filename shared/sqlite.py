@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
 
 from shared.async_engine import AsyncEngine, create_async_engine
+from shared.storage import prepare_location, storage_error
 
 DEFAULT_BUSY_TIMEOUT_MS = 30_000
 
@@ -46,8 +50,21 @@ def create_engine(
     busy_timeout, journal_mode=WAL, foreign_keys=ON, synchronous=NORMAL."""
     path = sqlite_path(url)
     if path is not None and create_parent:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_location(path)  # a folder we may not write is said up front, with its owner
     engine = create_async_engine(url, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _on_do_connect(dialect: Any, _record: Any, _cargs: Any, cparams: dict[str, Any]) -> None:
+        if dialect.driver == "aiosqlite":
+            cparams["async_creator_fn"] = _connect_aiosqlite
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        # "disk is full" or "readonly database" become errors that name the path and say why,
+        # without the SQL statement SQLAlchemy's own error would print.
+        problem = storage_error(context.original_exception, path)
+        if problem is not None:
+            raise problem from context.original_exception
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -69,3 +86,27 @@ def create_engine(
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _connect_aiosqlite(*args: Any, **kwargs: Any) -> Awaitable[Any]:
+    import aiosqlite  # noqa: PLC0415 - loaded with the engine's driver, not with this module
+
+    connection = aiosqlite.connect(*args, **kwargs)
+    # aiosqlite runs each connection on a thread of its own; daemon, as SQLAlchemy makes it.
+    worker = getattr(connection, "_thread", None)
+    if isinstance(worker, threading.Thread):
+        worker.daemon = True
+    return _connected(connection, worker)
+
+
+async def _connected(connection: Any, worker: threading.Thread | None) -> Any:
+    try:
+        return await connection
+    except BaseException:
+        # A failed connect stops the worker thread without waiting for it; the thread then
+        # reports back to the event loop. Wait for it here, while the loop still runs: else
+        # asyncio.run() closes the loop first and every failed connect prints two "Event loop
+        # is closed" tracebacks from that thread.
+        if worker is not None and worker.is_alive():
+            await asyncio.to_thread(worker.join)
+        raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -18,9 +18,13 @@ from apollonia.settings import Settings, load_settings
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.adapters.db.migrate import SchemaError
 from consumer.domain.errors import OperationError
+from shared.runtime.log import get_logger
 from shared.sqlite import CatalogNotFoundError
+from shared.storage import StorageError
 
 T = TypeVar("T")
+
+log = get_logger(__name__)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print exactly one JSON document on stdout.")]
 TestDbOpt = Annotated[bool, typer.Option("--test-db", help="Operate only on the test database.")]
@@ -78,7 +82,13 @@ def run_operation(
     """
     try:
         return run_async(factory)
+    except StorageError as exc:
+        fail_on_storage(output, exc, context)
     except OperationError as exc:
+        # A full disk or an unwritable folder is said as such, also when an ingest wraps it.
+        storage = errors.storage_problem(exc)
+        if storage is not None:
+            fail_on_storage(output, storage, context)
         output.fail(
             errors.exit_code(exc), errors.message(exc), error_code=exc.error_code, document=context
         )
@@ -87,9 +97,27 @@ def run_operation(
             ExitCode.VALIDATION, str(exc), error_code="catalog_unavailable", document=context
         )
     except DBAPIError as exc:
+        # SQLAlchemy's text holds the SQL statement: that is for the debug log, not the operator.
+        log.debug("catalog database error", error=str(exc))
         output.fail(
             ExitCode.VALIDATION,
-            f"catalog database error: {exc.orig or exc}",
+            f"catalog database error: {database_error_text(exc)}",
             error_code="database_error",
             document=context,
         )
+
+
+def database_error_text(exc: DBAPIError) -> str:
+    """The driver's own message (no SQL statement, no parameters)."""
+    return str(exc.orig) if exc.orig is not None else type(exc).__name__
+
+
+def fail_on_storage(
+    output: Output, error: StorageError, context: dict[str, Any] | None = None
+) -> NoReturn:
+    output.fail(
+        ExitCode.VALIDATION,
+        errors.storage_message(error),
+        error_code=errors.storage_error_code(error),
+        document=context,
+    )

@@ -6,10 +6,11 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from apollonia import bootstrap
-from apollonia.cli.common import run_async, settings_or_exit
+from apollonia.cli.common import fail_on_storage, run_async, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
 from consumer.adapters.db.migrate import SchemaError
 from shared.runtime.masking import mask_text, mask_url
+from shared.storage import StorageError
 
 
 def consumer_command() -> None:
@@ -24,6 +25,8 @@ def consumer_command() -> None:
     settings = settings_or_exit(output)
     try:
         code = run_async(lambda: bootstrap.consumer_service(settings).run())
+    except StorageError as exc:  # the config folder or the disk, with its path and owner
+        fail_on_storage(output, exc)
     except (OSError, SQLAlchemyError, SchemaError) as exc:
         output.fail(
             ExitCode.VALIDATION,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from consumer.domain.errors import OperationError
+from shared.storage import NotWritableError, StorageError, StorageFullError, format_bytes
 
 VALIDATION, NOT_FOUND, UNREACHABLE = 1, 2, 3
 
@@ -239,3 +240,64 @@ class CliPresenter:
     def exit_code(self, error: OperationError) -> int:
         wording = MESSAGES.get(key_of(error))
         return VALIDATION if wording is None else wording.exit_code
+
+
+# --- a database that cannot be written (permissions, read-only mount, full disk) ------------
+# Worded here, not in MESSAGES: these come from the storage below any operation, for every
+# command alike, with their facts as attributes (shared.storage).
+
+
+def storage_problem(error: BaseException) -> StorageError | None:
+    """The storage error `error` is, or was caused by (a failed ingest wraps it)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, StorageError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def storage_error_code(error: StorageError) -> str:
+    return "disk_full" if isinstance(error, StorageFullError) else "database_not_writable"
+
+
+def storage_message(error: StorageError) -> str:
+    """One or two lines: which path, why, and what to do."""
+    if isinstance(error, StorageFullError):
+        free = "" if error.free_bytes is None else f", {format_bytes(error.free_bytes)} free"
+        return (
+            f"Error: the file system holding {error.database} (mounted at {error.mount_point}) "
+            f"is full{free}; nothing was written (the transaction was rolled back).\n"
+            f"Free some space on {error.mount_point}, or move the database elsewhere "
+            "(APOLLONIA_CONFIG_DIR), then run the command again."
+        )
+    if isinstance(error, NotWritableError):
+        return _not_writable(error)
+    return f"Error: cannot write {error.database}: {error}"
+
+
+def _not_writable(error: NotWritableError) -> str:
+    who = error.process
+    if error.read_only_fs:
+        return (
+            f"Error: cannot write {error.database}: {error.blocker} is on a read-only file "
+            f"system (running as {who}).\n"
+            "Mount it read-write (compose: no ':ro' on the /config volume), then try again."
+        )
+    owned = "" if error.owner is None else f" is owned by {error.owner}"
+    mode = "" if error.mode is None else f" with mode {error.mode:04o}"
+    # The database's folder holds the file and its -wal/-shm; a folder not made yet, its parent.
+    target = error.database.parent if error.database.parent.is_dir() else error.blocker
+    head = (
+        f"Error: cannot write {error.database}: {error.blocker}{owned}{mode} and Apollonia runs "
+        f"as {who}.\n"
+    )
+    if error.owner is not None and error.owner.uid == who.uid:
+        return head + f"Make it writable for its owner: `chmod -R u+rwX {target}`."
+    run_as = "" if error.owner is None else f", or run Apollonia as {error.owner.numeric}"
+    return head + (
+        f"Give it to that user: `chown -R {who.numeric} {target}` (on the host: the folder "
+        f"mounted there){run_as} (compose: APOLLONIA_UID and APOLLONIA_GID in .env)."
+    )

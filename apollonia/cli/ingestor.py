@@ -13,13 +13,14 @@ from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from apollonia import bootstrap
-from apollonia.cli.common import JsonOpt, run_async, settings_or_exit
+from apollonia.cli.common import JsonOpt, fail_on_storage, run_async, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
 from ingestor.oneshot import FileProblemError, PublishFailedError, publish_files
 from ingestor.paths import display
 from ingestor.publisher import BrokerUnavailableError
 from ingestor.state import StateSchemaError
 from shared.runtime.masking import mask_text, mask_url
+from shared.storage import StorageError
 
 
 class WatchModeChoice(StrEnum):
@@ -73,6 +74,8 @@ def ingestor_command(
         code = run_async(
             lambda: bootstrap.ingestor_service(settings, republish_all=republish_all).run()
         )
+    except StorageError as exc:  # the config folder or the disk, with its path and owner
+        fail_on_storage(output, exc)
     except (OSError, SQLAlchemyError, StateSchemaError) as exc:
         output.fail(
             ExitCode.VALIDATION,

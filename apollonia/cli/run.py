@@ -10,7 +10,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from apollonia.cli import errors
-from apollonia.cli.common import run_async, settings_or_exit
+from apollonia.cli.common import fail_on_storage, run_async, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
 from apollonia.console_words import RUN_WORDS
 from apollonia.embedded import EmbeddedRunner, check_roots, run_with_broker
@@ -19,16 +19,14 @@ from consumer.domain.errors import OperationError
 from ingestor.state import StateSchemaError
 from shared.runtime.log import use_console_words
 from shared.runtime.masking import mask_text, mask_url
-
-SQLITE_PREFIXES = ("sqlite+aiosqlite:///", "sqlite:///")
+from shared.sqlite import sqlite_path
+from shared.storage import StorageError
 
 
 def catalog_location(url: str) -> str:
     """The catalog file (or the masked URL of another database)."""
-    for prefix in SQLITE_PREFIXES:
-        if url.startswith(prefix):
-            return url.removeprefix(prefix).split("?", 1)[0] or url
-    return mask_url(url)
+    path = sqlite_path(url)
+    return str(path) if path is not None else mask_url(url)
 
 
 def run_command(
@@ -78,6 +76,8 @@ def run_command(
         else:
             runner = EmbeddedRunner(settings, roots, live=not once)
             code = run_async(lambda: runner.run(status=status))
+    except StorageError as exc:  # the config folder or the disk, with its path and owner
+        fail_on_storage(output, exc)
     except (OSError, SQLAlchemyError, SchemaError, StateSchemaError) as exc:
         output.fail(
             ExitCode.VALIDATION,

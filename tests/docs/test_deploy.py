@@ -32,6 +32,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = tuple(DEFAULT_METRICS_PORTS)  # ("ingestor", "consumer")
 RABBITMQ_PROMETHEUS_PORT = 15692
 UID = 1001
+ENTRYPOINT_SCRIPT = "deploy/entrypoint.sh"
+REAL_COMMAND = "/usr/local/libexec/apollonia"
+# Read by deploy/entrypoint.sh, not by the settings: the user to run as (PUID/PGID as aliases).
+ENTRYPOINT_VARIABLES = {"APOLLONIA_UID", "APOLLONIA_GID", "PUID", "PGID"}
+CAPABILITIES = {"CHOWN", "DAC_OVERRIDE", "SETUID", "SETGID"}  # for the entrypoint, then dropped
 INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
 # scheme://user:password@host, where user and password may be ${...} interpolations
 CREDENTIALS_IN_URL = re.compile(r"://(?:\$\{[^}]*\}|[^:/@\s]+):(\$\{[^}]*\}|[^@\s]+)@")
@@ -179,8 +184,21 @@ def test_images_follow_the_container_layout(service: str, dockerfile: list[Instr
     assert len(install) == 1 and install[0].stage == runtime
     assert "--no-index" in install[0].value and "from=build" in install[0].value
 
-    assert the(dockerfile, "USER").value == f"{UID}:{UID}"
+    # No USER: `apollonia` in the image is deploy/entrypoint.sh, which hands /config to
+    # APOLLONIA_UID:APOLLONIA_GID and drops root; the real command moved to where it looks.
+    assert [i for i in dockerfile if i.keyword == "USER"] == []
     assert any("adduser" in i.value and f"-u {UID}" in i.value for i in dockerfile)
+    wrapper = [i for i in dockerfile if i.keyword == "COPY" and ENTRYPOINT_SCRIPT in i.value]
+    assert len(wrapper) == 1 and wrapper[0].stage == runtime
+    assert wrapper[0].value.split() == [
+        "--chmod=0755",
+        ENTRYPOINT_SCRIPT,
+        "/usr/local/bin/apollonia",
+    ]
+    assert f"mv /usr/local/bin/apollonia {REAL_COMMAND}" in install[0].value
+    assert f'real="${{APOLLONIA_BIN:-{REAL_COMMAND}}}"' in (ROOT / ENTRYPOINT_SCRIPT).read_text()
+    packages = [i for i in dockerfile if i.keyword == "RUN" and "apk add" in i.value]
+    assert any(re.search(r"\bsetpriv\b", i.value) for i in packages if i.stage == runtime)
     assert exec_form(the(dockerfile, "VOLUME").value) == ["/data", "/config"]
     assert the(dockerfile, "EXPOSE").value == str(DEFAULT_METRICS_PORTS[service])
     env = " ".join(i.value for i in dockerfile if i.keyword == "ENV")
@@ -211,7 +229,7 @@ def test_dockerignore_admits_exactly_what_the_build_copies() -> None:
     for service in SERVICES:
         for i in parse_dockerfile(ROOT / f"Dockerfile.{service}"):
             if i.keyword == "COPY" and "--from" not in i.value:
-                copied.update(i.value.split()[:-1])
+                copied.update(p for p in i.value.split()[:-1] if not p.startswith("--"))
     assert copied == admitted
     for path in admitted:
         assert (ROOT / path).exists(), path
@@ -277,7 +295,11 @@ def test_apollonia_services(compose: dict[str, Any], service: str) -> None:
     spec = compose["services"][service]
     assert spec["build"] == {"context": ".", "dockerfile": f"Dockerfile.{service}"}
     assert spec["depends_on"] == {"rabbitmq": {"condition": "service_healthy"}}
-    assert spec["user"] == f"${{APOLLONIA_UID:-{UID}}}:${{APOLLONIA_GID:-{UID}}}"
+    assert "user" not in spec, "the image's entrypoint drops root to APOLLONIA_UID:APOLLONIA_GID"
+    assert set(spec["cap_drop"]) == {"ALL"} and set(spec["cap_add"]) == CAPABILITIES
+    assert "no-new-privileges:true" in spec["security_opt"]
+    assert spec["environment"]["APOLLONIA_UID"] == f"${{APOLLONIA_UID:-{UID}}}"
+    assert spec["environment"]["APOLLONIA_GID"] == f"${{APOLLONIA_GID:-{UID}}}"
     assert spec["env_file"] == ".env"
     assert spec["expose"] == [str(DEFAULT_METRICS_PORTS[service])]
     assert "healthcheck" not in spec, "the image's HEALTHCHECK applies"
@@ -285,7 +307,7 @@ def test_apollonia_services(compose: dict[str, Any], service: str) -> None:
     assert env["APOLLONIA_DATA_DIRECTORY"] == "/data"
     assert env["APOLLONIA_CONFIG_DIR"] == "/config"
     assert "@rabbitmq:5672/" in env["APOLLONIA_AMQP_URL"]
-    for name in env:
+    for name in set(env) - ENTRYPOINT_VARIABLES:
         assert name.removeprefix("APOLLONIA_").lower() in Settings.model_fields, name
     media, config = spec["volumes"]
     assert media.startswith("${MEDIA_DIR:?") and media.endswith("}:/data:ro"), "media read-only"
@@ -365,3 +387,200 @@ def test_monitoring_profile_scrapes_every_metrics_port(compose: dict[str, Any]) 
         host = target.split(":")[0]
         assert host in compose["services"], host
     assert config["rule_files"] == ["/etc/prometheus/rules/*.yml"]
+
+
+# --- several media folders: overlays chosen with COMPOSE_FILE in .env ---------------------------
+
+
+def mount(volume: str) -> tuple[str, str]:
+    """(target, mode) of a short-syntax volume whose source may be a ${...} with colons."""
+    parts = INTERPOLATION.sub("SOURCE", volume).split(":")
+    return parts[1], parts[2] if len(parts) > 2 else "rw"
+
+
+def media_overlays() -> list[Path]:
+    return sorted((ROOT / "deploy" / "compose").glob("media-*.yml"))
+
+
+def merge_compose(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """What `docker compose -f base -f overlay` does to what the overlays touch: mappings merge
+    key by key (the overlay wins), volume lists merge by their target path."""
+    merged: dict[str, Any] = json.loads(json.dumps(base))
+    for name, spec in overlay["services"].items():
+        target = merged["services"][name]
+        for key, value in spec.items():
+            if key == "environment":
+                target[key] = {**target.get(key, {}), **value}
+            elif key == "volumes":
+                by_target = {mount(v)[0]: v for v in target.get(key, [])}
+                by_target.update({mount(v)[0]: v for v in value})
+                target[key] = list(by_target.values())
+            else:
+                target[key] = value
+    return merged
+
+
+def test_media_overlays_add_folders_with_only_env(compose: dict[str, Any]) -> None:
+    overlays = media_overlays()
+    assert [p.name for p in overlays] == ["media-2.yml", "media-3.yml", "media-4.yml"]
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    mentioned = set(re.findall(r"^#?([A-Z_0-9]+)=", example, flags=re.MULTILINE))
+    assert "COMPOSE_FILE" in mentioned
+    merged = compose
+    for number, path in enumerate(overlays, start=2):
+        text = path.read_text(encoding="utf-8")
+        for match in INTERPOLATION.finditer(text):
+            assert match.group(1) in mentioned, f"{path.name}: ${{{match.group(1)}}} not in .env"
+        # The file says how to turn it on: COMPOSE_FILE lists every overlay up to it, in order.
+        chain = ":".join(
+            ["docker-compose.yml", *(f"deploy/compose/{p.name}" for p in overlays[: number - 1])]
+        )
+        assert f"COMPOSE_FILE={chain}" in text
+        merged = merge_compose(merged, yaml.safe_load(text))
+        assert compose_errors(merged) == []
+        folders = ["/data", *(f"/data{n}" for n in range(2, number + 1))]
+        for service in SERVICES:
+            spec = merged["services"][service]
+            media = [mount(v) for v in spec["volumes"] if mount(v)[0].startswith("/data")]
+            assert [target for target, _ in media] == folders
+            assert all(mode == "ro" for _, mode in media), "media read-only"
+            assert spec["environment"]["APOLLONIA_DATA_DIRECTORY"] == ",".join(folders)
+            settings = Settings(
+                data_directory=spec["environment"]["APOLLONIA_DATA_DIRECTORY"], _secrets_dir=None
+            )
+            assert [str(p) for p in settings.data_directory] == folders
+        assert f"MEDIA_DIR_{number}" in mentioned
+
+
+# --- Unraid Community Applications templates -------------------------------------------------
+
+
+CA_TYPES = {"Path", "Port", "Variable", "Label", "Device"}
+
+
+def unraid_template(service: str) -> Any:
+    import xml.etree.ElementTree as ET
+
+    return ET.parse(ROOT / "deploy" / "unraid" / f"apollonia-{service}.xml").getroot()
+
+
+def test_unraid_templates_match_the_compose_stack(compose: dict[str, Any], service: str) -> None:
+    root = unraid_template(service)
+    assert root.tag == "Container" and root.get("version") == "2"
+    for field in ("Name", "Repository", "Network", "Overview", "ExtraParams"):
+        assert (root.findtext(field) or "").strip(), field
+    assert root.findtext("Name") == f"apollonia-{service}"
+    assert root.findtext("Repository") == compose["services"][service]["image"].replace(
+        "${APOLLONIA_IMAGE_TAG:-local}", "local"
+    )
+    configs = root.findall("Config")
+    assert configs
+    by_type: dict[str, dict[str, Any]] = {t: {} for t in CA_TYPES}
+    for config in configs:
+        for attribute in ("Name", "Target", "Default", "Mode", "Type", "Description"):
+            assert config.get(attribute) is not None, (config.get("Name"), attribute)
+        assert config.get("Type") in CA_TYPES
+        assert (config.text or "") == config.get("Default"), config.get("Name")
+        by_type[config.get("Type", "")][config.get("Target", "")] = config
+
+    spec = compose["services"][service]
+    # Paths: the compose service's volumes, same targets and modes.
+    mounts = dict(mount(v) for v in spec["volumes"])
+    assert {t: c.get("Mode") for t, c in by_type["Path"].items()} == mounts
+    config_default = by_type["Path"]["/config"].get("Default")
+    assert config_default.startswith("/mnt/cache/appdata/"), "SQLite never under /mnt/user"
+    # Ports: the metrics port compose exposes.
+    assert set(by_type["Port"]) == set(spec["expose"])
+    assert all(c.get("Mode") == "tcp" for c in by_type["Port"].values())
+    # Variables: real settings, or the user to run as (read by deploy/entrypoint.sh).
+    variables = set(by_type["Variable"])
+    script = (ROOT / ENTRYPOINT_SCRIPT).read_text(encoding="utf-8")
+    for name in variables:
+        if name in ENTRYPOINT_VARIABLES:
+            assert f"${{{name}:-" in script, name
+        else:
+            assert name.removeprefix("APOLLONIA_").lower() in Settings.model_fields, name
+    assert {"APOLLONIA_UID", "APOLLONIA_GID", "APOLLONIA_AMQP_URL"} <= variables
+    assert by_type["Variable"]["APOLLONIA_UID"].get("Default") == "99"
+    assert by_type["Variable"]["APOLLONIA_GID"].get("Default") == "100"
+    assert by_type["Variable"]["APOLLONIA_AMQP_URL"].get("Mask") == "true"
+    # The same hardening as compose: every capability dropped but the entrypoint's four.
+    extra = (root.findtext("ExtraParams") or "").split()
+    assert "--cap-drop=ALL" in extra and "--init" in extra
+    assert {p.removeprefix("--cap-add=") for p in extra if p.startswith("--cap-add=")} == (
+        CAPABILITIES
+    )
+    assert "--security-opt=no-new-privileges:true" in extra
+
+
+# --- deploy/entrypoint.sh, run for real -------------------------------------------------------
+
+needs_root = pytest.mark.skipif(
+    not (hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("setpriv")),
+    reason="the entrypoint changes owners and drops root: needs root and util-linux setpriv",
+)
+
+
+def entrypoint(
+    config: Path, *args: str, env: dict[str, str] | None = None, as_user: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """deploy/entrypoint.sh under a POSIX sh, with `id` standing in for the real command."""
+    prefix = [] if as_user is None else ["setpriv", f"--reuid={as_user}", f"--regid={as_user}"]
+    prefix += ["--clear-groups"] if as_user is not None else []
+    full_env = {
+        "PATH": "/usr/bin:/bin:/usr/sbin:/sbin",
+        "APOLLONIA_BIN": shutil.which("id") or "/usr/bin/id",
+        "APOLLONIA_CONFIG_DIR": str(config),
+        **(env or {}),
+    }
+    return subprocess.run(
+        [*prefix, "sh", str(ROOT / ENTRYPOINT_SCRIPT), *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        check=False,
+    )
+
+
+@needs_root
+def test_entrypoint_hands_config_to_the_user_and_drops_root(tmp_path: Path) -> None:
+    config = tmp_path / "state"
+    (config / "sub").mkdir(parents=True)
+    (config / "apollonia.db").write_bytes(b"")
+    os.chown(config / "apollonia.db", 1001, 1001)  # a named volume's first owner
+    tmp_path.chmod(0o755)
+
+    ids = entrypoint(config, "-u", env={"APOLLONIA_UID": "99", "APOLLONIA_GID": "100"})
+    assert ids.returncode == 0, ids.stderr
+    assert ids.stdout.strip() == "99"
+    group = entrypoint(config, "-g", env={"APOLLONIA_UID": "99", "APOLLONIA_GID": "100"})
+    assert group.stdout.strip() == "100"
+    groups = entrypoint(config, "-G", env={"APOLLONIA_UID": "99", "APOLLONIA_GID": "100"})
+    assert groups.stdout.split() == ["100"], "no supplementary groups of root"
+    for path in (config, config / "sub", config / "apollonia.db"):
+        assert (path.stat().st_uid, path.stat().st_gid) == (99, 100), path
+
+    # PUID/PGID as on Unraid and linuxserver.io images; the default is the image's 1001.
+    assert entrypoint(config, "-u", env={"PUID": "98", "PGID": "97"}).stdout.strip() == "98"
+    assert config.stat().st_uid == 98
+    assert entrypoint(config, "-u").stdout.strip() == "1001"
+    assert (config / "sub").stat().st_gid == 1001
+
+
+@needs_root
+def test_entrypoint_started_as_a_user_runs_as_that_user(tmp_path: Path) -> None:
+    config = tmp_path / "state"
+    config.mkdir()
+    tmp_path.chmod(0o755)
+    ran = entrypoint(config, "-u", env={"APOLLONIA_UID": "99"}, as_user=4242)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "4242"
+    assert config.stat().st_uid == 0, "nothing handed over without root"
+
+
+@needs_root
+def test_entrypoint_refuses_a_uid_that_is_not_a_number(tmp_path: Path) -> None:
+    ran = entrypoint(tmp_path, "-u", env={"APOLLONIA_UID": "nobody"})
+    assert ran.returncode == 1
+    assert "APOLLONIA_UID and APOLLONIA_GID must be numbers" in ran.stderr
+    assert ran.stdout == ""

@@ -22,6 +22,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from consumer.adapters.db.types import UTCDateTime
+from shared.sqlite import sqlite_path
+from shared.storage import storage_error
 
 Converter = Callable[[Any], Any]
 
@@ -100,7 +102,7 @@ async def executemany(conn: AsyncConnection, sql: str, params: Sequence[Sequence
     try:
         await driver.executemany(sql, params)
     except sqlite3.Error as exc:
-        raise as_sqlalchemy_error(sql, exc) from exc
+        raise driver_error(conn, sql, exc) from exc
 
 
 async def fetch_all(conn: AsyncConnection, sql: str, params: tuple[Any, ...]) -> list[Any]:
@@ -110,7 +112,14 @@ async def fetch_all(conn: AsyncConnection, sql: str, params: tuple[Any, ...]) ->
     try:
         return list(await driver.execute_fetchall(sql, params))
     except sqlite3.Error as exc:
-        raise as_sqlalchemy_error(sql, exc) from exc
+        raise driver_error(conn, sql, exc) from exc
+
+
+def driver_error(conn: AsyncConnection, sql: str, exc: sqlite3.Error) -> Exception:
+    """A full disk or an unwritable file as such (it names the file, not the statement), as the
+    engine's own statements report it (shared.sqlite); any other error as SQLAlchemy's."""
+    problem = storage_error(exc, sqlite_path(conn.engine.url.render_as_string()))
+    return problem if problem is not None else as_sqlalchemy_error(sql, exc)
 
 
 def as_sqlalchemy_error(sql: str, exc: sqlite3.Error) -> DBAPIError:
