@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from apollonia.bootstrap import collection_ingestor
+from apollonia.bootstrap import collection_ingestor, enricher_registry
 from apollonia.cli.common import (
     CatalogTarget,
     DryRunOpt,
@@ -47,7 +47,11 @@ def add(
     path: Annotated[str, typer.Option("--path", help="Root folder of the collection.")],
     enrichers: Annotated[
         list[str] | None,
-        typer.Option("--enricher", help="ID:PRIORITY, repeatable."),
+        typer.Option(
+            "--enricher",
+            help="ID:PRIORITY, repeatable; lower priorities run first "
+            "(the ids: 'apollonia enricher list').",
+        ),
     ] = None,
     sync_disable: Annotated[
         bool, typer.Option("--sync-disable", help="Add it with full-collection sync disabled.")
@@ -82,6 +86,7 @@ def add(
                 hash_mode=hash_mode,
                 external_id=external_id,
                 now=utcnow(),
+                known_enrichers=enricher_registry(),
             )
         return {"status": "success", "mode": target.mode, "collection": collection_dict(collection)}
 
@@ -207,7 +212,10 @@ def update(
     path: Annotated[
         str | None, typer.Option("--path", help="New root folder; re-evaluates ingestible.")
     ] = None,
-    add_enricher: Annotated[str | None, typer.Option("--add-enricher")] = None,
+    add_enricher: Annotated[
+        str | None,
+        typer.Option("--add-enricher", help="An enricher id ('apollonia enricher list')."),
+    ] = None,
     priority: Annotated[int | None, typer.Option("--priority")] = None,
     remove_enricher: Annotated[str | None, typer.Option("--remove-enricher")] = None,
     hash_mode: Annotated[str | None, typer.Option("--hash-mode")] = None,
@@ -246,6 +254,7 @@ def update(
                 hash_mode=hash_mode,
                 name=name,
                 now=utcnow(),
+                known_enrichers=enricher_registry(),
             )
         return {
             "status": "success",
