@@ -6,7 +6,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from apollonia.bootstrap import enricher_registry
 from apollonia.cli.common import JsonOpt
@@ -26,18 +25,21 @@ def list_enrichers(json_out: JsonOpt = False) -> None:
     rows = [s.as_dict() for s in enricher_statuses(enricher_registry())]
 
     def human(console: Console) -> None:
-        table = Table(box=None, pad_edge=False)
-        for column in ("ID", "VERSION", "KIND", "STATUS"):
-            table.add_column(column)
-        for row in rows:
-            if not row["loaded"]:
-                status = f"broken: {row['reason']}"
-            elif row["available"]:
-                status = "available"
-            else:
-                status = f"unavailable: {row['reason']}"
-            table.add_row(row["id"], row["version"] or "-", row["kind"] or "-", status)
-        console.print(table)
+        lines = [("ID", "VERSION", "KIND", "STATUS")]
+        lines += [
+            (row["id"], row["version"] or "-", row["kind"] or "-", _status(row)) for row in rows
+        ]
+        widths = [max(len(line[i]) for line in lines) for i in range(3)]
+        # Plain columns, not a table: the reason why an enricher cannot run is never cut short.
+        for line in lines:
+            cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=False)]
+            console.print("  ".join([*cells, line[3]]), markup=False)
 
     doc: dict[str, Any] = {"status": "success", "enrichers": rows}
     output.emit(doc, human)
+
+
+def _status(row: dict[str, Any]) -> str:
+    if not row["loaded"]:
+        return f"broken: {row['reason']}"
+    return "available" if row["available"] else f"unavailable: {row['reason']}"
