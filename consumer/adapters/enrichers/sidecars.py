@@ -2,10 +2,11 @@
 external subtitles with their language and flags, the `.nfo` (title, year, imdb/tmdb/tvdb ids),
 poster and fanart present — by the rules of `consumer.domain.sidecars`.
 
-It reads the asset's neighbours as the ingestor recorded them and the media file's folder as
-this host sees it now (the neighbours are capped and their rule may change; the folder is the
-truth when it can be read). A `tvshow.nfo` is looked for beside the file and, for a file in a
-season folder (`Show/Season 01/`), in the show folder above it.
+It reads the media file's folder as this host sees it now; the asset's neighbours, as the
+ingestor recorded them, stand in when the folder cannot be listed (they are capped and their
+rule may change, so the folder is the truth when it can be read). A `tvshow.nfo` is looked for
+beside the file and, for a file in a season folder (`Show/Season 01/`), in the show folder
+above it.
 
 A folder of 10,000 commercials is listed once, not once per file: listings of folders that have
 not changed for a while are kept (like the ingestor's neighbour index), and only the names that
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import os
+import stat
 import threading
 import time
 from collections import OrderedDict
@@ -123,7 +125,11 @@ def _read_nfo(path: str) -> tuple[dict[str, Any], str | None]:
     """(fields, problem): an unreadable or refused nfo is a problem recorded, not a failure —
     a stray nfo must not keep a good file from going on air."""
     try:
-        with open(path, "rb") as handle:
+        # Non-blocking, and only a regular file: a FIFO named `x.nfo` must not hang a worker.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return {}, f"{os.path.basename(path)}: not a regular file"
             data = handle.read(MAX_NFO_BYTES + 1)
         return parse_nfo(data), None
     except (OSError, ValueError) as exc:
@@ -147,11 +153,13 @@ class SidecarsEnricher:
     def read(self, item: EnrichmentInput) -> EnrichmentResult:
         """The sidecars of one asset (blocking: reads the folder and the nfo files)."""
         directory, media_name = os.path.split(item.path)
-        # Neighbours are paths as the ingestor saw them (or bare names): only the name counts.
-        names = {os.path.basename(n.rstrip("/")) for n in item.neighbors if n}
         try:
-            names.update(self.folders.names(directory).candidates(media_name))
+            names = set(self.folders.names(directory).candidates(media_name))
         except OSError as exc:
+            # Neighbours are paths as the ingestor saw them (or bare names): only the name
+            # counts. They stand in for a folder that cannot be listed now; when it can, the
+            # listing wins (a neighbour deleted since is no sidecar any more).
+            names = {os.path.basename(n.rstrip("/")) for n in item.neighbors if n}
             if not names:
                 return EnrichmentFailed(
                     f"the folder {directory} cannot be read: {exc.strerror or exc}"

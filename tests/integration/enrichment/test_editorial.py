@@ -10,7 +10,7 @@ import pytest
 
 from consumer.adapters.enrichers.filename import FilenameEnricher
 from consumer.adapters.enrichers.registry import discover
-from consumer.adapters.enrichers.sidecars import FolderCache, SidecarsEnricher
+from consumer.adapters.enrichers.sidecars import FolderCache, FolderNames, SidecarsEnricher
 from consumer.domain.enrichment import (
     Enriched,
     Enricher,
@@ -205,3 +205,31 @@ def test_the_editorial_built_ins_are_registered() -> None:
     found, broken = discover()
     assert broken == []
     assert {found["filename"].kind, found["sidecars"].kind} == {"editorial"}
+
+
+async def test_a_readable_folder_beats_stale_neighbours(tmp_path: Path) -> None:
+    write(tmp_path, {"Film.mkv": b"video", "Film.de.srt": b"1\n"})
+    stale = (str(tmp_path / "Film.en.srt"),)  # recorded at ingest, deleted since
+    fields = (await sidecars(tmp_path / "Film.mkv", tmp_path, neighbors=stale)).fields
+    assert [s["file"] for s in fields["subtitles"]] == ["Film.de.srt"]
+
+
+async def test_a_fifo_named_like_an_nfo_does_not_hang_the_enricher(tmp_path: Path) -> None:
+    write(tmp_path, {"Film.mkv": b"video"})
+    os.mkfifo(tmp_path / "Film.nfo")
+    result = SidecarsEnricher().read(item(tmp_path / "Film.mkv", tmp_path, neighbors=("Film.nfo",)))
+    assert isinstance(result, Enriched)
+    assert result.fields == {}  # a FIFO is not listed as a file, so it is not even opened
+    # Named only by the neighbours (the folder not listable), it is opened and refused.
+    result = SidecarsEnricher(Unlistable()).read(
+        item(tmp_path / "Film.mkv", tmp_path, neighbors=("Film.nfo",))
+    )
+    assert isinstance(result, Enriched)
+    assert result.fields["sidecar_problems"] == ["Film.nfo: not a regular file"]
+
+
+class Unlistable(FolderCache):
+    """A folder that can be entered but not listed (permissions `-wx`, as root cannot see)."""
+
+    def names(self, directory: str) -> FolderNames:
+        raise PermissionError(13, "Permission denied")
