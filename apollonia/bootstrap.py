@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from consumer.entrypoints.amqp_worker import ConsumerService
     from consumer.entrypoints.config import ConsumerConfig
     from consumer.service_layer.collection_ingest import CollectionIngestor, Progress
+    from consumer.service_layer.enrichers import KnownEnrichers
     from ingestor.service import IngestorService
 
 
@@ -149,3 +150,12 @@ async def collection_ingestor(
         )
     finally:
         hashing.close()
+
+
+def enricher_registry() -> KnownEnrichers:
+    """The enrichers installed (entry points of `apollonia.enrichers`), and the broken ones."""
+    from consumer.adapters.enrichers.registry import discover  # noqa: PLC0415
+    from consumer.service_layer.enrichers import KnownEnrichers  # noqa: PLC0415
+
+    found, broken = discover()
+    return KnownEnrichers(found, {b.id: b.reason for b in broken})

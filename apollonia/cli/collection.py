@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from apollonia.bootstrap import collection_ingestor
+from apollonia.bootstrap import collection_ingestor, enricher_registry
 from apollonia.cli.common import (
     CatalogTarget,
     DryRunOpt,
@@ -59,7 +59,8 @@ def add(
         typer.Option(
             "--enricher",
             metavar="ID:PRIORITY",
-            help="An enricher and its priority (lower runs first). Repeatable.",
+            help="An enricher and its priority (lower runs first). Repeatable. "
+            "The ids: 'apollonia enricher list'.",
         ),
     ] = None,
     sync_disable: Annotated[
@@ -109,6 +110,7 @@ def add(
                 hash_mode=hash_mode,
                 external_id=external_id,
                 now=utcnow(),
+                known_enrichers=enricher_registry(),
             )
         return {"status": "success", "mode": target.mode, "collection": collection_dict(collection)}
 
@@ -269,7 +271,8 @@ def update(
         typer.Option(
             "--add-enricher",
             metavar="ID",
-            help="Add an enricher (or change its priority); needs --priority.",
+            help="Add an enricher (or change its priority); needs --priority. "
+            "The ids: 'apollonia enricher list'.",
         ),
     ] = None,
     priority: Annotated[
@@ -337,6 +340,7 @@ def update(
                 hash_mode=hash_mode,
                 name=name,
                 now=utcnow(),
+                known_enrichers=enricher_registry(),
             )
         return {
             "status": "success",

@@ -77,6 +77,14 @@ MESSAGES: dict[str, Wording] = {
     "unknown_enricher": _w(
         VALIDATION, "Error: collection '{collection}' has no enricher '{enricher}'"
     ),
+    "enricher_not_registered": _w(
+        VALIDATION,
+        "Error: no enricher '{enricher}' is installed (known: {known}; "
+        "see 'apollonia enricher list')",
+    ),
+    "enricher_broken": _w(
+        VALIDATION, "Error: enricher '{enricher}' is installed but cannot be loaded: {reason}"
+    ),
     "confirmation_required.source": _w(
         VALIDATION,
         "Error: source '{source}' has {collections:plural:collection} and "

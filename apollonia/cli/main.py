@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "source": ("apollonia.cli.source", "app", True),
     "collection": ("apollonia.cli.collection", "app", True),
     "asset": ("apollonia.cli.asset", "app", True),
+    "enricher": ("apollonia.cli.enricher", "app", True),
     "ingest-file": ("apollonia.cli.asset", "ingest_file_command", False),
     "consumer": ("apollonia.cli.consumer", "consumer_command", False),
     "replay": ("apollonia.cli.replay", "replay_command", False),

@@ -22,6 +22,7 @@ from consumer.domain.errors import OperationError
 from consumer.domain.importing import ImporterInterface, ensure_compliant
 from consumer.domain.keys import InvalidPathError, normalize_root
 from consumer.domain.signatures import EnricherRef
+from consumer.service_layer.enrichers import KnownEnrichers
 from consumer.service_layer.unit_of_work import Catalog, UnitOfWork
 
 SOURCE_TYPES = ("filesystem",)
@@ -84,13 +85,18 @@ def parse_mappings(values: Sequence[str]) -> list[PathMapping]:
         raise invalid("invalid_path_mapping", problem=str(exc)) from exc
 
 
-def parse_enrichers(values: Sequence[str]) -> list[EnricherRef]:
-    """`ID:PRIORITY` pairs; an enricher appears once."""
+def parse_enrichers(
+    values: Sequence[str], known: KnownEnrichers | None = None
+) -> list[EnricherRef]:
+    """`ID:PRIORITY` pairs; an enricher appears once. With `known`, an id no installed enricher
+    has is refused (without, as in tests and tools building collections directly, unchecked)."""
     refs: dict[str, EnricherRef] = {}
     for value in values:
         enricher_id, sep, priority = value.rpartition(":")
         if not sep or not enricher_id or not priority.lstrip("-").isdigit():
             raise invalid("invalid_enricher", value=value)
+        if known is not None:
+            known.require(enricher_id)
         refs[enricher_id] = EnricherRef(enricher_id, int(priority))
     return sorted(refs.values(), key=lambda r: (r.priority, r.enricher_id))
 
@@ -229,6 +235,7 @@ async def add_collection(
     hash_mode: str,
     external_id: str | None,
     now: datetime,
+    known_enrichers: KnownEnrichers | None = None,
 ) -> Collection:
     if not name.strip():
         raise invalid(case="collection_name_missing")
@@ -243,7 +250,7 @@ async def add_collection(
         name=name.strip(),
         root_path=absolute_root(root_path),
         sync_enabled=sync_enabled,
-        enrichers=parse_enrichers(enrichers),
+        enrichers=parse_enrichers(enrichers, known_enrichers),
         hash_mode=check_hash_mode(hash_mode),
         external_id=external_id,
         created_at=now,
@@ -266,6 +273,7 @@ async def update_collection(
     hash_mode: str | None,
     name: str | None,
     now: datetime,
+    known_enrichers: KnownEnrichers | None = None,
 ) -> list[str]:
     """Apply the requested changes; returns what changed, in words."""
     changes: list[str] = []
@@ -289,6 +297,8 @@ async def update_collection(
         collection.ingestible = verdict.ok
     if add_enricher is not None:
         enricher_id, priority = add_enricher
+        if known_enrichers is not None:
+            known_enrichers.require(enricher_id)
         kept = [e for e in collection.enrichers if e.enricher_id != enricher_id]
         collection.enrichers = sorted(
             [*kept, EnricherRef(enricher_id, priority)], key=lambda r: (r.priority, r.enricher_id)
@@ -429,6 +439,7 @@ async def create_collection(
     hash_mode: str,
     external_id: str | None,
     now: datetime,
+    known_enrichers: KnownEnrichers | None = None,
 ) -> Collection:
     async with catalog.unit_of_work() as uow:
         source = await resolve_source(uow, source_selector)
@@ -443,6 +454,7 @@ async def create_collection(
             hash_mode=hash_mode,
             external_id=external_id,
             now=now,
+            known_enrichers=known_enrichers,
         )
         await uow.commit()
     return collection
@@ -466,6 +478,7 @@ async def change_collection(
     hash_mode: str | None,
     name: str | None,
     now: datetime,
+    known_enrichers: KnownEnrichers | None = None,
 ) -> CollectionChange:
     async with catalog.unit_of_work() as uow:
         collection = await resolve_collection(uow, selector)
@@ -482,6 +495,7 @@ async def change_collection(
             hash_mode=hash_mode,
             name=name,
             now=now,
+            known_enrichers=known_enrichers,
         )
         await uow.commit()
     return CollectionChange(collection, changes)

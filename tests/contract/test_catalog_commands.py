@@ -75,13 +75,13 @@ def test_collection_add_defaults_and_enrichers(library: Library) -> None:
         "--enricher",
         "ffprobe:2",
         "--enricher",
-        "tvdb:1",
+        "filename:1",
     )
     collection = col["collection"]
     assert collection["sync_enabled"] is True
     assert collection["ingestible"] is True
     assert collection["enrichers"] == [
-        {"enricher_id": "tvdb", "priority": 1},
+        {"enricher_id": "filename", "priority": 1},
         {"enricher_id": "ffprobe", "priority": 2},
     ]
     disabled = library.ok(
@@ -96,7 +96,7 @@ def test_collection_add_defaults_and_enrichers(library: Library) -> None:
         "--sync-disable",
     )
     assert disabled["collection"]["sync_enabled"] is False
-    updated = library.ok("collection", "update", "TV", "--remove-enricher", "tvdb")
+    updated = library.ok("collection", "update", "TV", "--remove-enricher", "filename")
     assert updated["collection"]["enrichers"] == [{"enricher_id": "ffprobe", "priority": 2}]
 
 

@@ -1,0 +1,51 @@
+"""Running a media tool with a deadline: killed with its whole process group when it overruns,
+never left behind as an orphan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Ran:
+    returncode: int | None  # None: killed at the deadline
+    stdout: bytes
+    stderr: bytes
+
+    @property
+    def timed_out(self) -> bool:
+        return self.returncode is None
+
+
+async def run_tool(argv: Sequence[str], *, deadline: float, nice: int = 0) -> Ran:
+    """Run `argv`, wait at most `deadline` seconds. Raises FileNotFoundError when the tool is
+    missing. `nice` lowers the tool's CPU priority below the apply path's."""
+
+    def lower_priority() -> None:
+        if nice:
+            os.nice(nice)
+
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,  # its own process group: killed with its children
+        preexec_fn=lower_priority if nice else None,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), deadline)
+    except BaseException as exc:  # the deadline, a cancelled job, a stopping worker
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            await asyncio.shield(proc.wait())
+        if isinstance(exc, TimeoutError):
+            return Ran(None, b"", b"")
+        raise
+    return Ran(proc.returncode, stdout, stderr)
