@@ -27,7 +27,7 @@ from consumer.domain.signatures import content_signature
 
 
 @dataclass(slots=True)
-class Observation:
+class FileFacts:
     """What an importer or a file event says about one file right now."""
 
     canonical_key: str
@@ -94,7 +94,7 @@ def new_uuid() -> str:
 
 def create_asset(
     collection_uuid: str,
-    obs: Observation,
+    obs: FileFacts,
     enricher_checksum: str,
     now: datetime,
     *,
@@ -125,7 +125,7 @@ def create_asset(
     )
 
 
-def _take_content(asset: Asset, obs: Observation) -> None:
+def _take_content(asset: Asset, obs: FileFacts) -> None:
     asset.path = obs.path
     asset.size = obs.size
     asset.mtime_ns = obs.mtime_ns
@@ -141,7 +141,7 @@ def _take_content(asset: Asset, obs: Observation) -> None:
         asset.last_event_at = obs.observed_at
 
 
-def update_asset(asset: Asset, obs: Observation, enricher_checksum: str, now: datetime) -> None:
+def update_asset(asset: Asset, obs: FileFacts, enricher_checksum: str, now: datetime) -> None:
     """Content or enrichers changed: refresh in place, back to `new`, approval withdrawn."""
     _take_content(asset, obs)
     asset.enricher_checksum = enricher_checksum
@@ -152,7 +152,7 @@ def update_asset(asset: Asset, obs: Observation, enricher_checksum: str, now: da
     asset.updated_at = now
 
 
-def refresh_stat(asset: Asset, obs: Observation) -> None:
+def refresh_stat(asset: Asset, obs: FileFacts) -> None:
     """Same content, new stat (a touch, a copy that kept the bytes): remember the new stat so the
     next scan skips it without reading, but it is not an update."""
     _take_content(asset, obs)
@@ -167,7 +167,7 @@ def mark_deleted(asset: Asset, now: datetime, observed_at: datetime | None = Non
         asset.last_event_at = observed_at
 
 
-def move_asset(asset: Asset, obs: Observation, now: datetime) -> None:
+def move_asset(asset: Asset, obs: FileFacts, now: datetime) -> None:
     """Same content under a new key: the asset (and its approval) follows the file."""
     asset.canonical_key = obs.canonical_key
     _take_content(asset, obs)

@@ -21,7 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from consumer.domain.assets import Observation
+from consumer.domain.assets import FileFacts
 from consumer.domain.signatures import content_changed, stat_matches
 
 
@@ -88,7 +88,7 @@ def unchanged(
     )
 
 
-def decide(existing: StoredContent | None, obs: Observation, enricher_checksum: str) -> Decision:
+def decide(existing: StoredContent | None, obs: FileFacts, enricher_checksum: str) -> Decision:
     """Create, update or skip, with the reason an operator will read in the asset's history."""
     if existing is None:
         return Decision(Action.CREATE, "new file: not in the catalog")
@@ -176,7 +176,7 @@ class MoveVerdict(StrEnum):
 
 
 def decide_move(
-    source: StoredContent | None, target: StoredContent | None, obs: Observation
+    source: StoredContent | None, target: StoredContent | None, obs: FileFacts
 ) -> MoveVerdict:
     """A file moved inside one collection keeps its asset when the move is clean: the origin
     holds a live asset, nothing (not even a soft-deleted asset) holds the destination, and the

@@ -36,7 +36,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from consumer.domain.assets import Observation
+    from consumer.domain.assets import FileFacts
 
 _SXXEYY = re.compile(r"(?i)(?<![a-z0-9])s(\d{1,4})[ ._-]?e(\d{1,4})(?:[ ._-]?-?e?(\d{1,4}))?")
 _NXNN = re.compile(r"(?i)(?<![a-z0-9])(\d{1,2})x(\d{2,3})(?![a-z0-9])")
@@ -356,7 +356,7 @@ class TitleQuery:
         return self.tokens <= set(normalize_title(filename).split())
 
 
-def media_metadata(obs: Observation) -> dict[str, Any]:
+def media_metadata(obs: FileFacts) -> dict[str, Any]:
     """What an asset's `tech_metadata` records of its name (title, season, episode, year,
     episode title, edition)."""
     return parse(obs.canonical_key).as_dict()

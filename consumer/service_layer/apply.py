@@ -20,7 +20,7 @@ from typing import Any
 
 from consumer.domain.assets import (
     Asset,
-    Observation,
+    FileFacts,
     create_asset,
     mark_deleted,
     move_asset,
@@ -49,19 +49,19 @@ PARKED_KEY_PREFIX = "\x00moving/"
 # 100,000-file ingest does not write 100,000 log lines.
 ITEM_LOG_LIMIT = 200
 
-Describe = Callable[[Observation], dict[str, Any]]
+Describe = Callable[[FileFacts], dict[str, Any]]
 
 
 @dataclass(slots=True)
-class Present:
+class FilePresent:
     """A file that exists, with what is known about its content."""
 
-    obs: Observation
+    obs: FileFacts
     event_id: str | None = None
 
 
 @dataclass(slots=True)
-class Gone:
+class FileGone:
     """A file that no longer exists at `canonical_key`."""
 
     canonical_key: str
@@ -71,15 +71,15 @@ class Gone:
 
 
 @dataclass(slots=True)
-class Moved:
+class FileMoved:
     """A file that went from `from_key` to `obs.canonical_key` inside one collection."""
 
     from_key: str
-    obs: Observation
+    obs: FileFacts
     event_id: str | None = None
 
 
-Change = Present | Gone | Moved
+Change = FilePresent | FileGone | FileMoved
 
 
 @dataclass(slots=True)
@@ -173,9 +173,9 @@ async def decide_changes(
 
     batch = Decided(uow, collection, checksum, state, now, run_uuid, describe)
     for change in changes:
-        if isinstance(change, Present):
+        if isinstance(change, FilePresent):
             await batch.present(change)
-        elif isinstance(change, Gone):
+        elif isinstance(change, FileGone):
             await batch.gone(change)
         else:
             await batch.moved(change)
@@ -187,7 +187,7 @@ def _may_write(fp: Stored, changes: Sequence[Change], checksum: str) -> bool:
     if fp.is_deleted or fp.enricher_checksum != checksum:
         return True
     for change in changes:
-        if not isinstance(change, Present):
+        if not isinstance(change, FilePresent):
             return True
         if (change.obs.size, change.obs.mtime_ns) != (fp.size, fp.mtime_ns):
             return True
@@ -197,9 +197,9 @@ def _may_write(fp: Stored, changes: Sequence[Change], checksum: str) -> bool:
 def _changes_by_key(changes: Sequence[Change]) -> dict[str, list[Change]]:
     by_key: dict[str, list[Change]] = {}
     for change in changes:
-        if isinstance(change, Present):
+        if isinstance(change, FilePresent):
             by_key.setdefault(change.obs.canonical_key, []).append(change)
-        elif isinstance(change, Gone):
+        elif isinstance(change, FileGone):
             by_key.setdefault(change.canonical_key, []).append(change)
         else:
             by_key.setdefault(change.from_key, []).append(change)
@@ -245,7 +245,7 @@ class Decided:
             raise LookupError(f"asset {stored.uuid} vanished inside the transaction")
         return asset
 
-    def described(self, obs: Observation) -> Observation:
+    def described(self, obs: FileFacts) -> FileFacts:
         if self.describe is not None and not obs.tech_metadata:
             obs.tech_metadata = self.describe(obs)
         return obs
@@ -304,7 +304,7 @@ class Decided:
         self.outcome.stale += stale
         self.record(key, Decision(Action.SKIP, reason, stale=stale), asset, event_id)
 
-    async def present(self, change: Present) -> None:
+    async def present(self, change: FilePresent) -> None:
         obs = change.obs
         key = obs.canonical_key
         existing = self.state.get(key)
@@ -338,7 +338,7 @@ class Decided:
             return
         self.record(key, decision, asset, change.event_id)
 
-    async def gone(self, change: Gone) -> None:
+    async def gone(self, change: FileGone) -> None:
         key = change.canonical_key
         existing = self.state.get(key)
         decision = decide_gone(existing, change.observed_at, change.reason)
@@ -358,7 +358,7 @@ class Decided:
         self.outcome.deleted += 1
         self.record(key, decision, asset, change.event_id)
 
-    async def moved(self, change: Moved) -> None:
+    async def moved(self, change: FileMoved) -> None:
         obs = change.obs
         source = self.state.get(change.from_key)
         verdict = decide_move(source, self.state.get(obs.canonical_key), obs)
@@ -368,9 +368,9 @@ class Decided:
             # which creates, restores or updates the destination's asset.
             if source is not None and change.from_key != obs.canonical_key:
                 await self.gone(
-                    Gone(change.from_key, "moved away", obs.observed_at, change.event_id)
+                    FileGone(change.from_key, "moved away", obs.observed_at, change.event_id)
                 )
-            await self.present(Present(obs, change.event_id))
+            await self.present(FilePresent(obs, change.event_id))
             return
         if verdict == MoveVerdict.STALE:
             self.skip(

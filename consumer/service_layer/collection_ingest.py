@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from consumer.domain.assets import Observation
+from consumer.domain.assets import FileFacts
 from consumer.domain.catalog import Collection, Source
 from consumer.domain.decisions import unchanged
 from consumer.domain.errors import OperationError
@@ -42,7 +42,13 @@ from consumer.domain.importing import (
 from consumer.domain.media_info import media_metadata
 from consumer.domain.records import AssetFingerprint, IngestRun, StatEntry
 from consumer.domain.signatures import needs_hash
-from consumer.service_layer.apply import ApplyOutcome, Gone, Present, apply_changes, decide_changes
+from consumer.service_layer.apply import (
+    ApplyOutcome,
+    FileGone,
+    FilePresent,
+    apply_changes,
+    decide_changes,
+)
 from consumer.service_layer.unit_of_work import Catalog, UnitOfWork
 from shared.hashing import Fingerprint, Hasher
 from shared.records import to_dict
@@ -424,7 +430,7 @@ class CollectionIngestor:
 
         async def read_and_hash(
             chunk: list[DiscoveredItem],
-        ) -> tuple[dict[str, AssetFingerprint], asyncio.Task[list[Observation]]]:
+        ) -> tuple[dict[str, AssetFingerprint], asyncio.Task[list[FileFacts]]]:
             known = await uow.assets.fingerprints_for_keys(
                 collection.uuid, [item.canonical_key for item in chunk]
             )
@@ -467,7 +473,7 @@ class CollectionIngestor:
                 decided = await decide_changes(
                     uow,
                     collection,
-                    [Present(o) for o in observations],
+                    [FilePresent(o) for o in observations],
                     now=started,
                     run_uuid=run_id,
                     known=known,
@@ -501,7 +507,7 @@ class CollectionIngestor:
                     uow,
                     collection,
                     [
-                        Gone(k, "file missing from the collection root", started)
+                        FileGone(k, "file missing from the collection root", started)
                         for k in missing[start : start + SLICE]
                     ],
                     now=started,
@@ -559,7 +565,7 @@ class CollectionIngestor:
         stats: IngestStats,
         observed_at: datetime,
         neighbors: NeighborLookup | None = None,
-    ) -> list[Observation]:
+    ) -> list[FileFacts]:
         """Stat-only observations, hashed where the stat says the file is new or changed (and
         `read` allows it: a dry run without --hash reads nothing)."""
         to_hash = [
@@ -610,7 +616,7 @@ class CollectionIngestor:
             if fp is None and item.canonical_key in hashed:
                 continue  # unreadable: reported as an error, decided next time
             observations.append(
-                Observation(
+                FileFacts(
                     canonical_key=item.canonical_key,
                     path=item.path,
                     size=fp.size if fp else item.size,

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 
-from consumer.domain.assets import Observation
+from consumer.domain.assets import FileFacts
 from consumer.domain.catalog import Collection, PathMapping, Source, apply_mappings
 from consumer.domain.keys import InvalidPathError, canonical_key
-from consumer.service_layer.apply import Change, Gone, Moved, Present
+from consumer.service_layer.apply import Change, FileGone, FileMoved, FilePresent
 from consumer.service_layer.unit_of_work import Catalog, UnitOfWork
 from shared.files import is_media_name
 from shared.schemas.file_event import FileEvent
@@ -167,8 +167,8 @@ def mtime_ns_of(event: FileEvent) -> int:
     return int(when.timestamp()) * 1_000_000_000 + when.microsecond * 1000
 
 
-def observation(event: FileEvent, target: Target) -> Observation:
-    return Observation(
+def file_facts(event: FileEvent, target: Target) -> FileFacts:
+    return FileFacts(
         canonical_key=target.key,
         path=target.path,
         size=event.size,
@@ -209,19 +209,26 @@ def plan_events(
             if origin_media and target_media:
                 assert origin is not None and target is not None
                 if origin.collection.uuid == target.collection.uuid:
-                    add(target, Moved(origin.key, observation(event, target), event_id), event, tag)
+                    add(
+                        target,
+                        FileMoved(origin.key, file_facts(event, target), event_id),
+                        event,
+                        tag,
+                    )
                     continue
             if origin_media:  # moved away, to another collection or out of the catalog
                 assert origin is not None
                 add(
                     origin,
-                    Gone(origin.key, f"moved to {event.file_path}", event.observed_at, event_id),
+                    FileGone(
+                        origin.key, f"moved to {event.file_path}", event.observed_at, event_id
+                    ),
                     event,
                     tag,
                 )
             if target_media:
                 assert target is not None
-                add(target, Present(observation(event, target), event_id), event, tag)
+                add(target, FilePresent(file_facts(event, target), event_id), event, tag)
             if not origin_media and not target_media:
                 if target is None and origin is None:
                     plan.unmatched.append((event, tag))
@@ -233,9 +240,14 @@ def plan_events(
         elif not target_media:
             plan.ignored.append((event, tag))
         elif event.kind == "deleted":
-            add(target, Gone(target.key, "file deleted", event.observed_at, event_id), event, tag)
+            add(
+                target,
+                FileGone(target.key, "file deleted", event.observed_at, event_id),
+                event,
+                tag,
+            )
         else:
-            add(target, Present(observation(event, target), event_id), event, tag)
+            add(target, FilePresent(file_facts(event, target), event_id), event, tag)
     return plan
 
 

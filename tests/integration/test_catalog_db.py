@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from consumer.adapters.db import migrate
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.adapters.db.tables import metadata
-from consumer.domain.assets import Asset, Observation, create_asset, set_state
+from consumer.domain.assets import Asset, FileFacts, create_asset, set_state
 from consumer.domain.catalog import Collection, PathMapping, Source
 from consumer.domain.lifecycle import AssetState
 from consumer.domain.signatures import EnricherRef, enricher_checksum
@@ -55,7 +55,7 @@ async def seed_collection(db: CatalogDatabase) -> Collection:
 
 
 def make_asset(key: str = "Show/e01.mkv", sha: str = "a" * 64) -> Asset:
-    obs = Observation(
+    obs = FileFacts(
         key,
         f"/media/tv/{key}",
         size=1234,

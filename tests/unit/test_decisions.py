@@ -8,7 +8,7 @@ import pytest
 
 from consumer.domain.assets import (
     Asset,
-    Observation,
+    FileFacts,
     create_asset,
     mark_deleted,
     refresh_stat,
@@ -26,8 +26,8 @@ WITH_FFPROBE = enricher_checksum([EnricherRef("ffprobe", 1)])
 SHA_A, SHA_B = "a" * 64, "b" * 64
 
 
-def obs(sha: str | None = SHA_A, size: int = 100, mtime_ns: int = 1000) -> Observation:
-    return Observation(
+def obs(sha: str | None = SHA_A, size: int = 100, mtime_ns: int = 1000) -> FileFacts:
+    return FileFacts(
         "Show/e01.mkv",
         "/m/Show/e01.mkv",
         size=size,
@@ -197,8 +197,8 @@ def test_gone_of_a_live_asset_deletes_with_the_given_reason(
 # --- decide_move: a file moved inside one collection --------------------------------------------
 
 
-def moved_obs(sha: str | None = SHA_A, observed_at: datetime | None = LATER) -> Observation:
-    return Observation(
+def moved_obs(sha: str | None = SHA_A, observed_at: datetime | None = LATER) -> FileFacts:
+    return FileFacts(
         "Show/Season 1/e01.mkv",
         "/m/Show/Season 1/e01.mkv",
         size=100,

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from consumer.adapters.db.tables import RUN_STATUSES
-from consumer.domain.assets import Asset, Observation, create_asset
+from consumer.domain.assets import Asset, FileFacts, create_asset
 from consumer.domain.records import HistoryEntry, IngestRun
 from tests.unit import fakes
 from tests.unit.builders import FILMS, SHOWS, SOURCE, T0, catalog, sha
@@ -18,7 +18,7 @@ from tests.unit.fakes import FakeCatalog, FakeConflictError, FakeIntegrityError
 
 
 def asset(key: str = "a.mkv", collection_uuid: str = SHOWS.uuid, content: int = 1) -> Asset:
-    obs = Observation(key, f"/media/shows/{key}", 10, 1_000_000_000, sha256=sha(content))
+    obs = FileFacts(key, f"/media/shows/{key}", 10, 1_000_000_000, sha256=sha(content))
     return create_asset(collection_uuid, obs, SHOWS.enricher_checksum, T0)
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from consumer.domain.assets import (
     Asset,
-    Observation,
+    FileFacts,
     approve,
     create_asset,
     mark_deleted,
@@ -33,12 +33,12 @@ NOW = datetime(2026, 11, 22, tzinfo=UTC)
 CHECKSUM = enricher_checksum([])
 
 
-def observation(sha: str = "a" * 64, mtime_ns: int = 1) -> Observation:
-    return Observation("k.mkv", "/m/k.mkv", size=3, mtime_ns=mtime_ns, sha256=sha, xxh128="c" * 32)
+def file_facts(sha: str = "a" * 64, mtime_ns: int = 1) -> FileFacts:
+    return FileFacts("k.mkv", "/m/k.mkv", size=3, mtime_ns=mtime_ns, sha256=sha, xxh128="c" * 32)
 
 
 def ready_and_approved() -> Asset:
-    asset = create_asset("col", observation(), CHECKSUM, NOW)
+    asset = create_asset("col", file_facts(), CHECKSUM, NOW)
     set_state(asset, AssetState.ENRICHING, NOW)
     set_state(asset, AssetState.READY, NOW)
     approve(asset, NOW)
@@ -85,7 +85,7 @@ def test_state_after_update(before: AssetState, after: AssetState) -> None:
 
 
 def test_created_asset_is_new_and_unapproved() -> None:
-    asset = create_asset("col", observation(), CHECKSUM, NOW)
+    asset = create_asset("col", file_facts(), CHECKSUM, NOW)
     assert asset.state == AssetState.NEW
     assert asset.approved_for_broadcast is False
 
@@ -93,13 +93,13 @@ def test_created_asset_is_new_and_unapproved() -> None:
 def test_updating_a_ready_approved_asset_leaves_it_new_and_unapproved() -> None:
     asset = ready_and_approved()
     assert (asset.state, asset.approved_for_broadcast) == (AssetState.READY, True)
-    update_asset(asset, observation(sha="b" * 64), CHECKSUM, NOW)
+    update_asset(asset, file_facts(sha="b" * 64), CHECKSUM, NOW)
     assert asset.state == AssetState.NEW
     assert asset.approved_for_broadcast is False
 
 
 def test_only_ready_assets_can_be_approved() -> None:
-    asset = create_asset("col", observation(), CHECKSUM, NOW)
+    asset = create_asset("col", file_facts(), CHECKSUM, NOW)
     with pytest.raises(IllegalTransitionError):
         approve(asset, NOW)
 

@@ -4,7 +4,7 @@ a batch holds a path no cached collection matches."""
 from __future__ import annotations
 
 from consumer.domain.catalog import Collection
-from consumer.service_layer.apply import Present
+from consumer.service_layer.apply import FilePresent
 from consumer.service_layer.routing import RouterCache, plan_batch
 from tests.unit.builders import MEDIA, SHOWS, catalog, collection, file_event
 from tests.unit.fakes import FakeCatalog
@@ -42,7 +42,7 @@ async def test_an_unmatched_path_reloads_a_stale_cache_and_finds_a_new_collectio
 
     assert plan.unmatched == []
     (change,) = plan.groups[MUSIC.uuid].changes
-    assert isinstance(change, Present) and change.obs.canonical_key == "Clip.mp4"
+    assert isinstance(change, FilePresent) and change.obs.canonical_key == "Clip.mp4"
     assert route_loads(fake) == 2
 
 
