@@ -291,11 +291,11 @@ __all__ = [
     "assets",
     "collections",
     "enrichment_results",
+    "ingest_runs",
     "job_logs",
     "jobs",
-    "qc_results",
-    "ingest_runs",
     "metadata",
+    "qc_results",
     "run_logs",
     "sources",
 ]
