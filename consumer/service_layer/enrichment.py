@@ -57,7 +57,7 @@ class EnrichmentPolicy:
     concurrency: int = field(default_factory=lambda: os.cpu_count() or 1)
     lease_seconds: float = 300.0
     max_attempts: int = 3
-    backoff: Backoff = Backoff(initial=30.0, maximum=3600.0)
+    backoff: Backoff = field(default_factory=lambda: Backoff(initial=30.0, maximum=3600.0))
     unavailable_delay: float = 60.0  # an unavailable enricher is asked again after this
     poll_interval: float = 2.0
 

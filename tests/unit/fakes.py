@@ -685,9 +685,9 @@ class FakeJobStore:
     async def logs(self, job_uuid: str) -> list[JobLog]:
         return [entry for entry in self._uow.read().job_logs if entry.job_uuid == job_uuid]
 
-    async def counts(self) -> dict[str, int]:
+    async def counts(self, collection_uuid: str | None = None) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for job in self._uow.read().jobs.values():
+        for job in await self.list_jobs(collection_uuid=collection_uuid):
             counts[job.status.value] = counts.get(job.status.value, 0) + 1
         return counts
 

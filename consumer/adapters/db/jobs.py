@@ -259,8 +259,13 @@ class JobRepository:
         )
         return [JobLog(r.job_uuid, r.time, r.level, r.message) for r in rows]
 
-    async def counts(self) -> dict[str, int]:
-        rows = await self._conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status))
+    async def counts(self, collection_uuid: str | None = None) -> dict[str, int]:
+        query = select(jobs.c.status, func.count()).group_by(jobs.c.status)
+        if collection_uuid is not None:
+            query = query.join(assets, assets.c.uuid == jobs.c.asset_uuid).where(
+                assets.c.collection_uuid == collection_uuid
+            )
+        rows = await self._conn.execute(query)
         return {r[0]: int(r[1]) for r in rows}
 
 
