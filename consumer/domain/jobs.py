@@ -111,7 +111,7 @@ def readiness(collection: Collection, kinds: Mapping[str, EnricherKind]) -> Read
     """Whether assets of `collection` can ever become `ready`: quality control needs what a
     technical enricher measured. `kinds` are the known enrichers' kinds by id."""
     if not collection.enrichers:
-        return Readiness(False, "no enricher")
+        return Readiness(False, "no technical enricher (it has no enricher at all)")
     unknown = sorted(e.enricher_id for e in collection.enrichers if e.enricher_id not in kinds)
     if not any(kinds.get(e.enricher_id) == "technical" for e in collection.enrichers):
         why = "no technical enricher"

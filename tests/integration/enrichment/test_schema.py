@@ -51,8 +51,7 @@ async def test_a_catalog_at_the_previous_head_upgrades_and_keeps_its_assets(
     assert await migrate.current_revision(engine) == migrate.HEAD_REVISION
     with raw(catalog_path) as conn:
         row = conn.execute(
-            "SELECT canonical_key, state, content_signature, duration, qc_failed_rules "
-            "FROM assets"
+            "SELECT canonical_key, state, content_signature, duration, qc_failed_rules FROM assets"
         ).fetchall()
         collection = conn.execute(
             "SELECT name, auto_enrich, media_type, audio_only FROM collections"
