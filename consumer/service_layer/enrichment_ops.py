@@ -177,9 +177,9 @@ async def _retry(
             for j in waiting
             if j.asset_uuid in assets and not assets[j.asset_uuid].is_deleted
         ]
+        await uow.jobs.add_many(fresh)
         for job in fresh:
             await uow.jobs.log(job.uuid, "info", "queued by an operator (job retry)", now)
-        await uow.jobs.add_many(fresh)
         await uow.commit()
     return fresh
 
