@@ -147,6 +147,7 @@ def test_the_ffprobe_path_setting_is_honoured(
     assert errors == [
         (
             "pending",
-            f"enricher ffprobe unavailable: {tmp_path}/no-such-ffprobe not found (install Debian's ffmpeg package)",
+            f"enricher ffprobe unavailable: {tmp_path}/no-such-ffprobe not found "
+            "(install Debian's ffmpeg package)",
         )
     ]
