@@ -151,9 +151,7 @@ async def show_collection(
         if enrichers is not None
         else None
     )
-    return CollectionDetail(
-        collection, source, live, total, duplicates, runs, check, ready, jobs
-    )
+    return CollectionDetail(collection, source, live, total, duplicates, runs, check, ready, jobs)
 
 
 # --- assets --------------------------------------------------------------------------------

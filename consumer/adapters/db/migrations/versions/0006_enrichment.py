@@ -45,6 +45,7 @@ END""",
     },
 }
 
+
 def asset_columns() -> tuple[sa.Column[object], ...]:
     return (
         sa.Column("duration", sa.Float(), nullable=True),
