@@ -18,10 +18,13 @@ from ingestor.poll import WatchModeName
 from shared.hashing import Hasher
 
 if TYPE_CHECKING:
+    from consumer.domain.enrichment import Enricher
     from consumer.entrypoints.amqp_worker import ConsumerService
     from consumer.entrypoints.config import ConsumerConfig
+    from consumer.entrypoints.enrichment_worker import EnrichmentWorker
     from consumer.service_layer.collection_ingest import CollectionIngestor, Progress
     from consumer.service_layer.enrichers import KnownEnrichers
+    from consumer.service_layer.enrichment import Enrichment, EnrichmentPolicy
     from ingestor.service import IngestorService
 
 
@@ -152,10 +155,74 @@ async def collection_ingestor(
         hashing.close()
 
 
-def enricher_registry() -> KnownEnrichers:
-    """The enrichers installed (entry points of `apollonia.enrichers`), and the broken ones."""
+def _discovered(settings: Settings | None) -> tuple[dict[str, Enricher], dict[str, str]]:
+    """The installed enrichers by id (entry points of `apollonia.enrichers`), the built-in
+    ffprobe configured from the settings; and the plugins that failed to load, with why."""
+    from consumer.adapters.enrichers.ffprobe import (  # noqa: PLC0415
+        FfprobeEnricher,
+        FfprobeOptions,
+    )
     from consumer.adapters.enrichers.registry import discover  # noqa: PLC0415
-    from consumer.service_layer.enrichers import KnownEnrichers  # noqa: PLC0415
 
     found, broken = discover()
-    return KnownEnrichers(found, {b.id: b.reason for b in broken})
+    if settings is not None and isinstance(found.get("ffprobe"), FfprobeEnricher):
+        found["ffprobe"] = FfprobeEnricher(
+            FfprobeOptions(
+                ffprobe=settings.ffprobe_path,
+                ffmpeg=settings.ffmpeg_path,
+                deadline=settings.ffprobe_deadline,
+            )
+        )
+    return found, {plugin.id: plugin.reason for plugin in broken}
+
+
+def enrichers(settings: Settings) -> dict[str, Enricher]:
+    """The enrichers a worker runs. A plugin that fails to load is logged, not fatal."""
+    from shared.runtime.log import get_logger  # noqa: PLC0415
+
+    found, broken = _discovered(settings)
+    for plugin, reason in broken.items():
+        get_logger(__name__).warning("enricher plugin not loaded", id=plugin, reason=reason)
+    return found
+
+
+def enricher_registry(settings: Settings | None = None) -> KnownEnrichers:
+    """The enrichers installed, and the broken ones (what `enricher list` and the checks of
+    `collection add --enricher` see)."""
+    from consumer.service_layer.enrichers import KnownEnrichers  # noqa: PLC0415
+
+    return KnownEnrichers(*_discovered(settings))
+
+
+def enrichment_policy(settings: Settings, *, concurrency: int | None = None) -> EnrichmentPolicy:
+    from consumer.service_layer.enrichment import EnrichmentPolicy  # noqa: PLC0415
+    from shared.retry import Backoff  # noqa: PLC0415
+
+    return EnrichmentPolicy(
+        worker_id=f"{settings.ingestor_id}:{os.getpid()}",
+        concurrency=concurrency or settings.enrichment_concurrency,
+        lease_seconds=settings.enrichment_lease_seconds,
+        max_attempts=settings.enrichment_max_attempts,
+        backoff=Backoff(initial=settings.enrichment_retry_seconds, maximum=3600.0),
+        unavailable_delay=max(settings.enrichment_poll_interval, 60.0),
+        poll_interval=settings.enrichment_poll_interval,
+    )
+
+
+def enrichment(settings: Settings, catalog_db: CatalogDatabase) -> Enrichment:
+    from consumer.service_layer.enrichment import Enrichment  # noqa: PLC0415
+
+    return Enrichment(catalog_db, enrichers(settings), enrichment_policy(settings))
+
+
+def enrichment_worker(
+    settings: Settings, catalog_db: CatalogDatabase | None = None
+) -> EnrichmentWorker:
+    from consumer.entrypoints.enrichment_worker import EnrichmentWorker  # noqa: PLC0415
+
+    return EnrichmentWorker(
+        catalog_db or catalog(settings),
+        enrichers(settings),
+        enrichment_policy(settings),
+        shutdown_timeout=settings.shutdown_timeout,
+    )

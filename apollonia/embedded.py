@@ -31,6 +31,7 @@ from consumer.domain.errors import OperationError
 from consumer.domain.importing import IngestScope
 from consumer.domain.keys import normalize_root
 from consumer.entrypoints.embedded_sink import Activity, CatalogSink
+from consumer.entrypoints.enrichment_worker import EnrichmentWorker, beside
 from consumer.service_layer import admin
 from consumer.service_layer.collection_ingest import IngestFailure, utcnow
 from ingestor.paths import from_event
@@ -85,7 +86,8 @@ async def ensure_collections(
                     importer,
                     name=candidate,
                     root_path=root_path,
-                    enrichers=[],
+                    # The road to `ready`: ffprobe measures, quality control decides.
+                    enrichers=list(DEFAULT_ENRICHERS),
                     sync_enabled=True,
                     hash_mode="full",
                     external_id=None,
@@ -133,6 +135,9 @@ async def prime_state(
     return primed
 
 
+DEFAULT_ENRICHERS = ("ffprobe:1",)
+
+
 class EmbeddedRunner:
     def __init__(self, settings: Settings, roots: Sequence[Path], *, live: bool = True) -> None:
         self.settings = settings
@@ -146,6 +151,8 @@ class EmbeddedRunner:
         self.pipeline: Pipeline | None = None
         self.collections: list[Collection] = []
         self._stop = asyncio.Event()
+        self.worker: EnrichmentWorker | None = None
+        self._worker_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.catalog.open()
@@ -186,7 +193,17 @@ class EmbeddedRunner:
                         more=stats.errors_total - len(stats.errors),
                     )
         if not self.live:
+            if self.settings.enrichment_worker:
+                outcomes = await bootstrap.enrichment(self.settings, self.catalog).work(once=True)
+                log.info(
+                    "enriched",
+                    ready=sum(o.outcome == "ready" for o in outcomes),
+                    not_ready=sum(o.outcome != "ready" for o in outcomes),
+                )
             return
+        if self.settings.enrichment_worker:
+            self.worker = bootstrap.enrichment_worker(self.settings, self.catalog)
+            self._worker_task = asyncio.create_task(self.worker.run_until_stopped())
         await self.state.open()
         primed = await prime_state(self.state, self.catalog, self.collections)
         if primed:
@@ -202,6 +219,10 @@ class EmbeddedRunner:
 
     async def stop(self) -> None:
         self.sink.stopping.set()
+        if self.worker is not None and self._worker_task is not None:
+            self.worker.request_stop()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._worker_task, self.settings.shutdown_timeout)
         if self.pipeline is not None:
             await self.pipeline.stop(grace=self.settings.shutdown_timeout)
         if self.hasher is not None:
@@ -266,16 +287,21 @@ async def run_with_broker(settings: Settings, roots: Sequence[Path]) -> int:
     # One HTTP server per process: the consumer's port serves both services' metrics.
     ingestor = bootstrap.ingestor_service(settings, roots=roots, metrics_port=0)
     consumer = bootstrap.consumer_service(settings)
+    worker = bootstrap.enrichment_worker(settings) if settings.enrichment_worker else None
     stop = asyncio.Event()
-    async with stop_on_signals(stop.set):
-        try:
-            await consumer.start()
-            await ingestor.start()
-            await stop.wait()
-        finally:
-            await ingestor.stop()
-            await consumer.stop()
-    return 0
+
+    async def services() -> int:
+        async with stop_on_signals(stop.set):
+            try:
+                await consumer.start()
+                await ingestor.start()
+                await stop.wait()
+            finally:
+                await ingestor.stop()
+                await consumer.stop()
+        return 0
+
+    return await beside(worker, asyncio.ensure_future(services()))
 
 
 def check_roots(roots: Sequence[Path]) -> list[Path]:

@@ -204,6 +204,52 @@ class Settings(BaseSettings):
         "cores (false: one process; in-memory catalogs always use one).",
     )
 
+    # --- enrichment -----------------------------------------------------------------------
+    enrichment_worker: bool = Field(
+        default=True,
+        description="Run the enrichment worker beside the apply path in `apollonia run` and "
+        "`apollonia consumer` (false: only `apollonia enricher` or `apollonia enrich` enrich).",
+    )
+    enrichment_concurrency: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        description="Jobs one enrichment worker runs at a time (default: one per core).",
+    )
+    enrichment_poll_interval: float = Field(
+        default=2.0, gt=0, description="Seconds an idle enrichment worker waits between claims."
+    )
+    enrichment_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a claimed job is a worker's; a running worker renews it, and a "
+        "killed worker's jobs are taken again once it runs out.",
+    )
+    enrichment_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Attempts of a failing enrichment job before it waits for an operator "
+        "(`apollonia job retry`).",
+    )
+    enrichment_retry_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Backoff before the second attempt; it doubles per attempt, up to an hour.",
+    )
+    ffprobe_path: str = Field(
+        default="ffprobe", min_length=1, description="The ffprobe program (a name or a path)."
+    )
+    ffmpeg_path: str = Field(
+        default="ffmpeg",
+        min_length=1,
+        description="The ffmpeg program, which decodes the tail of each file for quality control.",
+    )
+    ffprobe_deadline: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds ffprobe (and the tail decode) may run on one file before it is "
+        "killed.",
+    )
+
     # --- catalog --------------------------------------------------------------------------
     db_busy_timeout_ms: int = Field(
         default=30_000,

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from apollonia.bootstrap import collection_ingestor, enricher_registry
+from apollonia.bootstrap import enrichers as enrichers_of
 from apollonia.cli.common import (
     CatalogTarget,
     DryRunOpt,
@@ -16,6 +17,7 @@ from apollonia.cli.common import (
     run_operation,
     settings_or_exit,
 )
+from apollonia.cli.enrich import enrich_after_ingest, enrichment_lines
 from apollonia.cli.errors import plural
 from apollonia.cli.output import ExitCode, Output
 from apollonia.cli.progress import progress_for
@@ -39,6 +41,45 @@ CollectionArg = Annotated[
     str, typer.Argument(metavar="COLLECTION", help="Collection UUID, external id or name.")
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", help="Confirm a destructive change.")]
+AutoEnrichOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--auto-enrich/--no-auto-enrich",
+        help="Enrich new and changed assets automatically (default), or let their jobs wait "
+        "for 'apollonia enrich'.",
+    ),
+]
+MediaTypeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--media-type",
+        help="Force every asset's type: movie, episode or other (commercials, bumpers, "
+        "idents); none clears it.",
+    ),
+]
+AudioOnlyOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--audio-only/--not-audio-only",
+        help="Quality control wants an audio stream instead of a video stream.",
+    ),
+]
+EnrichOpt = Annotated[
+    bool,
+    typer.Option(
+        "--enrich",
+        help="Also run the enrichment jobs this ingest queued before returning, and report "
+        "what was enriched and what failed (the exit code stays the ingest's).",
+    ),
+]
+
+
+def enrichment_options(
+    auto_enrich: bool | None, media_type: str | None, audio_only: bool | None
+) -> admin.EnrichmentOptions:
+    return admin.EnrichmentOptions(
+        auto_enrich=auto_enrich, media_type=media_type, audio_only=audio_only
+    )
 
 
 @app.command("add")
@@ -83,6 +124,9 @@ def add(
             help="The id another system knows it by; accepted wherever a name is.",
         ),
     ] = None,
+    auto_enrich: AutoEnrichOpt = None,
+    media_type: MediaTypeOpt = None,
+    audio_only: AudioOnlyOpt = None,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -111,6 +155,7 @@ def add(
                 external_id=external_id,
                 now=utcnow(),
                 known_enrichers=enricher_registry(),
+                options=enrichment_options(auto_enrich, media_type, audio_only),
             )
         return {"status": "success", "mode": target.mode, "collection": collection_dict(collection)}
 
@@ -180,7 +225,10 @@ def show(
     async def _show() -> dict[str, Any]:
         async with target.open() as catalog:
             detail = await queries.show_collection(
-                catalog, collection_sel, default_importers(settings.media_extensions)
+                catalog,
+                collection_sel,
+                default_importers(settings.media_extensions),
+                enrichers=enrichers_of(settings),
             )
         source, verdict, runs = detail.source, detail.ingestible_now, detail.recent_runs
         doc = collection_dict(detail.collection, detail.assets_live)
@@ -190,6 +238,8 @@ def show(
                 "assets_total": detail.assets_total,
                 "assets_deleted": detail.assets_total - detail.assets_live,
                 "duplicates": detail.duplicates,
+                "readiness": detail.readiness.as_dict() if detail.readiness else None,
+                "jobs": detail.jobs,
                 "ingestible_check": {"ok": verdict.ok, "reason": verdict.reason}
                 if verdict
                 else None,
@@ -228,6 +278,14 @@ def show(
                 ("ingestible", f"{col['ingestible']} (now: {check.get('reason', '?')})"),
                 ("hash mode", col["hash_mode"]),
                 ("enrichers", enrichers or "none"),
+                (
+                    "automatic enrichment",
+                    "on" if col["auto_enrich"] else "off (jobs wait for 'apollonia enrich')",
+                ),
+                ("media type", col["media_type"] or "not forced"),
+                ("audio only", col["audio_only"]),
+                ("can reach ready", readiness_words(col["readiness"])),
+                ("jobs", ", ".join(f"{n} {s}" for s, n in sorted(col["jobs"].items())) or "none"),
                 ("assets", f"{col['assets']} live, {col['assets_deleted']} deleted"),
                 ("duplicates", col["duplicates"]),
                 ("last ingest", col["last_ingest_time"] or "never"),
@@ -243,6 +301,14 @@ def show(
             )
 
     output.emit(doc, human)
+
+
+def readiness_words(readiness: dict[str, Any] | None) -> str:
+    if not readiness:
+        return "?"
+    if readiness["can_reach_ready"]:
+        return "yes"
+    return f"no: {readiness['why']} (its assets stay new)"
 
 
 @app.command("update")
@@ -299,16 +365,20 @@ def update(
         str | None,
         typer.Option("--name", metavar="NAME", help="Rename it (unique in its source)."),
     ] = None,
+    auto_enrich: AutoEnrichOpt = None,
+    media_type: MediaTypeOpt = None,
+    audio_only: AudioOnlyOpt = None,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Change a collection's sync flag, root, enrichers, hash mode or name.
+    """Change a collection's sync flag, root, enrichers, hash mode, name or enrichment options.
 
     \b
     Examples:
       apollonia collection update Movies --sync-enable
       apollonia collection update Movies --add-enricher tmdb --priority 10
       apollonia collection update TV --hash-mode stat --name Series
+      apollonia collection update Bumpers --media-type other --no-auto-enrich
     """
     output = Output(json_out)
     if sync_enable and sync_disable:
@@ -341,6 +411,7 @@ def update(
                 name=name,
                 now=utcnow(),
                 known_enrichers=enricher_registry(),
+                options=enrichment_options(auto_enrich, media_type, audio_only),
             )
         return {
             "status": "success",
@@ -426,6 +497,7 @@ def ingest(
             "always hashes).",
         ),
     ] = False,
+    enrich: EnrichOpt = False,
 ) -> None:
     """Ingest a collection, or one title, season or episode of it.
 
@@ -467,14 +539,18 @@ def ingest(
                 output.note(scope.describe(collection.name))
             progress = progress_for(collection.name, enabled=not json_out)
             async with collection_ingestor(settings, catalog, progress) as ingestor:
-                return await ingestor.ingest(
+                done = await ingestor.ingest(
                     collection,
                     source,
                     scope,
                     allow_empty=allow_empty,
                     hash_in_dry_run=hash_content,
                 )
+            if enrich and not dry_run:
+                enriched.extend(await enrich_after_ingest(settings, catalog, [collection.uuid]))
+            return done
 
+    enriched: list[dict[str, Any]] = []
     result = run_operation(output, _ingest, context=context)
     doc: dict[str, Any] = {
         "status": "success",
@@ -501,9 +577,14 @@ def ingest(
             "duration_seconds": round(result.duration_seconds, 3),
         }
     )
+    if enrich:
+        doc["enrichment"] = enriched
 
     def human(console: Console) -> None:
         for line in ingest_lines(result):
             console.print(line, markup=False)
+        if enrich:
+            for line in enrichment_lines(enriched):
+                console.print(line, markup=False)
 
     output.emit(doc, human)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -9,13 +12,15 @@ from apollonia import bootstrap
 from apollonia.cli.common import fail_on_storage, run_async, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
 from consumer.adapters.db.migrate import SchemaError
+from consumer.entrypoints.enrichment_worker import beside
 from shared.runtime.masking import mask_text, mask_url
 from shared.storage import StorageError
 
 
 def consumer_command() -> None:
     """Consume `<exchange>.catalog` and apply every file event to the catalog, in batches, one
-    transaction per collection. Runs until SIGINT/SIGTERM; survives broker outages.
+    transaction per collection. Runs until SIGINT/SIGTERM; survives broker outages. The
+    enrichment worker runs beside it unless APOLLONIA_ENRICHMENT_WORKER=false.
 
     \b
     Examples:
@@ -23,8 +28,13 @@ def consumer_command() -> None:
     """
     output = Output(False)
     settings = settings_or_exit(output)
+
+    def services() -> Awaitable[int]:
+        worker = bootstrap.enrichment_worker(settings) if settings.enrichment_worker else None
+        return beside(worker, asyncio.ensure_future(bootstrap.consumer_service(settings).run()))
+
     try:
-        code = run_async(lambda: bootstrap.consumer_service(settings).run())
+        code = run_async(services)
     except StorageError as exc:  # the config folder or the disk, with its path and owner
         fail_on_storage(output, exc)
     except (OSError, SQLAlchemyError, SchemaError) as exc:

@@ -1,4 +1,6 @@
-"""`apollonia enricher ...`: the enrichers installed (entry points of `apollonia.enrichers`)."""
+"""`apollonia enricher`: the enrichment worker as a service of its own (the compose service
+`enricher`: the media read-only, the catalog volume shared with the consumer), and `apollonia
+enricher list`: the enrichers installed (entry points of `apollonia.enrichers`)."""
 
 from __future__ import annotations
 
@@ -6,16 +8,47 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
-from apollonia.bootstrap import enricher_registry
-from apollonia.cli.common import JsonOpt
-from apollonia.cli.output import Output
+from apollonia import bootstrap
+from apollonia.cli.common import JsonOpt, run_async, settings_or_exit
+from apollonia.cli.output import ExitCode, Output
+from consumer.adapters.db.migrate import SchemaError
 from consumer.service_layer.enrichers import enricher_statuses
+from shared.runtime.masking import mask_text, mask_url
 
 app = typer.Typer(
-    help="Enrichers: the plugins that say what an asset is (ffprobe, filename, sidecars...).",
-    no_args_is_help=True,
+    help="Enrichers: the plugins that say what an asset is (ffprobe, filename, sidecars...). "
+    "With no subcommand: run the enrichment worker alone.",
+    invoke_without_command=True,
 )
+
+
+@app.callback()
+def enricher(ctx: typer.Context) -> None:
+    """Run the enrichment worker alone: claim jobs, run the enrichers and quality control,
+    write the outcome; until SIGINT/SIGTERM (in-flight tools are killed, their jobs handed
+    back).
+
+    \b
+    Examples:
+      apollonia enricher
+      apollonia enricher list
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    output = Output(False)
+    settings = settings_or_exit(output)
+    try:
+        code = run_async(lambda: bootstrap.enrichment_worker(settings).run())
+    except (OSError, SQLAlchemyError, SchemaError) as exc:
+        output.fail(
+            ExitCode.VALIDATION,
+            f"the enrichment worker could not start: {mask_text(str(exc))} "
+            f"(catalog {mask_url(settings.database_url)})",
+            error_code="startup_failed",
+        )
+    raise typer.Exit(code)
 
 
 @app.command("list")
@@ -28,7 +61,10 @@ def list_enrichers(json_out: JsonOpt = False) -> None:
       apollonia enricher list --json
     """
     output = Output(json_out)
-    rows = [s.as_dict() for s in enricher_statuses(enricher_registry())]
+    rows = [
+        s.as_dict()
+        for s in enricher_statuses(bootstrap.enricher_registry(settings_or_exit(output)))
+    ]
 
     def human(console: Console) -> None:
         lines = [("ID", "VERSION", "KIND", "STATUS")]

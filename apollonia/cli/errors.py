@@ -45,6 +45,22 @@ MESSAGES: dict[str, Wording] = {
     ),
     "asset_not_found": _w(VALIDATION, "Error: Asset '{asset_id}' not found"),
     "ambiguous_id": _w(VALIDATION, "Error: Several assets start with '{prefix}'"),
+    # --- enrichment jobs -----------------------------------------------------------------
+    "job_not_found": _w(VALIDATION, "Error: Job '{job_id}' not found"),
+    "ambiguous_job_id": _w(VALIDATION, "Error: Several jobs start with '{prefix}'"),
+    "job_not_failed": _w(
+        VALIDATION, "Error: job {job_id} is {status}; only a failed job can be retried"
+    ),
+    "job_already_followed": _w(
+        VALIDATION,
+        "Error: job {job_id} was already followed by another attempt or a newer job",
+    ),
+    "invalid_argument.job_retry_target": _w(
+        VALIDATION, "Error: give exactly one of JOB_ID, --collection or --all-failed"
+    ),
+    "invalid_argument.media_type": _w(
+        VALIDATION, "Error: media type must be one of {known}, got {value!r}"
+    ),
     # --- adding and changing sources and collections -------------------------------------
     "invalid_path": _w(VALIDATION, "Error: {problem}"),
     "invalid_path.not_a_folder": _w(

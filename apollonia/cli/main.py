@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "enricher": ("apollonia.cli.enricher", "app", True),
     "ingest-file": ("apollonia.cli.asset", "ingest_file_command", False),
     "consumer": ("apollonia.cli.consumer", "consumer_command", False),
+    "enrich": ("apollonia.cli.enrich", "enrich_command", False),
+    "job": ("apollonia.cli.job", "app", True),
     "replay": ("apollonia.cli.replay", "replay_command", False),
     "dlq": ("apollonia.cli.dlq", "app", True),
     "queue": ("apollonia.cli.queue", "app", True),

@@ -9,6 +9,7 @@ from rich.console import Console
 
 from apollonia.bootstrap import collection_ingestor
 from apollonia.cli import errors
+from apollonia.cli.collection import EnrichOpt
 from apollonia.cli.common import (
     CatalogTarget,
     DryRunOpt,
@@ -17,6 +18,7 @@ from apollonia.cli.common import (
     run_operation,
     settings_or_exit,
 )
+from apollonia.cli.enrich import enrich_after_ingest, enrichment_lines
 from apollonia.cli.errors import plural
 from apollonia.cli.output import ExitCode, Output
 from apollonia.cli.progress import progress_for
@@ -375,6 +377,7 @@ def ingest(
     title: Annotated[str | None, typer.Option("--title", hidden=True)] = None,
     season: Annotated[str | None, typer.Option("--season", hidden=True)] = None,
     episode: Annotated[str | None, typer.Option("--episode", hidden=True)] = None,
+    enrich: EnrichOpt = False,
 ) -> None:
     """Ingest every sync-enabled, ingestible collection of a source, each in its own transaction.
 
@@ -400,6 +403,13 @@ def ingest(
                 result = await SourceIngestor(ingestor).ingest(
                     source, collections, allow_empty=allow_empty, hash_in_dry_run=hash_content
                 )
+            enriched = (
+                await enrich_after_ingest(
+                    settings, catalog, [o.collection.uuid for o in result.succeeded]
+                )
+                if enrich and not dry_run
+                else []
+            )
         totals = result.totals()
         collection_results = [SourceIngestor.outcome_dict(o) for o in result.outcomes]
         for entry, outcome in zip(collection_results, result.outcomes, strict=True):
@@ -438,6 +448,8 @@ def ingest(
             ],
             "summary": SourceIngestor.summary(result),
         }
+        if enrich:
+            doc["enrichment"] = enriched
         return doc, result
 
     doc, result = run_operation(output, _ingest, context=context)
@@ -484,6 +496,9 @@ def ingest(
             )
         else:
             console.print(f"{doc['summary']} — {status}", markup=False)
+        if enrich:
+            for line in enrichment_lines(doc["enrichment"]):
+                console.print(line, markup=False)
 
     output.emit(doc, human)
     if result.exit_code:

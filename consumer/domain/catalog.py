@@ -10,6 +10,8 @@ from consumer.domain.signatures import EnricherRef, enricher_checksum
 
 HashMode = Literal["full", "stat"]
 HASH_MODES: tuple[HashMode, ...] = ("full", "stat")
+MediaType = Literal["movie", "episode", "other"]
+MEDIA_TYPES: tuple[MediaType, ...] = ("movie", "episode", "other")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,10 @@ class Collection:
     last_ingest_time: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # Enrichment: off means its jobs wait for an operator (`apollonia enrich`).
+    auto_enrich: bool = True
+    media_type: MediaType | None = None  # forced on every asset (editorial enrichers obey)
+    audio_only: bool = False  # quality control then wants an audio stream, not video
 
     @property
     def enricher_checksum(self) -> str:

@@ -17,7 +17,15 @@ from datetime import datetime
 from typing import Any
 
 from consumer.domain.assets import new_uuid
-from consumer.domain.catalog import HASH_MODES, Collection, HashMode, PathMapping, Source
+from consumer.domain.catalog import (
+    HASH_MODES,
+    MEDIA_TYPES,
+    Collection,
+    HashMode,
+    MediaType,
+    PathMapping,
+    Source,
+)
 from consumer.domain.errors import OperationError
 from consumer.domain.importing import ImporterInterface, ensure_compliant
 from consumer.domain.keys import InvalidPathError, normalize_root
@@ -223,6 +231,41 @@ async def discover_collections(
 
 
 # --- collections ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class EnrichmentOptions:
+    """A collection's enrichment options; None leaves one as it is. `media_type` "none" clears
+    the forced type."""
+
+    auto_enrich: bool | None = None
+    media_type: str | None = None
+    audio_only: bool | None = None
+
+
+def check_media_type(value: str) -> MediaType | None:
+    if value.lower() == "none":
+        return None
+    for known in MEDIA_TYPES:
+        if value.lower() == known:
+            return known
+    raise invalid(case="media_type", known=", ".join((*MEDIA_TYPES, "none")), value=value)
+
+
+def apply_enrichment_options(collection: Collection, options: EnrichmentOptions) -> list[str]:
+    changes: list[str] = []
+    if options.auto_enrich is not None and options.auto_enrich != collection.auto_enrich:
+        collection.auto_enrich = options.auto_enrich
+        changes.append(f"automatic enrichment {'on' if options.auto_enrich else 'off'}")
+    if options.media_type is not None:
+        forced = check_media_type(options.media_type)
+        if forced != collection.media_type:
+            collection.media_type = forced
+            changes.append(f"media type: {forced or 'not forced'}")
+    if options.audio_only is not None and options.audio_only != collection.audio_only:
+        collection.audio_only = options.audio_only
+        changes.append(f"audio only: {options.audio_only}")
+    return changes
+
+
 async def add_collection(
     uow: UnitOfWork,
     source: Source,
@@ -236,6 +279,7 @@ async def add_collection(
     external_id: str | None,
     now: datetime,
     known_enrichers: KnownEnrichers | None = None,
+    options: EnrichmentOptions | None = None,
 ) -> Collection:
     if not name.strip():
         raise invalid(case="collection_name_missing")
@@ -256,6 +300,7 @@ async def add_collection(
         created_at=now,
         updated_at=now,
     )
+    apply_enrichment_options(collection, options or EnrichmentOptions())
     collection.ingestible = importer.validate_ingestible(collection).ok
     await uow.collections.add(collection)
     return collection
@@ -274,9 +319,10 @@ async def update_collection(
     name: str | None,
     now: datetime,
     known_enrichers: KnownEnrichers | None = None,
+    options: EnrichmentOptions | None = None,
 ) -> list[str]:
     """Apply the requested changes; returns what changed, in words."""
-    changes: list[str] = []
+    changes: list[str] = apply_enrichment_options(collection, options or EnrichmentOptions())
     if name is not None and name != collection.name:
         siblings = await uow.collections.all(collection.source_uuid)
         if any(c.name.lower() == name.lower() and c.uuid != collection.uuid for c in siblings):
@@ -440,6 +486,7 @@ async def create_collection(
     external_id: str | None,
     now: datetime,
     known_enrichers: KnownEnrichers | None = None,
+    options: EnrichmentOptions | None = None,
 ) -> Collection:
     async with catalog.unit_of_work() as uow:
         source = await resolve_source(uow, source_selector)
@@ -455,6 +502,7 @@ async def create_collection(
             external_id=external_id,
             now=now,
             known_enrichers=known_enrichers,
+            options=options,
         )
         await uow.commit()
     return collection
@@ -479,6 +527,7 @@ async def change_collection(
     name: str | None,
     now: datetime,
     known_enrichers: KnownEnrichers | None = None,
+    options: EnrichmentOptions | None = None,
 ) -> CollectionChange:
     async with catalog.unit_of_work() as uow:
         collection = await resolve_collection(uow, selector)
@@ -496,6 +545,7 @@ async def change_collection(
             name=name,
             now=now,
             known_enrichers=known_enrichers,
+            options=options,
         )
         await uow.commit()
     return CollectionChange(collection, changes)

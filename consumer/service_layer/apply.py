@@ -36,6 +36,7 @@ from consumer.domain.decisions import (
     decide_gone,
     decide_move,
 )
+from consumer.domain.jobs import enriches, queue_for
 from consumer.domain.records import AssetFingerprint, HistoryEntry
 from consumer.service_layer.unit_of_work import UnitOfWork
 from shared.runtime.log import get_logger
@@ -234,6 +235,8 @@ class Decided:
         self.history: list[HistoryEntry] = []
         self.vacated: set[str] = set()  # keys a move left empty
         self.rekeyed: set[str] = set()  # uuids of assets a move gave another key
+        # Created or updated (content, enrichers, a file come back): each gets an enrich job.
+        self.to_enrich: dict[str, Asset] = {}
         # structlog filters by level only at the end of its pipeline: skip the call entirely.
         self.debug = logging.getLogger(__name__).isEnabledFor(logging.DEBUG)
 
@@ -313,6 +316,7 @@ class Decided:
         if decision.action == Action.CREATE:
             asset = create_asset(self.collection.uuid, self.described(obs), self.checksum, self.now)
             self.to_insert[asset.uuid] = asset
+            self.to_enrich[asset.uuid] = asset
             self.state[key] = asset
             out.created += 1
         elif decision.action == Action.UPDATE:
@@ -320,6 +324,7 @@ class Decided:
             asset = await self.full(existing)
             update_asset(asset, self.described(obs), self.checksum, self.now)
             self.keep(key, asset)
+            self.to_enrich[asset.uuid] = asset
             out.updated += 1
             out.changed_content += decision.content_changed
             out.changed_enricher += decision.enricher_changed
@@ -422,4 +427,17 @@ class Decided:
             await self.uow.assets.update_many(updates)
             await self.uow.assets.add_many(list(self.to_insert.values()))
             await self.uow.history.add_many(self.history)
+            await self.queue_jobs()
         return out
+
+    async def queue_jobs(self) -> None:
+        """Enrich jobs in the same transaction as the assets they are for, so none is lost; in
+        bulk, and not at all for a collection without enrichers (nothing could run)."""
+        if not self.to_enrich or not enriches(self.collection):
+            return
+        live = [a for a in self.to_enrich.values() if not a.is_deleted]
+        changed = [a.uuid for a in live if a.uuid not in self.to_insert]
+        if changed:
+            # A pending job of the old content would only be discarded: settle it now.
+            await self.uow.jobs.supersede_pending(changed, self.now)
+        await self.uow.jobs.add_many([queue_for(a, self.now) for a in live])

@@ -6,12 +6,15 @@ the caller's business.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from consumer.domain.assets import Asset
 from consumer.domain.catalog import Collection, Source
+from consumer.domain.enrichment import Enricher
 from consumer.domain.errors import OperationError
 from consumer.domain.importing import Ingestibility
+from consumer.domain.jobs import Readiness, readiness
 from consumer.domain.records import HistoryEntry, IngestRun
 from consumer.service_layer.admin import (
     ImporterFor,
@@ -117,10 +120,17 @@ class CollectionDetail:
     recent_runs: list[IngestRun]
     # Checked now, not the stored flag; None when the source is gone.
     ingestible_now: Ingestibility | None
+    # Whether its assets can ever be ready (None: the installed enrichers were not given).
+    readiness: Readiness | None = None
+    jobs: dict[str, int] = field(default_factory=dict)  # by status
 
 
 async def show_collection(
-    catalog: Catalog, selector: str, importer_for: ImporterFor
+    catalog: Catalog,
+    selector: str,
+    importer_for: ImporterFor,
+    *,
+    enrichers: Mapping[str, Enricher] | None = None,
 ) -> CollectionDetail:
     async with catalog.unit_of_work(read_only=True) as uow:
         collection = await resolve_collection(uow, selector)
@@ -129,13 +139,19 @@ async def show_collection(
         total = await uow.assets.count(collection.uuid)
         duplicates = await uow.assets.count_duplicate_candidates(collection.uuid)
         runs = await uow.runs.recent(collection_uuid=collection.uuid, limit=RECENT_RUNS)
+        jobs = await uow.jobs.counts(collection.uuid)
     check = None
     if source is not None:
         try:
             check = importer_of(importer_for, source).validate_ingestible(collection)
         except (LookupError, TypeError) as exc:  # no importer for the type, or not compliant
             check = Ingestibility(ok=False, reason=str(exc))
-    return CollectionDetail(collection, source, live, total, duplicates, runs, check)
+    ready = (
+        readiness(collection, {i: e.kind for i, e in enrichers.items()})
+        if enrichers is not None
+        else None
+    )
+    return CollectionDetail(collection, source, live, total, duplicates, runs, check, ready, jobs)
 
 
 # --- assets --------------------------------------------------------------------------------

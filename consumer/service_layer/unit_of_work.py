@@ -19,6 +19,7 @@ from typing import Any, Protocol, Self
 
 from consumer.domain.assets import Asset
 from consumer.domain.catalog import Collection, Source
+from consumer.domain.jobs import Job, JobLog
 from consumer.domain.records import AssetFingerprint, HistoryEntry, IngestRun, StatEntry
 
 
@@ -110,6 +111,62 @@ class HistoryStore(Protocol):
     async def has_event(self, event_id: str) -> bool: ...
 
 
+class JobStore(Protocol):
+    async def add_many(self, jobs: Sequence[Job]) -> None: ...
+    async def supersede_pending(self, asset_uuids: Sequence[str], now: datetime) -> None: ...
+    async def claim(
+        self,
+        *,
+        worker_id: str,
+        pid: int,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        manual: bool = False,
+        collection_uuid: str | None = None,
+        asset_uuid: str | None = None,
+    ) -> list[Job]: ...
+    async def claimable(
+        self,
+        *,
+        now: datetime,
+        manual: bool = False,
+        collection_uuid: str | None = None,
+        asset_uuid: str | None = None,
+        limit: int | None = None,
+    ) -> list[Job]: ...
+    async def get(self, job_uuid: str) -> Job | None: ...
+    async def find_by_uuid_prefix(self, prefix: str, limit: int = 2) -> list[Job]: ...
+    async def list_jobs(
+        self,
+        *,
+        status: str | None = None,
+        collection_uuid: str | None = None,
+        asset_uuid: str | None = None,
+        limit: int | None = None,
+    ) -> list[Job]: ...
+    async def waiting_for_operator(
+        self, *, collection_uuid: str | None = None, asset_uuid: str | None = None
+    ) -> list[Job]: ...
+    async def update(self, job: Job) -> None: ...
+    async def extend_leases(
+        self, job_uuids: Sequence[str], worker_id: str, lease_until: datetime
+    ) -> None: ...
+    async def log(self, job_uuid: str, level: str, message: str, time: datetime) -> None: ...
+    async def logs(self, job_uuid: str) -> list[JobLog]: ...
+    async def counts(self, collection_uuid: str | None = None) -> dict[str, int]: ...
+
+
+class ResultStore(Protocol):
+    """What enrichers and quality control said, and the columns promoted from it."""
+
+    async def add_enrichment(self, rows: Sequence[dict[str, Any]]) -> None: ...
+    async def add_qc(self, row: dict[str, Any]) -> None: ...
+    async def promote(self, asset_uuid: str, columns: dict[str, Any]) -> None: ...
+    async def enrichment_for(self, asset_uuid: str) -> list[dict[str, Any]]: ...
+    async def qc_for(self, asset_uuid: str) -> list[dict[str, Any]]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the stores that share it; leaving without `commit()` rolls back."""
 
@@ -124,6 +181,10 @@ class UnitOfWork(Protocol):
     def runs(self) -> RunStore: ...
     @property
     def history(self) -> HistoryStore: ...
+    @property
+    def jobs(self) -> JobStore: ...
+    @property
+    def results(self) -> ResultStore: ...
 
     @property
     def dry_run(self) -> bool: ...

@@ -29,8 +29,15 @@ S1E2 = "The Show (2005)/Season 01/The Show - S01E02.mkv"
 
 
 def make_ready_and_approved(library: Library, key: str) -> None:
-    """What a reviewer would do: enrich, mark ready, approve (legal transitions only)."""
+    """What a reviewer would do: enrich, mark ready, approve (legal transitions only; `ready`
+    needs the passing quality check enrichment would have recorded)."""
     library.execute("UPDATE assets SET state = 'enriching' WHERE canonical_key = ?", (key,))
+    library.execute(
+        "INSERT INTO qc_results (asset_uuid, passed, content_signature, time) "
+        "SELECT uuid, 1, content_signature, '2026-11-22 12:00:00.000000' FROM assets "
+        "WHERE canonical_key = ?",
+        (key,),
+    )
     library.execute("UPDATE assets SET state = 'ready' WHERE canonical_key = ?", (key,))
     library.execute("UPDATE assets SET approved_for_broadcast = 1 WHERE canonical_key = ?", (key,))
 

@@ -167,7 +167,12 @@ async def test_database_refuses_illegal_transitions_and_ready_updates(
         await uow.assets.add(asset)
         await uow.commit()
     with raw(catalog_path) as conn:
-        conn.execute("UPDATE assets SET state = 'ready'")  # enriching -> ready is legal
+        # enriching -> ready is legal once quality control passed (migration 0006's guard).
+        conn.execute(
+            "INSERT INTO qc_results (asset_uuid, passed, content_signature, time) "
+            "SELECT uuid, 1, content_signature, '2026-11-22 12:00:00.000000' FROM assets"
+        )
+        conn.execute("UPDATE assets SET state = 'ready'")
         with pytest.raises(sqlite3.IntegrityError, match="cannot stay ready"):
             conn.execute("UPDATE assets SET content_signature = 'sha256:other'")
         conn.execute("UPDATE assets SET state = 'retired'")

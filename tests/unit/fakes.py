@@ -33,6 +33,7 @@ from typing import Any, Self, TypeVar
 
 from consumer.domain.assets import Asset
 from consumer.domain.catalog import HASH_MODES, Collection, Source
+from consumer.domain.jobs import ENRICH, SUPERSEDED, Job, JobLog, JobStatus
 from consumer.domain.records import AssetFingerprint, HistoryEntry, IngestRun, StatEntry
 from consumer.service_layer.unit_of_work import (
     AssetStore,
@@ -75,6 +76,11 @@ class FakeState:
     run_logs: list[dict[str, Any]] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
     next_log_id: int = 1
+    jobs: dict[str, Job] = field(default_factory=dict)
+    job_logs: list[JobLog] = field(default_factory=list)
+    enrichment_results: list[dict[str, Any]] = field(default_factory=list)
+    qc_results: list[dict[str, Any]] = field(default_factory=list)
+    promoted: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def snapshot(self) -> FakeState:
         return _copy(self)
@@ -137,6 +143,7 @@ class FakeState:
         for asset_uuid in doomed:
             del self.assets[asset_uuid]
         self.history = [h for h in self.history if h.asset_uuid not in doomed]
+        self.jobs = {u: j for u, j in self.jobs.items() if j.asset_uuid not in doomed}
 
     def remove_collections(self, doomed: set[str]) -> None:
         """ON DELETE CASCADE from collections to assets (and on to history)."""
@@ -533,6 +540,179 @@ class FakeHistoryStore:
         return any(h.event_id == event_id for h in self._uow.read().history)
 
 
+class FakeJobStore:
+    """Jobs in memory; claiming is trivially atomic (one event loop, one copy per transaction)."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add_many(self, jobs: Sequence[Job]) -> None:
+        state = self._uow.write()
+        for job in jobs:
+            if job.asset_uuid not in state.assets:
+                raise FakeIntegrityError(f"FOREIGN KEY constraint failed: asset {job.asset_uuid}")
+            state.jobs[job.uuid] = _copy(job)
+
+    async def supersede_pending(self, asset_uuids: Sequence[str], now: datetime) -> None:
+        wanted = set(asset_uuids)
+        for job in self._uow.write().jobs.values():
+            if job.asset_uuid in wanted and job.status == JobStatus.PENDING:
+                job.status, job.completed_at, job.error = JobStatus.COMPLETED, now, SUPERSEDED
+
+    def _due(
+        self,
+        state: FakeState,
+        now: datetime,
+        manual: bool,
+        collection_uuid: str | None,
+        asset_uuid: str | None,
+    ) -> list[Job]:
+        out = []
+        for job in state.jobs.values():
+            asset = state.assets.get(job.asset_uuid)
+            collection = state.collections.get(asset.collection_uuid) if asset else None
+            if job.stage != ENRICH or asset is None or collection is None:
+                continue
+            pending = job.status == JobStatus.PENDING and (
+                job.next_attempt_at is None or job.next_attempt_at <= now
+            )
+            expired = (
+                job.status == JobStatus.IN_PROGRESS
+                and job.lease_until is not None
+                and job.lease_until < now
+            )
+            if not (pending or expired) or (not manual and not collection.auto_enrich):
+                continue
+            if collection_uuid is not None and collection.uuid != collection_uuid:
+                continue
+            if asset_uuid is not None and job.asset_uuid != asset_uuid:
+                continue
+            out.append(job)
+        return sorted(out, key=lambda j: (j.queued_at, j.uuid))
+
+    async def claim(
+        self,
+        *,
+        worker_id: str,
+        pid: int,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        manual: bool = False,
+        collection_uuid: str | None = None,
+        asset_uuid: str | None = None,
+    ) -> list[Job]:
+        state = self._uow.write()
+        claimed = self._due(state, now, manual, collection_uuid, asset_uuid)[:limit]
+        for job in claimed:
+            job.status, job.worker_id, job.pid = JobStatus.IN_PROGRESS, worker_id, pid
+            job.started_at, job.lease_until = now, lease_until
+        return _copy(claimed)
+
+    async def claimable(
+        self,
+        *,
+        now: datetime,
+        manual: bool = False,
+        collection_uuid: str | None = None,
+        asset_uuid: str | None = None,
+        limit: int | None = None,
+    ) -> list[Job]:
+        due = self._due(self._uow.read(), now, manual, collection_uuid, asset_uuid)
+        return _copy(due if limit is None else due[:limit])
+
+    async def get(self, job_uuid: str) -> Job | None:
+        return _copy(self._uow.read().jobs.get(job_uuid))
+
+    async def find_by_uuid_prefix(self, prefix: str, limit: int = 2) -> list[Job]:
+        return _copy([j for u, j in self._uow.read().jobs.items() if u.startswith(prefix)][:limit])
+
+    async def list_jobs(
+        self,
+        *,
+        status: str | None = None,
+        collection_uuid: str | None = None,
+        asset_uuid: str | None = None,
+        limit: int | None = None,
+    ) -> list[Job]:
+        state = self._uow.read()
+        found = [
+            j
+            for j in state.jobs.values()
+            if (status is None or j.status == status)
+            and (asset_uuid is None or j.asset_uuid == asset_uuid)
+            and (
+                collection_uuid is None
+                or (
+                    j.asset_uuid in state.assets
+                    and state.assets[j.asset_uuid].collection_uuid == collection_uuid
+                )
+            )
+        ]
+        found.sort(key=lambda j: (j.queued_at, j.uuid))
+        return _copy(found if limit is None else found[:limit])
+
+    async def waiting_for_operator(
+        self, *, collection_uuid: str | None = None, asset_uuid: str | None = None
+    ) -> list[Job]:
+        every = await self.list_jobs(collection_uuid=collection_uuid, asset_uuid=asset_uuid)
+        return [
+            j
+            for j in every
+            if j.status == JobStatus.FAILED
+            and not any(
+                o.asset_uuid == j.asset_uuid and o.queued_at > j.queued_at
+                for o in self._uow.read().jobs.values()
+            )
+        ]
+
+    async def update(self, job: Job) -> None:
+        state = self._uow.write()
+        if job.uuid in state.jobs:
+            state.jobs[job.uuid] = _copy(job)
+
+    async def extend_leases(
+        self, job_uuids: Sequence[str], worker_id: str, lease_until: datetime
+    ) -> None:
+        for uuid in job_uuids:
+            job = self._uow.write().jobs.get(uuid)
+            if job and job.worker_id == worker_id and job.status == JobStatus.IN_PROGRESS:
+                job.lease_until = lease_until
+
+    async def log(self, job_uuid: str, level: str, message: str, time: datetime) -> None:
+        self._uow.write().job_logs.append(JobLog(job_uuid, time, level, message))
+
+    async def logs(self, job_uuid: str) -> list[JobLog]:
+        return [entry for entry in self._uow.read().job_logs if entry.job_uuid == job_uuid]
+
+    async def counts(self, collection_uuid: str | None = None) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for job in await self.list_jobs(collection_uuid=collection_uuid):
+            counts[job.status.value] = counts.get(job.status.value, 0) + 1
+        return counts
+
+
+class FakeResultStore:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add_enrichment(self, rows: Sequence[dict[str, Any]]) -> None:
+        self._uow.write().enrichment_results.extend(_copy(list(rows)))
+
+    async def add_qc(self, row: dict[str, Any]) -> None:
+        self._uow.write().qc_results.append(_copy(row))
+
+    async def promote(self, asset_uuid: str, columns: dict[str, Any]) -> None:
+        self._uow.write().promoted.setdefault(asset_uuid, {}).update(_copy(columns))
+
+    async def enrichment_for(self, asset_uuid: str) -> list[dict[str, Any]]:
+        rows = self._uow.read().enrichment_results
+        return _copy([r for r in rows if r["asset_uuid"] == asset_uuid])
+
+    async def qc_for(self, asset_uuid: str) -> list[dict[str, Any]]:
+        return _copy([r for r in self._uow.read().qc_results if r["asset_uuid"] == asset_uuid])
+
+
 class FakeUnitOfWork:
     """One transaction on a `FakeCatalog`: a private copy of its state until `commit()`."""
 
@@ -554,6 +734,8 @@ class FakeUnitOfWork:
         self._collections = FakeCollectionStore(self)
         self._runs = FakeRunStore(self)
         self._history = FakeHistoryStore(self)
+        self._jobs = FakeJobStore(self)
+        self._results = FakeResultStore(self)
 
     @property
     def assets(self) -> FakeAssetStore:
@@ -574,6 +756,14 @@ class FakeUnitOfWork:
     @property
     def history(self) -> FakeHistoryStore:
         return self._history
+
+    @property
+    def jobs(self) -> FakeJobStore:
+        return self._jobs
+
+    @property
+    def results(self) -> FakeResultStore:
+        return self._results
 
     @property
     def dry_run(self) -> bool:

@@ -42,6 +42,9 @@ def collection_from_row(row: Row[Any]) -> Collection:
         last_ingest_time=m["last_ingest_time"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        auto_enrich=bool(m["auto_enrich"]),
+        media_type=m["media_type"],
+        audio_only=bool(m["audio_only"]),
     )
 
 
@@ -72,6 +75,9 @@ def _collection_row(collection: Collection) -> dict[str, Any]:
         "last_ingest_time": collection.last_ingest_time,
         "created_at": collection.created_at,
         "updated_at": collection.updated_at,
+        "auto_enrich": collection.auto_enrich,
+        "media_type": collection.media_type,
+        "audio_only": collection.audio_only,
     }
 
 

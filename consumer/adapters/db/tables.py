@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -35,6 +36,8 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 ASSET_STATES = ("new", "enriching", "ready", "retired")
 HASH_MODES = ("full", "stat")
 RUN_STATUSES = ("running", "success", "error")
+JOB_STAGES = ("enrich",)
+JOB_STATUSES = ("pending", "in_progress", "completed", "failed")
 
 sources = Table(
     "sources",
@@ -70,6 +73,10 @@ collections = Table(
     Column("last_ingest_time", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Migration 0006: enrichment options.
+    Column("auto_enrich", Boolean, nullable=False, server_default=text("1")),
+    Column("media_type", String, nullable=True),  # forced: movie, episode or other
+    Column("audio_only", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("source_uuid", "name"),
     CheckConstraint(f"hash_mode IN {HASH_MODES!r}", name="hash_mode"),
 )
@@ -102,6 +109,16 @@ assets = Table(
     Column("discovered_at", UTCDateTime, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Migration 0006: what enrichment found, promoted to columns people filter on.
+    Column("duration", Float, nullable=True),
+    Column("container", String, nullable=True),
+    Column("video_codec", String, nullable=True),
+    Column("width", Integer, nullable=True),
+    Column("height", Integer, nullable=True),
+    Column("hdr", String, nullable=True),
+    Column("audio_languages", JSON, nullable=True),
+    Column("subtitle_languages", JSON, nullable=True),
+    Column("qc_failed_rules", JSON, nullable=True),
     UniqueConstraint("collection_uuid", "canonical_key"),
     CheckConstraint(f"state IN {ASSET_STATES!r}", name="state"),
     CheckConstraint(
@@ -175,14 +192,110 @@ asset_history = Table(
     UniqueConstraint("asset_uuid", "event_id"),
 )
 
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column(
+        "asset_uuid",
+        String(36),
+        ForeignKey("assets.uuid", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("stage", String, nullable=False, server_default=text("'enrich'")),
+    Column("status", String, nullable=False, server_default=text("'pending'")),
+    Column("attempt", Integer, nullable=False, server_default=text("1")),
+    Column("worker_id", String, nullable=True),
+    Column("pid", Integer, nullable=True),
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("completed_at", UTCDateTime, nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("error", Text, nullable=True),
+    # What the job was queued for: a result for other content is discarded.
+    Column("content_signature", String, nullable=False),
+    Column("enricher_checksum", String(64), nullable=False),
+    CheckConstraint(f"stage IN {JOB_STAGES!r}".replace(",)", ")"), name="stage"),
+    CheckConstraint(f"status IN {JOB_STATUSES!r}", name="status"),
+    # Claiming: the oldest claimable jobs of a stage.
+    Index("ix_jobs_claim", "stage", "status", "queued_at"),
+)
+
+job_logs = Table(
+    "job_logs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "job_uuid",
+        String(36),
+        ForeignKey("jobs.uuid", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("time", UTCDateTime, nullable=False),
+    Column("level", String, nullable=False),
+    Column("message", Text, nullable=False),
+)
+
+enrichment_results = Table(
+    "enrichment_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "asset_uuid",
+        String(36),
+        ForeignKey("assets.uuid", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("enricher_id", String, nullable=False),
+    Column("enricher_version", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("fields", JSON, nullable=False, server_default=text("'{}'")),
+    Column("reason", Text, nullable=True),
+    Column("tool", String, nullable=True),
+    Column("tool_version", String, nullable=True),
+    Column("content_signature", String, nullable=False),
+    Column("job_uuid", String(36), nullable=True),
+    Column("time", UTCDateTime, nullable=False),
+)
+
+qc_results = Table(
+    "qc_results",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "asset_uuid",
+        String(36),
+        ForeignKey("assets.uuid", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("job_uuid", String(36), nullable=True),
+    Column("passed", Boolean, nullable=False),
+    Column("failures", JSON, nullable=False, server_default=text("'[]'")),
+    Column("warnings", JSON, nullable=False, server_default=text("'[]'")),
+    Column("content_signature", String, nullable=False),
+    Column("time", UTCDateTime, nullable=False),
+)
+
 __all__ = [
     "ASSET_STATES",
     "HASH_MODES",
+    "JOB_STAGES",
+    "JOB_STATUSES",
     "asset_history",
     "assets",
     "collections",
+    "enrichment_results",
     "ingest_runs",
+    "job_logs",
+    "jobs",
     "metadata",
+    "qc_results",
     "run_logs",
     "sources",
 ]

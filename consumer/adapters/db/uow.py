@@ -21,6 +21,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from consumer.adapters.db.catalog_repository import CollectionRepository, SourceRepository
+from consumer.adapters.db.jobs import JobRepository, ResultRepository
 from consumer.adapters.db.repository import AssetRepository
 from consumer.adapters.db.runs import HistoryRepository, RunRepository
 from consumer.domain.errors import OperationError
@@ -36,6 +37,8 @@ class SqlUnitOfWork:
     collections: CollectionRepository
     runs: RunRepository
     history: HistoryRepository
+    jobs: JobRepository
+    results: ResultRepository
 
     def __init__(
         self,
@@ -76,6 +79,8 @@ class SqlUnitOfWork:
         self.collections = CollectionRepository(conn)
         self.runs = RunRepository(conn)
         self.history = HistoryRepository(conn)
+        self.jobs = JobRepository(conn)
+        self.results = ResultRepository(conn)
         return self
 
     async def _begin(self, conn: AsyncConnection) -> None:

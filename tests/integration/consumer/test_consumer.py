@@ -53,6 +53,10 @@ async def test_created_modified_deleted(
         assert asset["tech_metadata"] == '{"title": "Show", "season": 1, "episode": 1}'
 
         catalog.execute("UPDATE assets SET state = 'enriching'")
+        catalog.execute(  # what enrichment's quality control records before `ready`
+            "INSERT INTO qc_results (asset_uuid, passed, content_signature, time) "
+            "SELECT uuid, 1, content_signature, '2026-11-22 12:00:00.000000' FROM assets"
+        )
         catalog.execute("UPDATE assets SET state = 'ready'")
         catalog.execute("UPDATE assets SET approved_for_broadcast = 1")
         modified = event(PATH, b"v2 is longer", kind="modified")
