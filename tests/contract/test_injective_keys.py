@@ -4,6 +4,7 @@ that byte as text are two assets, on the Python walk, on find's fast path and fr
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ from consumer.adapters.importers.filesystem import FilesystemImporter, _parse_li
 from consumer.domain.catalog import Collection
 from consumer.domain.importing import IngestScope, StatListing
 from consumer.domain.keys import key_bytes
+from consumer.service_layer.apply import Present
 from consumer.service_layer.routing import CollectionRouter, plan_events
 from shared.schemas.file_event import FileEvent
 from tests.contract.conftest import TV_MEDIA, Library
@@ -93,8 +95,6 @@ def event(path: str, b64: str | None = None) -> FileEvent:
 
 
 def test_events_for_the_two_files_route_to_two_keys() -> None:
-    import base64
-
     tv = Collection("c", "s", "TV", "/media/tv", created_at=datetime.now(UTC))
     router = CollectionRouter([], [tv], extensions())
     raw = b"/media/tv/" + BYTE_NAME
@@ -106,5 +106,6 @@ def test_events_for_the_two_files_route_to_two_keys() -> None:
             event("/media/tv/" + TEXT_NAME.decode()),
         ],
     )
-    keys = [change.obs.canonical_key for change in plan.groups["c"].changes]  # type: ignore[attr-defined]
+    changes = plan.groups["c"].changes
+    keys = [change.obs.canonical_key for change in changes if isinstance(change, Present)]
     assert keys == ["caf\\xe9.mkv", "caf\\\\xe9.mkv"]
