@@ -66,6 +66,30 @@ MESSAGES: dict[str, Wording] = {
     "duplicate_name.collection_sibling": _w(
         VALIDATION, "Error: the source already has a collection named '{name}'"
     ),
+    "overlapping_root": _w(
+        VALIDATION,
+        "Error: collection roots must not overlap: {overlap}; a file under both would be "
+        "cataloged twice (choose another folder, or remove or move that collection first)",
+    ),
+    "overlapping_root.discover": _w(
+        VALIDATION,
+        "Error: no collection discovered in source '{source}': {overlaps}; a file under both "
+        "would be cataloged twice (remove or move those collections first)",
+    ),
+    "overlapping_root.data_folders": _w(
+        VALIDATION,
+        "Error: data folder {inner} is inside data folder {outer}: a file under both would be "
+        "cataloged twice (pass only one of them with --data)",
+    ),
+    "root_outside_source": _w(
+        VALIDATION,
+        "Error: collection root {root} is outside the root {source_root} of source '{source}'",
+    ),
+    "root_outside_source.source_update": _w(
+        VALIDATION,
+        "Error: source '{source}' cannot move to {source_root}: its collections {collections} "
+        "would lie outside it",
+    ),
     "duplicate_external_id": _w(VALIDATION, "Error: external id '{external_id}' is already used"),
     "unknown_enricher": _w(
         VALIDATION, "Error: collection '{collection}' has no enricher '{enricher}'"

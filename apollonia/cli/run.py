@@ -58,6 +58,8 @@ def run_command(
         else:
             runner = EmbeddedRunner(settings, roots, live=not once)
             code = run_async(lambda: runner.run(status=status))
+    except OperationError as exc:  # e.g. a folder overlapping a collection already cataloged
+        output.fail(errors.exit_code(exc), errors.message(exc), error_code=exc.error_code)
     except (OSError, SQLAlchemyError, SchemaError, StateSchemaError) as exc:
         output.fail(
             ExitCode.VALIDATION,

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Literal
 
 
 class InvalidPathError(ValueError):
@@ -189,3 +190,24 @@ def is_under(root: str, path: str) -> bool:
     except InvalidPathError:
         return False
     return path.startswith("/")
+
+
+RootRelation = Literal["equal", "inside", "contains"]
+
+
+def root_relation(root: str, other: str) -> RootRelation | None:
+    """How two normalised roots overlap: `root` equal to, inside, or containing `other`; None
+    when neither holds the other (`/media/tv` and `/media/tv2` are apart).
+
+    >>> root_relation("/media/tv", "/media"), root_relation("/media", "/media/tv")
+    ('inside', 'contains')
+    >>> root_relation("/media/tv", "/media/tv2") is None
+    True
+    """
+    if root == other:
+        return "equal"
+    if root.startswith(other if other == "/" else other + "/"):
+        return "inside"
+    if other.startswith(root if root == "/" else root + "/"):
+        return "contains"
+    return None
