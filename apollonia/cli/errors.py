@@ -49,6 +49,9 @@ MESSAGES: dict[str, Wording] = {
     "invalid_argument.hash_mode": _w(
         VALIDATION, "Error: hash mode must be one of {known}, got {value!r}"
     ),
+    "invalid_argument.duplicates_scope": _w(
+        VALIDATION, "Error: name a COLLECTION, or pass --all for duplicates across the catalog"
+    ),
     "invalid_argument.source_name_missing": _w(VALIDATION, "Error: a source needs a name"),
     "invalid_argument.collection_name_missing": _w(VALIDATION, "Error: a collection needs a name"),
     "invalid_argument.no_root_path": _w(
