@@ -120,7 +120,11 @@ class CollectionRouter:
                 continue
             rel = mapped[len(prefix) :]
             if _plain_relative(rel):  # the common case, without the general normaliser
-                return Target(entry.collection, relative_key(rel), catalog_path(mapped))
+                try:
+                    key = relative_key(rel)
+                except InvalidPathError as exc:  # a character no file name decodes to
+                    raise RejectedPathError(f"{path!r} is not a file name: {exc}") from exc
+                return Target(entry.collection, key, catalog_path(mapped))
             try:
                 key = canonical_key(entry.root, mapped)
             except InvalidPathError as exc:

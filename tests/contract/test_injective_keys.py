@@ -109,3 +109,13 @@ def test_events_for_the_two_files_route_to_two_keys() -> None:
     changes = plan.groups["c"].changes
     keys = [change.obs.canonical_key for change in changes if isinstance(change, Present)]
     assert keys == ["caf\\xe9.mkv", "caf\\\\xe9.mkv"]
+
+
+def test_an_event_path_no_file_name_decodes_to_is_rejected_not_a_crash() -> None:
+    tv = Collection("c", "s", "TV", "/media/tv", created_at=datetime.now(UTC))
+    router = CollectionRouter([], [tv], extensions())
+    plan = plan_events(router, [event("/media/tv/bad\ud800.mkv")])
+    assert [reason for _, _, reason in plan.rejected] == [
+        "'/media/tv/bad\\ud800.mkv' is not a file name: '\\ud800' is not a character a file "
+        "name can hold"
+    ]
