@@ -219,4 +219,6 @@ async def duplicates(
             collection.uuid if collection is not None else None
         )
         names = {c.uuid: c.name for c in await uow.collections.all()}
+    for members in groups.values():  # by collection name, then key: the order a reader expects
+        members.sort(key=lambda a: (names.get(a.collection_uuid, "").lower(), a.canonical_key))
     return DuplicateReport(collection, groups, everywhere=True, collection_names=names)
