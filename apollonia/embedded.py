@@ -38,6 +38,7 @@ from ingestor.paths import from_event
 from ingestor.pipeline import Pipeline
 from ingestor.records import FileState
 from ingestor.state import StateDatabase
+from shared.files import unique_folders
 from shared.hashing import Hasher
 from shared.runtime.log import get_logger
 from shared.runtime.signals import stop_on_signals
@@ -305,7 +306,16 @@ async def run_with_broker(settings: Settings, roots: Sequence[Path]) -> int:
 
 
 def check_roots(roots: Sequence[Path]) -> list[Path]:
+    """The data folders, resolved and each once; one inside another is refused (its files would
+    be cataloged twice, in two collections)."""
     missing = [str(r) for r in roots if not r.is_dir()]
     if missing:
         raise OperationError("data_directory_missing", folders=missing)
-    return [r.resolve() for r in roots]
+    unique = unique_folders(roots)
+    for inner in unique:
+        for outer in unique:
+            if inner != outer and inner.is_relative_to(outer):
+                raise OperationError(
+                    "overlapping_root", case="data_folders", inner=str(inner), outer=str(outer)
+                )
+    return unique

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from pathlib import Path
 
 # What is cataloged as media unless APOLLONIA_MEDIA_EXTENSIONS says otherwise.
 DEFAULT_MEDIA_EXTENSIONS = (
@@ -76,3 +77,9 @@ def folder_problem(path: str) -> str | None:
     except OSError as exc:
         return f"path {path} cannot be listed: {exc.strerror or exc}"
     return None
+
+
+def unique_folders(folders: Sequence[Path]) -> list[Path]:
+    """The folders resolved (symlinks, `..`, relative paths), each once, in the order given:
+    `--data D --data D/` is one folder, watched and cataloged once."""
+    return list(dict.fromkeys(f.resolve() for f in folders))

@@ -201,9 +201,20 @@ def show(
 @app.command("duplicates")
 def duplicates(
     collection_sel: Annotated[
-        str,
-        typer.Argument(metavar="COLLECTION", help="Collection UUID, external id or name."),
-    ],
+        str | None,
+        typer.Argument(
+            metavar="COLLECTION",
+            help="Collection UUID, external id or name; with --all, only the contents it holds.",
+            show_default=False,
+        ),
+    ] = None,
+    everywhere: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Across every collection: the same content under different collections too.",
+        ),
+    ] = False,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -219,8 +230,11 @@ def duplicates(
 
     async def _dups() -> dict[str, Any]:
         async with target.open() as catalog:
-            report = await queries.duplicates(catalog, collection_sel)
+            report = await queries.duplicates(catalog, collection_sel, everywhere=everywhere)
         groups = report.groups
+        if report.everywhere:
+            return _duplicates_everywhere(target.mode, report)
+        assert report.collection is not None
         return {
             "status": "success",
             "mode": target.mode,
@@ -243,17 +257,56 @@ def duplicates(
     doc = run_operation(output, _dups)
 
     def human(console: Console) -> None:
+        if doc.get("scope") == "all":
+            where = (
+                "All collections"
+                if doc["collection_name"] is None
+                else f"Collection '{doc['collection_name']}' and copies elsewhere"
+            )
+        else:
+            where = f"Collection '{doc['collection_name']}'"
         console.print(
-            f"Collection '{doc['collection_name']}': {doc['duplicates']} duplicate "
-            f"candidates in {doc['groups']} groups",
+            f"{where}: {doc['duplicates']} duplicate candidates in {doc['groups']} groups",
             markup=False,
         )
         for group in doc["candidates"]:
             console.print(f"  sha256 {group['sha256']}", markup=False)
             for a in group["assets"]:
-                console.print(f"    {a['canonical_key']}  ({a['id']})", markup=False)
+                place = f"[{a['collection_name']}] " if "collection_name" in a else ""
+                console.print(f"    {place}{a['canonical_key']}  ({a['id']})", markup=False)
 
     output.emit(doc, human)
+
+
+def _duplicates_everywhere(mode: str, report: queries.DuplicateReport) -> dict[str, Any]:
+    """The --all document: each asset says which collection holds it."""
+    names = report.collection_names
+    return {
+        "status": "success",
+        "mode": mode,
+        "scope": "all",
+        "collection_id": report.collection.uuid if report.collection else None,
+        "collection_name": report.collection.name if report.collection else None,
+        "groups": len(report.groups),
+        "duplicates": report.duplicates,
+        "candidates": [
+            {
+                "sha256": sha,
+                "collections": len({a.collection_uuid for a in members}),
+                "assets": [
+                    {
+                        "id": a.uuid,
+                        "collection_id": a.collection_uuid,
+                        "collection_name": names.get(a.collection_uuid),
+                        "canonical_key": a.canonical_key,
+                        "size": a.size,
+                    }
+                    for a in members
+                ],
+            }
+            for sha, members in report.groups.items()
+        ],
+    }
 
 
 def ingest_file_command(

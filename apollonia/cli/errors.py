@@ -72,6 +72,9 @@ MESSAGES: dict[str, Wording] = {
     "invalid_argument.hash_mode": _w(
         VALIDATION, "Error: hash mode must be one of {known}, got {value!r}"
     ),
+    "invalid_argument.duplicates_scope": _w(
+        VALIDATION, "Error: name a COLLECTION, or pass --all for duplicates across the catalog"
+    ),
     "invalid_argument.source_name_missing": _w(VALIDATION, "Error: a source needs a name"),
     "invalid_argument.collection_name_missing": _w(VALIDATION, "Error: a collection needs a name"),
     "invalid_argument.no_root_path": _w(
@@ -88,6 +91,30 @@ MESSAGES: dict[str, Wording] = {
     ),
     "duplicate_name.collection_sibling": _w(
         VALIDATION, "Error: the source already has a collection named '{name}'"
+    ),
+    "overlapping_root": _w(
+        VALIDATION,
+        "Error: collection roots must not overlap: {overlap}; a file under both would be "
+        "cataloged twice (choose another folder, or remove or move that collection first)",
+    ),
+    "overlapping_root.discover": _w(
+        VALIDATION,
+        "Error: no collection discovered in source '{source}': {overlaps}; a file under both "
+        "would be cataloged twice (remove or move those collections first)",
+    ),
+    "overlapping_root.data_folders": _w(
+        VALIDATION,
+        "Error: data folder {inner} is inside data folder {outer}: a file under both would be "
+        "cataloged twice (pass only one of them with --data)",
+    ),
+    "root_outside_source": _w(
+        VALIDATION,
+        "Error: collection root {root} is outside the root {source_root} of source '{source}'",
+    ),
+    "root_outside_source.source_update": _w(
+        VALIDATION,
+        "Error: source '{source}' cannot move to {source_root}: its collections {collections} "
+        "would lie outside it",
     ),
     "duplicate_external_id": _w(VALIDATION, "Error: external id '{external_id}' is already used"),
     "unknown_enricher": _w(

@@ -19,6 +19,7 @@ from ingestor.oneshot import FileProblemError, PublishFailedError, publish_files
 from ingestor.paths import display
 from ingestor.publisher import BrokerUnavailableError
 from ingestor.state import StateSchemaError
+from shared.files import unique_folders
 from shared.runtime.masking import mask_text, mask_url
 from shared.storage import StorageError
 
@@ -66,7 +67,7 @@ def ingestor_command(
     output = Output(False)
     overrides: dict[str, Any] = {}
     if data:
-        overrides["data_directory"] = data
+        overrides["data_directory"] = unique_folders(data)
     if watch_mode is not None:
         overrides["watch_mode"] = watch_mode.value
     settings = settings_or_exit(output, **overrides)

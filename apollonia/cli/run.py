@@ -78,6 +78,8 @@ def run_command(
             code = run_async(lambda: runner.run(status=status))
     except StorageError as exc:  # the config folder or the disk, with its path and owner
         fail_on_storage(output, exc)
+    except OperationError as exc:  # e.g. a folder overlapping a collection already cataloged
+        output.fail(errors.exit_code(exc), errors.message(exc), error_code=exc.error_code)
     except (OSError, SQLAlchemyError, SchemaError, StateSchemaError) as exc:
         output.fail(
             ExitCode.VALIDATION,

@@ -28,7 +28,7 @@ from consumer.domain.catalog import (
 )
 from consumer.domain.errors import OperationError
 from consumer.domain.importing import ImporterInterface, ensure_compliant
-from consumer.domain.keys import InvalidPathError, normalize_root
+from consumer.domain.keys import InvalidPathError, normalize_root, root_relation
 from consumer.domain.signatures import EnricherRef
 from consumer.service_layer.enrichers import KnownEnrichers
 from consumer.service_layer.unit_of_work import Catalog, UnitOfWork
@@ -115,6 +115,41 @@ def check_hash_mode(value: str) -> HashMode:
     return value
 
 
+# --- roots ---------------------------------------------------------------------------------
+# One file, one asset: a file under two collection roots would be cataloged twice, so no two
+# collections (of any source) share a root or hold one inside the other, and a collection lies
+# within its source's root when the source has one.
+def check_inside_source(source: Source, root: str) -> None:
+    if source.root_path and root_relation(root, source.root_path) not in ("equal", "inside"):
+        raise invalid(
+            "root_outside_source", root=root, source=source.name, source_root=source.root_path
+        )
+
+
+def overlap_of(root: str, collections: Sequence[Collection], *, ignore: str = "") -> str | None:
+    """How `root` overlaps another collection's root, in words (None: it overlaps none)."""
+    for other in collections:
+        if other.uuid == ignore:
+            continue
+        relation = root_relation(root, other.root_path)
+        if relation == "equal":
+            return f"{root} is already the root of collection '{other.name}'"
+        if relation == "inside":
+            return f"{root} is inside collection '{other.name}' ({other.root_path})"
+        if relation == "contains":
+            return f"{root} contains collection '{other.name}' ({other.root_path})"
+    return None
+
+
+async def check_collection_root(
+    uow: UnitOfWork, source: Source, root: str, *, ignore: str = ""
+) -> None:
+    check_inside_source(source, root)
+    overlap = overlap_of(root, await uow.collections.all(), ignore=ignore)
+    if overlap is not None:
+        raise invalid("overlapping_root", overlap=overlap)
+
+
 # --- sources -------------------------------------------------------------------------------
 async def add_source(
     uow: UnitOfWork,
@@ -170,7 +205,21 @@ async def update_source(
             raise invalid("duplicate_name", case="source", name=name)
         source.name = name
     if root_path is not None:
-        source.root_path = absolute_root(root_path)
+        new_root = absolute_root(root_path)
+        outside = [
+            c
+            for c in await uow.collections.all(source.uuid)
+            if root_relation(c.root_path, new_root) not in ("equal", "inside")
+        ]
+        if outside:
+            raise invalid(
+                "root_outside_source",
+                case="source_update",
+                source=source.name,
+                source_root=new_root,
+                collections=[f"'{c.name}' ({c.root_path})" for c in outside],
+            )
+        source.root_path = new_root
         source_root_exists(source.root_path)
     if clear_mappings:
         source.path_mappings = []
@@ -204,15 +253,20 @@ async def discover_collections(
             "source_unreachable", case="root", source=source.name, root_path=source.root_path
         )
     existing = await uow.collections.all(source.uuid)
+    everywhere = await uow.collections.all()
     by_root = {c.root_path: c for c in existing}
     by_name = {c.name.lower(): c for c in existing}
     result = DiscoverResult()
+    overlaps: list[str] = []
     for folder in await asyncio.to_thread(list_folders, source.root_path):
         root = normalize_root(os.path.join(source.root_path, folder))
         match = by_root.get(root) or by_name.get(folder.lower())
         if match is not None:
             result.existing.append(match)
             continue
+        overlap = overlap_of(root, everywhere)
+        if overlap is not None:
+            overlaps.append(overlap)
         collection = Collection(
             uuid=new_uuid(),
             source_uuid=source.uuid,
@@ -223,10 +277,13 @@ async def discover_collections(
             updated_at=now,
         )
         collection.ingestible = importer.validate_ingestible(collection).ok
-        await uow.collections.add(collection)
         by_root[root] = collection
         by_name[folder.lower()] = collection
         result.created.append(collection)
+    if overlaps:  # nothing is created: the operator resolves the overlaps first
+        raise invalid("overlapping_root", case="discover", source=source.name, overlaps=overlaps)
+    for collection in result.created:
+        await uow.collections.add(collection)
     return result
 
 
@@ -288,11 +345,13 @@ async def add_collection(
         raise invalid("duplicate_name", case="collection_in_source", source=source.name, name=name)
     if external_id and await uow.collections.find(external_id):
         raise invalid("duplicate_external_id", external_id=external_id)
+    root = absolute_root(root_path)
+    await check_collection_root(uow, source, root)
     collection = Collection(
         uuid=new_uuid(),
         source_uuid=source.uuid,
         name=name.strip(),
-        root_path=absolute_root(root_path),
+        root_path=root,
         sync_enabled=sync_enabled,
         enrichers=parse_enrichers(enrichers, known_enrichers),
         hash_mode=check_hash_mode(hash_mode),
@@ -335,6 +394,9 @@ async def update_collection(
     if root_path is not None:
         new_root = absolute_root(root_path)
         if new_root != collection.root_path:
+            source = await uow.sources.get(collection.source_uuid)
+            assert source is not None  # the schema cascades a source's removal
+            await check_collection_root(uow, source, new_root, ignore=collection.uuid)
             changes.append(f"path: {collection.root_path} -> {new_root}")
             collection.root_path = new_root
         verdict = importer.validate_ingestible(collection)

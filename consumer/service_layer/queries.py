@@ -207,16 +207,34 @@ async def show_asset(catalog: Catalog, asset_id: str) -> AssetDetail:
 
 @dataclass(slots=True)
 class DuplicateReport:
-    collection: Collection
+    collection: Collection | None  # None: the whole catalog
     groups: dict[str, list[Asset]]  # live assets by shared SHA-256
+    everywhere: bool = False  # copies in other collections count too
+    collection_names: dict[str, str] = field(default_factory=dict)  # uuid -> name
 
     @property
     def duplicates(self) -> int:
         return sum(len(g) for g in self.groups.values())
 
 
-async def duplicates(catalog: Catalog, selector: str) -> DuplicateReport:
+async def duplicates(
+    catalog: Catalog, selector: str | None, *, everywhere: bool = False
+) -> DuplicateReport:
+    """Duplicate candidates of one collection, or with `everywhere` across every collection
+    (the same film in Movies and in Kids is one content twice): all of them, or those a named
+    collection holds a copy of."""
+    if selector is None and not everywhere:
+        raise OperationError("invalid_argument", case="duplicates_scope")
     async with catalog.unit_of_work(read_only=True) as uow:
-        collection = await resolve_collection(uow, selector)
-        groups = await uow.assets.duplicate_groups(collection.uuid)
-    return DuplicateReport(collection, groups)
+        collection = await resolve_collection(uow, selector) if selector is not None else None
+        if not everywhere:
+            assert collection is not None
+            groups = await uow.assets.duplicate_groups(collection.uuid)
+            return DuplicateReport(collection, groups)
+        groups = await uow.assets.duplicate_groups_everywhere(
+            collection.uuid if collection is not None else None
+        )
+        names = {c.uuid: c.name for c in await uow.collections.all()}
+    for members in groups.values():  # by collection name, then key: the order a reader expects
+        members.sort(key=lambda a: (names.get(a.collection_uuid, "").lower(), a.canonical_key))
+    return DuplicateReport(collection, groups, everywhere=True, collection_names=names)

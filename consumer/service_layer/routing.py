@@ -9,9 +9,10 @@ of the root it names is *rejected* (dead-lettered): no well-behaved ingestor sen
 
 from __future__ import annotations
 
+import base64
+import binascii
 import posixpath
 import time
-import unicodedata
 from collections.abc import Collection as Extensions
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,10 +20,10 @@ from datetime import UTC
 
 from consumer.domain.assets import FileFacts
 from consumer.domain.catalog import Collection, PathMapping, Source, apply_mappings
-from consumer.domain.keys import InvalidPathError, canonical_key
+from consumer.domain.keys import InvalidPathError, canonical_key, relative_key
 from consumer.service_layer.apply import Change, FileGone, FileMoved, FilePresent
 from consumer.service_layer.unit_of_work import Catalog, UnitOfWork
-from shared.files import is_media_name
+from shared.files import catalog_path, is_media_name
 from shared.schemas.file_event import FileEvent
 
 
@@ -107,7 +108,8 @@ class CollectionRouter:
         return target.collection.sync_enabled or not self.synced_only
 
     def route(self, path: str) -> Target | None:
-        """The collection and key of `path`, or None when no collection holds it.
+        """The collection and key of the exact `path` (see `exact_path`), or None when no
+        collection holds it.
 
         Raises RejectedPathError for a path that names a root but leaves it through `..`.
         """
@@ -118,8 +120,11 @@ class CollectionRouter:
                 continue
             rel = mapped[len(prefix) :]
             if _plain_relative(rel):  # the common case, without the general normaliser
-                key = rel if rel.isascii() else unicodedata.normalize("NFC", rel)
-                return Target(entry.collection, key, mapped)
+                try:
+                    key = relative_key(rel)
+                except InvalidPathError as exc:  # a character no file name decodes to
+                    raise RejectedPathError(f"{path!r} is not a file name: {exc}") from exc
+                return Target(entry.collection, key, catalog_path(mapped))
             try:
                 key = canonical_key(entry.root, mapped)
             except InvalidPathError as exc:
@@ -128,7 +133,7 @@ class CollectionRouter:
                         f"{path!r} escapes collection root {entry.root!r} through '..'"
                     ) from exc
                 continue
-            return Target(entry.collection, key, posixpath.normpath(mapped))
+            return Target(entry.collection, key, catalog_path(posixpath.normpath(mapped)))
         return None
 
 
@@ -154,6 +159,19 @@ class Plan:
         if collection.uuid not in self.groups:
             self.groups[collection.uuid] = Group(collection)
         return self.groups[collection.uuid]
+
+
+def exact_path(event: FileEvent) -> str:
+    """The file's exact name, as `os.fsdecode` spells it: from `file_path_b64` when the name is
+    not valid UTF-8 (`file_path` then shows undecodable bytes as `\\xNN`, which a real name could
+    also contain), else `file_path` as it is."""
+    if event.file_path_b64:
+        try:
+            raw = base64.b64decode(event.file_path_b64, validate=True)
+        except (binascii.Error, ValueError):
+            return event.file_path
+        return raw.decode("utf-8", "surrogateescape")
+    return event.file_path
 
 
 def mtime_ns_of(event: FileEvent) -> int:
@@ -198,7 +216,7 @@ def plan_events(
     for event, tag in zip(events, tags, strict=True):
         event_id = str(event.event_id)
         try:
-            target = router.route(event.file_path)
+            target = router.route(exact_path(event))
             origin = router.route(event.from_path) if event.from_path else None
         except RejectedPathError as exc:
             plan.rejected.append((event, tag, str(exc)))

@@ -37,7 +37,9 @@ def test_b1_ambiguous_name_exits_1(library: Library) -> None:
     """B-1: a name shared by two collections (of two sources) must be given as a UUID."""
     library.setup()
     library.ok("source", "add", "--type", "filesystem", "--name", "Second")
-    library.ok("collection", "add", "--source", "Second", "--name", "tv", "--path", str(library.tv))
+    # Its own folder: two collections never share a root (issue 17, item 3).
+    (other := library.root.parent / "second-tv").mkdir()
+    library.ok("collection", "add", "--source", "Second", "--name", "tv", "--path", str(other))
     result = library.cli("collection", "ingest", "TV")
     assert result.code == 1
     assert "Error: Multiple collections named 'TV' exist. Please specify the UUID." in result.stderr

@@ -151,8 +151,15 @@ async def test_twenty_concurrent_ingest_files(stack: Stack) -> None:
     assert creates == 10
 
 
+def forget_the_data_collection(stack: Stack) -> None:
+    """The stack's collection `media` holds every folder of `data`; `run --data data/X` would
+    overlap it (refused since issue 17: a file is cataloged once), so these tests start bare."""
+    assert stack.cli("collection", "remove", "media").code == 0
+
+
 async def test_embedded_run_catalogs_a_folder(stack: Stack) -> None:
     """The README's main command: `apollonia run --data DIR` catalogs the folder and follows it."""
+    forget_the_data_collection(stack)
     write_files(stack, 5, "Embedded")
     proc = subprocess.Popen(
         [sys.executable, "-m", "apollonia", "run", "--data", str(stack.data / "Embedded")],
@@ -172,6 +179,7 @@ async def test_embedded_run_catalogs_a_folder(stack: Stack) -> None:
 
 async def test_run_with_the_broker(stack: Stack) -> None:
     """`apollonia run --amqp`: ingestor and consumer in one process over the real broker."""
+    forget_the_data_collection(stack)
     write_files(stack, 4, "Both")
     proc = subprocess.Popen(
         [sys.executable, "-m", "apollonia", "run", "--amqp", "--data", str(stack.data / "Both")],

@@ -298,6 +298,26 @@ class FakeAssetStore:
     async def duplicate_groups(self, collection_uuid: str) -> dict[str, list[Asset]]:
         return _copy(self._duplicates(collection_uuid))
 
+    async def duplicate_groups_everywhere(
+        self, collection_uuid: str | None = None
+    ) -> dict[str, list[Asset]]:
+        by_hash: dict[str, list[Asset]] = {}
+        everything = self._uow.read().assets.values()
+        for asset in sorted(everything, key=lambda a: (a.collection_uuid, a.canonical_key)):
+            if asset.sha256 is not None and not asset.is_deleted:
+                by_hash.setdefault(asset.sha256, []).append(asset)
+        return _copy(
+            {
+                sha: group
+                for sha, group in sorted(by_hash.items())
+                if len(group) > 1
+                and (
+                    collection_uuid is None
+                    or any(a.collection_uuid == collection_uuid for a in group)
+                )
+            }
+        )
+
     async def count_duplicate_candidates(self, collection_uuid: str) -> int:
         return sum(len(group) for group in self._duplicates(collection_uuid).values())
 

@@ -283,6 +283,33 @@ class AssetRepository:
             groups.setdefault(asset.sha256, []).append(asset)
         return groups
 
+    async def duplicate_groups_everywhere(
+        self, collection_uuid: str | None = None
+    ) -> dict[str, list[Asset]]:
+        """Live assets sharing a sha256 anywhere in the catalog, whatever their collection; with
+        `collection_uuid`, only the contents that collection holds (and every copy of them)."""
+        dup_hashes = (
+            select(assets.c.sha256)
+            .where(assets.c.sha256.is_not(None), assets.c.is_deleted.is_(False))
+            .group_by(assets.c.sha256)
+            .having(func.count() > 1)
+        )
+        if collection_uuid is not None:
+            dup_hashes = dup_hashes.having(
+                func.max(assets.c.collection_uuid == collection_uuid) == 1
+            )
+        rows = await self._conn.execute(
+            select(assets)
+            .where(assets.c.is_deleted.is_(False), assets.c.sha256.in_(dup_hashes))
+            .order_by(assets.c.sha256, assets.c.collection_uuid, assets.c.canonical_key)
+        )
+        groups: dict[str, list[Asset]] = {}
+        for row in rows:
+            asset = asset_from_row(row)
+            assert asset.sha256 is not None
+            groups.setdefault(asset.sha256, []).append(asset)
+        return groups
+
     async def count_duplicate_candidates(self, collection_uuid: str) -> int:
         """Assets that share their content hash with at least one other live asset."""
         per_hash = (

@@ -14,7 +14,6 @@ import asyncio
 import os
 import shutil
 import stat as statmod
-import unicodedata
 from collections.abc import Collection as Extensions
 from collections.abc import Iterable, Iterator
 
@@ -27,7 +26,7 @@ from consumer.domain.importing import (
     ScopeNotFoundError,
     StatListing,
 )
-from consumer.domain.keys import InvalidPathError, canonical_key, normalize_root
+from consumer.domain.keys import InvalidPathError, canonical_key, normalize_root, relative_key
 from consumer.domain.media_info import (
     TitleQuery,
     episode_numbers,
@@ -206,9 +205,10 @@ class FilesystemImporter(BaseImporter):
                 if not statmod.S_ISREG(st.st_mode):
                     continue
                 path = entry.path
-                if path.isascii() and path.startswith(prefix):
-                    # ASCII is its own NFC form, and scandir's paths under the root have no
-                    # `.`, `..` or empty segments: the relative path is the key.
+                if path.isascii() and path.startswith(prefix) and "\\" not in path:
+                    # ASCII is its own NFC form, needs no escape but for a backslash, and
+                    # scandir's paths under the root have no `.`, `..` or empty segments: the
+                    # relative path is the key.
                     yield DiscoveredItem(
                         path, path, path[cut:], st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev
                     )
@@ -232,17 +232,19 @@ class FilesystemImporter(BaseImporter):
     def _item_at(self, root: str, fs_path: str, st: os.stat_result) -> DiscoveredItem | None:
         if not statmod.S_ISREG(st.st_mode):
             return None
-        path = catalog_path(fs_path)
         prefix = root if root == "/" else root + "/"
-        if path.startswith(prefix):
-            # Fast path: scandir and find build paths under the root, so the relative path is
-            # already free of `.`, `..` and empty segments; only Unicode normalisation remains.
-            key = _nfc(path[len(prefix) :])
-        else:
-            try:
-                key = canonical_key(root, path)
-            except InvalidPathError:
-                return None
+        # The key comes from the exact name (undecodable bytes as surrogates), never from the
+        # display text, where `\xNN` could also be four characters of a real name.
+        try:
+            if fs_path.startswith(prefix):
+                # scandir and find build paths under the root, so the relative path is already
+                # free of `.`, `..` and empty segments; only NFC and escaping remain.
+                key = relative_key(fs_path[len(prefix) :])
+            else:
+                key = canonical_key(root, fs_path)
+        except InvalidPathError:
+            return None
+        path = catalog_path(fs_path)
         return DiscoveredItem(path, fs_path, key, st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
 
     # --- the rescan fast path -----------------------------------------------------------
@@ -362,7 +364,9 @@ class NeighborLookup:
 def _parse_listing(out: bytes) -> StatListing:
     """find's NUL-separated records: signatures, and the paths Python must describe."""
     pending: list[str] = []
-    if out.isascii():
+    # A record is a signature only when its name is its own key: ASCII (its own NFC form)
+    # without a backslash (which a key escapes); every other name is described in Python.
+    if out.isascii() and b"\\" not in out:
         records = out.decode("ascii").split("\0")
         records.pop()  # after the last NUL
         signatures = set(records)
@@ -371,12 +375,13 @@ def _parse_listing(out: bytes) -> StatListing:
             signatures.difference_update(links)
             pending = [r[1:] for r in links]
         return StatListing(signatures, pending)
-    # Non-ASCII names need NFC (and undecodable bytes their escapes): described in Python.
+    # Non-ASCII names need NFC (and undecodable bytes and backslashes their escapes): described
+    # in Python.
     signatures = set()
     for record in out.decode("utf-8", "surrogateescape").split("\0")[:-1]:
         if record[0] == "L":
             pending.append(record[1:])
-        elif record.isascii():
+        elif record.isascii() and "\\" not in record:
             signatures.add(record)
         else:
             pending.append(record.split(" ", 2)[2])
@@ -387,10 +392,6 @@ def _covers_episode(item: DiscoveredItem, episode: int) -> bool:
     """Multi-episode files (`S01E01-E02`) count for each episode they hold."""
     _, episodes = episode_numbers(item.canonical_key.rsplit("/", 1)[-1])
     return episode in episodes
-
-
-def _nfc(text: str) -> str:
-    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:
