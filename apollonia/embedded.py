@@ -29,12 +29,11 @@ from consumer.adapters.importers.filesystem import FilesystemImporter
 from consumer.domain.catalog import Collection, Source
 from consumer.domain.errors import OperationError
 from consumer.domain.importing import IngestScope
-from consumer.domain.keys import normalize_root
+from consumer.domain.keys import key_bytes, normalize_root
 from consumer.entrypoints.embedded_sink import Activity, CatalogSink
 from consumer.entrypoints.enrichment_worker import EnrichmentWorker, beside
 from consumer.service_layer import admin
 from consumer.service_layer.collection_ingest import IngestFailure, utcnow
-from ingestor.paths import from_event
 from ingestor.pipeline import Pipeline
 from ingestor.records import FileState
 from ingestor.state import StateDatabase
@@ -115,12 +114,15 @@ async def prime_state(
                 )
                 if a.sha256
             ]
+        root = os.fsencode(collection.root_path.rstrip("/"))
         for start in range(0, len(assets), 1000):
             chunk = assets[start : start + 1000]
-            known = await state.get_many([from_event(a.path, None) for a in chunk])
+            # The exact bytes on disk: `path` is display text, the key maps back to one name.
+            paths = {a.uuid: root + b"/" + key_bytes(a.canonical_key) for a in chunk}
+            known = await state.get_many(list(paths.values()))
             states = [
                 FileState(
-                    path=from_event(a.path, None),
+                    path=paths[a.uuid],
                     device=None,
                     inode=None,
                     size=a.size,
@@ -129,7 +131,7 @@ async def prime_state(
                     xxh128=a.xxh128,
                 )
                 for a in chunk
-                if from_event(a.path, None) not in known
+                if paths[a.uuid] not in known
             ]
             await state.seed(states)
             primed += len(states)
