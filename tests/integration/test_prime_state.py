@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 def test_the_cache_is_seeded_with_the_exact_bytes_on_disk(tmp_path: Path, config_dir: Path) -> None:
     data = tmp_path / "media"
     data.mkdir()
-    names = [b"plain.mkv", b"caf\xe9.mkv", "caf\\xe9.mkv".encode()]
+    names = [b"plain.mkv", b"caf\xe9.mkv", b"caf\\xe9.mkv"]
     for i, name in enumerate(names):
         with open(os.path.join(os.fsencode(data), name), "wb") as handle:
             handle.write(b"x" * (100 + i))
