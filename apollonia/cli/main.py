@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "collection": ("apollonia.cli.collection", "app", True),
     "asset": ("apollonia.cli.asset", "app", True),
     "enricher": ("apollonia.cli.enricher", "app", True),
-    "ingest-file": ("apollonia.cli.asset", "ingest_file_command", False),
+    "ingest-file": ("apollonia.cli.ingest_file", "ingest_file_command", False),
     "consumer": ("apollonia.cli.consumer", "consumer_command", False),
     "enrich": ("apollonia.cli.enrich", "enrich_command", False),
     "job": ("apollonia.cli.job", "app", True),
