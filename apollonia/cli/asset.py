@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from apollonia.cli import approval
 from apollonia.cli.common import (
     CatalogTarget,
     JsonOpt,
@@ -258,3 +259,10 @@ def ingest_file_command(
             markup=False,
         ),
     )
+
+
+# The operator's decisions and the trail (apollonia/cli/approval.py).
+app.command("approve")(approval.approve_command)
+app.command("revoke")(approval.revoke_command)
+app.command("review")(approval.review_command)
+app.command("history")(approval.history_command)
