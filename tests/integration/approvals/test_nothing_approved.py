@@ -35,10 +35,12 @@ async def bus() -> AsyncIterator[Broker]:
         yield b
 
 
-def file_event(path: Path, kind: EventKind, at: datetime, **extra: str) -> FileEvent:
+def file_event(
+    path: Path, kind: EventKind, at: datetime, from_path: str | None = None
+) -> FileEvent:
     """An event as the ingestor would publish it for a real file (its real bytes)."""
     data = path.read_bytes() if kind != "deleted" else b""
-    ev = event(str(path), data, kind=kind, at=at, **extra)
+    ev = event(str(path), data, kind=kind, at=at, from_path=from_path)
     assert kind == "deleted" or ev.sha256_hash == hashlib.sha256(data).hexdigest()
     return ev
 
