@@ -225,4 +225,6 @@ def enrichment_worker(
         enrichers(settings),
         enrichment_policy(settings),
         shutdown_timeout=settings.shutdown_timeout,
+        metrics_host=settings.metrics_host,
+        metrics_port=settings.service_metrics_port("enricher"),
     )

@@ -21,7 +21,7 @@ from shared.topology import Topology
 SECRETS_DIR = Path("/run/secrets")
 DEFAULT_CONFIG_DIR = Path("/config")
 
-DEFAULT_METRICS_PORTS = {"ingestor": 9108, "consumer": 9109}
+DEFAULT_METRICS_PORTS = {"ingestor": 9108, "consumer": 9109, "enricher": 9110}
 
 LogFormat = Literal["auto", "json", "console"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -131,7 +131,7 @@ class Settings(BaseSettings):
         ge=0,
         le=65535,
         description="HTTP port for /healthz, /readyz and /metrics. Unset: 9108 for the ingestor, "
-        "9109 for the consumer; 0 disables the server.",
+        "9109 for the consumer, 9110 for the enricher; 0 disables the server.",
     )
     metrics_host: str = Field(default="0.0.0.0", description="Address the HTTP server binds.")
     shutdown_timeout: float = Field(
@@ -311,7 +311,7 @@ class Settings(BaseSettings):
         )
 
     def service_metrics_port(self, service: str) -> int:
-        """The HTTP port of `service` (`ingestor` or `consumer`); 0 means disabled."""
+        """The HTTP port of `service` (`ingestor`, `consumer` or `enricher`); 0: disabled."""
         if self.metrics_port is not None:
             return self.metrics_port
         return DEFAULT_METRICS_PORTS[service]

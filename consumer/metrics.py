@@ -38,3 +38,27 @@ QUEUE_CONSUMERS = Gauge(
     "apollonia_queue_consumers", "Consumers attached to a queue (passive declare).", ["queue"]
 )
 BROKER_CONNECTED = Gauge("apollonia_consumer_broker_connected", "1 when connected to the broker.")
+
+# --- enrichment (the worker: `apollonia enricher`, or beside the apply path) ----------------
+ENRICHMENT_JOBS = Counter(
+    "apollonia_enrichment_jobs_total",
+    "Enrichment jobs finished, by stage and outcome (ready, failed, qc_failed, discarded, "
+    "waiting, lost).",
+    ["stage", "outcome"],
+)
+ENRICHMENT_PENDING = Gauge(
+    "apollonia_enrichment_jobs_pending",
+    "Jobs waiting to be claimed (status pending), sampled by the enrichment worker.",
+    ["stage"],
+)
+ENRICHER_SECONDS = Histogram(
+    "apollonia_enrichment_probe_seconds",
+    "Time one enricher took on one file (ffprobe: the probe and the tail decode).",
+    ["enricher"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120),
+)
+QC_FAILURES = Counter(
+    "apollonia_qc_failures_total",
+    "Quality-control rules failed, by rule (an enricher that failed counts as enricher:<id>).",
+    ["rule"],
+)

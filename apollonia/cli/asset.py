@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from apollonia.cli import approval
 from apollonia.cli.common import (
     CatalogTarget,
     JsonOpt,
@@ -305,3 +306,10 @@ def _duplicates_everywhere(mode: str, report: queries.DuplicateReport) -> dict[s
             for sha, members in report.groups.items()
         ],
     }
+
+
+# The operator's decisions and the trail (apollonia/cli/approval.py).
+app.command("approve")(approval.approve_command)
+app.command("revoke")(approval.revoke_command)
+app.command("review")(approval.review_command)
+app.command("history")(approval.history_command)

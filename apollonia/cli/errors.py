@@ -61,6 +61,35 @@ MESSAGES: dict[str, Wording] = {
     "invalid_argument.media_type": _w(
         VALIDATION, "Error: media type must be one of {known}, got {value!r}"
     ),
+    # --- approval ------------------------------------------------------------------------
+    "decision_refused.approve": _w(
+        VALIDATION, "Error: nothing approved; {count} asset(s) cannot be approved: {details}"
+    ),
+    "decision_refused.revoke": _w(
+        VALIDATION, "Error: nothing revoked; {count} asset(s) cannot be revoked: {details}"
+    ),
+    "confirmation_required.approve": _w(
+        VALIDATION,
+        "Error: this approves {assets} ready asset(s) of collection '{collection}'; "
+        "re-run with --yes to approve them",
+    ),
+    "confirmation_required.revoke": _w(
+        VALIDATION,
+        "Error: this revokes the approval of {assets} asset(s) of collection '{collection}'; "
+        "re-run with --yes to revoke them",
+    ),
+    "invalid_argument.approval_target": _w(
+        VALIDATION, "Error: give asset IDs, or --collection C with --all-ready (not both)"
+    ),
+    "invalid_argument.revocation_target": _w(
+        VALIDATION, "Error: give asset IDs, or --collection C with --all-approved (not both)"
+    ),
+    "invalid_argument.approval_actor_missing": _w(
+        VALIDATION, "Error: --by NAME must name who decides"
+    ),
+    "invalid_argument.revocation_note_missing": _w(
+        VALIDATION, "Error: a revocation needs --note TEXT saying why"
+    ),
     # --- adding and changing sources and collections -------------------------------------
     "invalid_path": _w(VALIDATION, "Error: {problem}"),
     "invalid_path.not_a_folder": _w(

@@ -21,6 +21,7 @@ from apollonia.cli.output import ExitCode, Output
 class Service(StrEnum):
     INGESTOR = "ingestor"
     CONSUMER = "consumer"
+    ENRICHER = "enricher"
 
 
 def health(

@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 
 from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.entrypoints.enrichment_metrics import count_outcome, sample_pending, timed
 from consumer.service_layer.enrichment import Enrichment, EnrichmentPolicy, Registry, Scope
+from shared.runtime.health import HealthServer
 from shared.runtime.log import get_logger
 from shared.runtime.masking import mask_url
 from shared.runtime.signals import stop_on_signals
@@ -28,13 +30,19 @@ class EnrichmentWorker:
         *,
         shutdown_timeout: float = 10.0,
         scope: Scope | None = None,
+        metrics_host: str = "0.0.0.0",
+        metrics_port: int = 0,
     ) -> None:
         self.catalog = catalog
-        self.enrichment = Enrichment(catalog, registry, policy)
+        self.enrichment = Enrichment(catalog, timed(registry), policy)
         self.policy = policy
         self.shutdown_timeout = shutdown_timeout
         self.scope = scope or Scope()
         self.stop_requested = asyncio.Event()
+        # Alone (`run()`), the worker serves /healthz, /readyz and /metrics itself; beside the
+        # apply path, the consumer's server already does.
+        self.metrics_host = metrics_host
+        self.metrics_port = metrics_port
 
     def request_stop(self) -> None:
         if not self.stop_requested.is_set():
@@ -56,7 +64,10 @@ class EnrichmentWorker:
             enrichers=sorted(self.enrichment.registry),
             unavailable=unavailable or None,
         )
-        work = asyncio.create_task(self.enrichment.work(self.scope, stop=self.stop_requested))
+        work = asyncio.create_task(
+            self.enrichment.work(self.scope, stop=self.stop_requested, on_outcome=count_outcome)
+        )
+        sampler = asyncio.create_task(sample_pending(self.catalog))
         try:
             await asyncio.shield(work)
         except asyncio.CancelledError:
@@ -64,6 +75,9 @@ class EnrichmentWorker:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(work, self.shutdown_timeout)
             raise
+        finally:
+            sampler.cancel()
+            await asyncio.gather(sampler, return_exceptions=True)
         log.info("enrichment worker stopped")
 
     async def stop(self) -> None:
@@ -73,11 +87,37 @@ class EnrichmentWorker:
         """The worker as a service of its own: opens the catalog, stops on SIGINT/SIGTERM."""
         async with stop_on_signals(self.request_stop):
             await self.catalog.open()
+            health = (
+                HealthServer(
+                    self.metrics_host,
+                    self.metrics_port,
+                    service="enricher",
+                    ready_checks={"database": self.database_ok},
+                )
+                if self.metrics_port
+                else None
+            )
             try:
+                if health is not None:
+                    try:
+                        await health.start()
+                    except OSError as exc:
+                        # Metrics are secondary: a second worker on one host (its port taken)
+                        # still enriches.
+                        log.warning("enricher HTTP server not started", error=str(exc))
+                        health = None
                 await self.run_until_stopped()
             finally:
+                if health is not None:
+                    await health.stop()
                 await self.catalog.close()
         return 0
+
+    async def database_ok(self) -> bool:
+        """Readiness: the catalog answers a read."""
+        async with self.catalog.unit_of_work(read_only=True, label="readiness") as uow:
+            await uow.jobs.counts()
+        return True
 
 
 async def beside(worker: EnrichmentWorker | None, main: asyncio.Future[int]) -> int:

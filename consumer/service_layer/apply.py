@@ -18,6 +18,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from consumer.domain.approvals import (
+    RevocationReason,
+    auto_revocation,
+    revocation_for_delete,
+    revocation_for_update,
+)
 from consumer.domain.assets import (
     Asset,
     FileFacts,
@@ -237,6 +243,9 @@ class Decided:
         self.rekeyed: set[str] = set()  # uuids of assets a move gave another key
         # Created or updated (content, enrichers, a file come back): each gets an enrich job.
         self.to_enrich: dict[str, Asset] = {}
+        # Approved assets this apply withdraws (as they were before, why, what changed): an
+        # `auto_revoke` row each, written with the change. Empty on the usual path.
+        self.revoked: dict[str, tuple[Asset, RevocationReason, str]] = {}
         # structlog filters by level only at the end of its pipeline: skip the call entirely.
         self.debug = logging.getLogger(__name__).isEnabledFor(logging.DEBUG)
 
@@ -252,6 +261,10 @@ class Decided:
         if self.describe is not None and not obs.tech_metadata:
             obs.tech_metadata = self.describe(obs)
         return obs
+
+    def revoke(self, asset: Asset, reason: RevocationReason | None, note: str) -> None:
+        if reason is not None and asset.uuid not in self.revoked:
+            self.revoked[asset.uuid] = (replace(asset), reason, note)
 
     def keep(self, key: str, asset: Asset) -> None:
         self.state[key] = asset
@@ -322,6 +335,15 @@ class Decided:
         elif decision.action == Action.UPDATE:
             assert existing is not None
             asset = await self.full(existing)
+            self.revoke(
+                asset,
+                revocation_for_update(
+                    asset.approved_for_broadcast,
+                    content_changed=decision.content_changed,
+                    enricher_changed=decision.enricher_changed,
+                ),
+                decision.reason,
+            )
             update_asset(asset, self.described(obs), self.checksum, self.now)
             self.keep(key, asset)
             self.to_enrich[asset.uuid] = asset
@@ -358,6 +380,7 @@ class Decided:
             return
         assert existing is not None
         asset = await self.full(existing)
+        self.revoke(asset, revocation_for_delete(asset.approved_for_broadcast), decision.reason)
         mark_deleted(asset, self.now, change.observed_at)
         self.keep(key, asset)
         self.outcome.deleted += 1
@@ -427,8 +450,21 @@ class Decided:
             await self.uow.assets.update_many(updates)
             await self.uow.assets.add_many(list(self.to_insert.values()))
             await self.uow.history.add_many(self.history)
+            await self.write_revocations()
             await self.queue_jobs()
         return out
+
+    async def write_revocations(self) -> None:
+        """The trail's `auto_revoke` rows, in bulk: one read of the approvals they withdraw."""
+        if not self.revoked:
+            return
+        approved = await self.uow.approvals.last_approvals(list(self.revoked))
+        await self.uow.approvals.add_many(
+            [
+                auto_revocation(approved.get(uuid), before, reason, self.now, note)
+                for uuid, (before, reason, note) in self.revoked.items()
+            ]
+        )
 
     async def queue_jobs(self) -> None:
         """Enrich jobs in the same transaction as the assets they are for, so none is lost; in

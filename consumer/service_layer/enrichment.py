@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from consumer.domain.approvals import auto_revocation, revocation_for_qc
 from consumer.domain.assets import Asset, set_state
 from consumer.domain.catalog import Collection
 from consumer.domain.enrichment import (
@@ -400,6 +401,7 @@ class Enrichment:
             reason = "enriched; quality control passed"
         else:
             words = "; ".join(f"{f.enricher}: {f.reason}" for f in failures)
+            await self._auto_revoke(uow, asset, words, now)
             if asset.state in (AssetState.ENRICHING, AssetState.READY):
                 set_state(asset, AssetState.NEW, now)
             enricher_failed = any(f.enricher != "qc" for f in failures)
@@ -415,6 +417,17 @@ class Enrichment:
         await uow.assets.update(asset)
         await uow.history.add_many([HistoryEntry(asset.uuid, "enrich", reason, now, None, None)])
         return failures
+
+    @staticmethod
+    async def _auto_revoke(uow: UnitOfWork, asset: Asset, words: str, now: datetime) -> None:
+        """An approved asset re-enriched that fails: its approval goes, in the trail too."""
+        reason = revocation_for_qc(asset.approved_for_broadcast, passed=False)
+        if reason is None:
+            return
+        approved = await uow.approvals.last_approvals([asset.uuid])
+        await uow.approvals.add_many(
+            [auto_revocation(approved.get(asset.uuid), asset, reason, now, words)]
+        )
 
     async def _retry(self, uow: UnitOfWork, job: Job, now: datetime) -> None:
         if job.attempt >= self.policy.max_attempts:

@@ -17,6 +17,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from consumer.domain.approvals import Approval, EnrichmentSnapshot
 from consumer.domain.assets import Asset
 from consumer.domain.catalog import Collection, Source
 from consumer.domain.jobs import Job, JobLog
@@ -170,6 +171,15 @@ class ResultStore(Protocol):
     async def qc_for(self, asset_uuid: str) -> list[dict[str, Any]]: ...
 
 
+class ApprovalStore(Protocol):
+    """The append-only trail of approvals: rows are added, never changed or removed."""
+
+    async def add_many(self, rows: Sequence[Approval]) -> None: ...
+    async def for_asset(self, asset_uuid: str) -> list[Approval]: ...
+    async def last_approvals(self, asset_uuids: Iterable[str]) -> dict[str, Approval]: ...
+    async def snapshots(self, asset_uuids: Iterable[str]) -> dict[str, EnrichmentSnapshot]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the stores that share it; leaving without `commit()` rolls back."""
 
@@ -188,6 +198,8 @@ class UnitOfWork(Protocol):
     def jobs(self) -> JobStore: ...
     @property
     def results(self) -> ResultStore: ...
+    @property
+    def approvals(self) -> ApprovalStore: ...
 
     @property
     def dry_run(self) -> bool: ...

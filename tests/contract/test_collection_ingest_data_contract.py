@@ -39,7 +39,8 @@ def make_ready_and_approved(library: Library, key: str) -> None:
         (key,),
     )
     library.execute("UPDATE assets SET state = 'ready' WHERE canonical_key = ?", (key,))
-    library.execute("UPDATE assets SET approved_for_broadcast = 1 WHERE canonical_key = ?", (key,))
+    # Approval only through the operator's command (the database refuses it without its record).
+    library.ok("asset", "approve", library.asset(key)["uuid"], "--by", "reviewer")
 
 
 def test_d9_b16_ingesting_twice_never_creates_a_second_asset(library: Library) -> None:
@@ -104,6 +105,9 @@ def test_b18_d14_rewritten_ready_asset_is_updated_back_to_new(library: Library) 
     after = library.asset(S1E2)
     assert after["uuid"] == before["uuid"]
     assert (after["state"], after["approved_for_broadcast"]) == ("new", 0)
+    assert library.query(
+        "SELECT action, reason FROM approvals WHERE asset_uuid = ? ORDER BY id", (after["uuid"],)
+    ) == [("approve", None), ("auto_revoke", "content_changed")]
     assert after["sha256"] != before["sha256"]
     assert after["updated_at"] > before["updated_at"]
     history = library.query(
@@ -173,6 +177,9 @@ def test_missing_files_are_soft_deleted_and_come_back(library: Library) -> None:
     assert doc["stats"]["assets_missing"] == 1
     gone = library.asset(S1E2)
     assert (gone["is_deleted"], gone["approved_for_broadcast"]) == (1, 0)
+    assert library.query(
+        "SELECT action, reason FROM approvals WHERE asset_uuid = ? ORDER BY id", (gone["uuid"],)
+    ) == [("approve", None), ("auto_revoke", "file_deleted")]
     assert gone["deleted_at"] is not None
     (library.tv / S1E2).write_bytes(data)
     back = library.ok("collection", "ingest", "TV")

@@ -29,7 +29,9 @@ from apollonia.cli.main import app
 from apollonia.settings import DEFAULT_METRICS_PORTS, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = tuple(DEFAULT_METRICS_PORTS)  # ("ingestor", "consumer")
+# The services with an image of their own; the enricher runs the consumer's image.
+SERVICES = ("ingestor", "consumer")
+assert set(SERVICES) < set(DEFAULT_METRICS_PORTS)
 RABBITMQ_PROMETHEUS_PORT = 15692
 UID = 1001
 ENTRYPOINT_SCRIPT = "deploy/entrypoint.sh"
@@ -314,6 +316,45 @@ def test_apollonia_services(compose: dict[str, Any], service: str) -> None:
     volume = INTERPOLATION.fullmatch(config.removesuffix(":/config"))
     assert volume is not None and volume.group(3) in compose["volumes"], "its own volume"
     assert volume.group(3) == {"ingestor": "ingestor-state", "consumer": "catalog"}[service]
+
+
+def test_enricher_service(compose: dict[str, Any]) -> None:
+    """The enrichment worker alone: the consumer image running `apollonia enricher`, the media
+    read-only at the consumer's path, the consumer's catalog volume, its own health check."""
+    spec = compose["services"]["enricher"]
+    consumer = compose["services"]["consumer"]
+    assert spec["build"] == consumer["build"] and spec["image"] == consumer["image"]
+    assert spec["entrypoint"] == ["apollonia", "enricher"]
+    root: Any = get_command(app)
+    enricher = root.get_command(
+        root.make_context("apollonia", [], resilient_parsing=True), "enricher"
+    )
+    assert enricher is not None and enricher.invoke_without_command, "runs with no subcommand"
+    health = spec["healthcheck"]["test"]
+    assert health == ["CMD", "apollonia", "health", "--service", "enricher"]
+    assert parse_with_cli(health[1:]) == ["apollonia", "health"]
+    assert spec["expose"] == [str(DEFAULT_METRICS_PORTS["enricher"])]
+    assert spec["user"] == consumer["user"]
+    # The consumer creates and migrates the catalog before the enricher opens it.
+    assert spec["depends_on"] == {"consumer": {"condition": "service_healthy"}}
+    media, config = spec["volumes"]
+    assert media == consumer["volumes"][0] and media.endswith(":/data:ro"), "media read-only"
+    assert config == consumer["volumes"][1], "the consumer's catalog volume"
+    env = spec["environment"]
+    assert env == {"APOLLONIA_DATA_DIRECTORY": "/data", "APOLLONIA_CONFIG_DIR": "/config"}
+    # Enrichment does not also run beside the consumer's apply path.
+    assert consumer["environment"]["APOLLONIA_ENRICHMENT_WORKER"] == "false"
+    assert Settings(enrichment_worker=consumer["environment"]["APOLLONIA_ENRICHMENT_WORKER"])
+
+
+def test_the_consumer_image_installs_ffmpeg() -> None:
+    """The enricher's ffprobe enricher and tail-decode check need ffprobe and ffmpeg."""
+    runtime = [
+        i
+        for i in parse_dockerfile(ROOT / "Dockerfile.consumer")
+        if i.keyword == "RUN" and i.stage == 2 and "apk add" in i.value
+    ]
+    assert any("ffmpeg" in i.value.split() for i in runtime)
 
 
 def password_findings(document: Any) -> tuple[list[str], int]:

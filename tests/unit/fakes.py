@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from consumer.domain.approvals import Approval, ApprovalAction, EnrichmentSnapshot
 from consumer.domain.assets import Asset
 from consumer.domain.catalog import HASH_MODES, Collection, Source
 from consumer.domain.jobs import ENRICH, SUPERSEDED, Job, JobLog, JobStatus
@@ -81,6 +82,7 @@ class FakeState:
     enrichment_results: list[dict[str, Any]] = field(default_factory=list)
     qc_results: list[dict[str, Any]] = field(default_factory=list)
     promoted: dict[str, dict[str, Any]] = field(default_factory=dict)
+    approvals: list[Approval] = field(default_factory=list)
 
     def snapshot(self) -> FakeState:
         return _copy(self)
@@ -137,6 +139,18 @@ class FakeState:
             )
         self.check_collection(collection)
         self.collections[collection.uuid] = _copy(collection)
+
+    def check_approval_record(self, asset: Asset) -> None:
+        """Migration 0007's trigger: approval only with an `approve` row of this content, the
+        asset's latest in the trail."""
+        rows = [a for a in self.approvals if a.asset_uuid == asset.uuid]
+        last = rows[-1] if rows else None
+        if (
+            last is None
+            or last.action != ApprovalAction.APPROVE
+            or last.content_signature != asset.content_signature
+        ):
+            raise FakeIntegrityError("an asset cannot be approved without an approval record")
 
     def remove_assets(self, doomed: set[str]) -> None:
         """ON DELETE CASCADE from assets to asset_history."""
@@ -355,6 +369,8 @@ class FakeAssetStore:
                     "UNIQUE constraint failed: assets.collection_uuid, assets.canonical_key "
                     f"{asset.canonical_key!r}"
                 )
+            if asset.approved_for_broadcast and not stored.approved_for_broadcast:
+                state.check_approval_record(asset)
             row = _copy(asset)
             # Never changed after creation (AssetRepository.update_many leaves them out).
             row.collection_uuid = stored.collection_uuid
@@ -733,6 +749,49 @@ class FakeResultStore:
         return _copy([r for r in self._uow.read().qc_results if r["asset_uuid"] == asset_uuid])
 
 
+class FakeApprovalStore:
+    """The trail, append-only like the database's (there is no way to change a row)."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add_many(self, rows: Sequence[Approval]) -> None:
+        state = self._uow.write()
+        for row in rows:
+            if (row.action == ApprovalAction.AUTO_REVOKE) != (row.reason is not None):
+                raise FakeIntegrityError("CHECK constraint failed: reason_for_auto_revoke")
+            state.approvals.append(replace(row, id=len(state.approvals) + 1))
+
+    async def for_asset(self, asset_uuid: str) -> list[Approval]:
+        return [a for a in self._uow.read().approvals if a.asset_uuid == asset_uuid]
+
+    async def last_approvals(self, asset_uuids: Iterable[str]) -> dict[str, Approval]:
+        wanted = set(asset_uuids)
+        found: dict[str, Approval] = {}
+        for row in self._uow.read().approvals:
+            if row.asset_uuid in wanted and row.action == ApprovalAction.APPROVE:
+                found[row.asset_uuid] = row
+        return found
+
+    async def snapshots(self, asset_uuids: Iterable[str]) -> dict[str, EnrichmentSnapshot]:
+        state = self._uow.read()
+        found: dict[str, EnrichmentSnapshot] = {}
+        for uuid in dict.fromkeys(asset_uuids):
+            if uuid not in state.assets:
+                continue
+            checks = [r for r in state.qc_results if r["asset_uuid"] == uuid]
+            check = checks[-1] if checks else None
+            found[uuid] = EnrichmentSnapshot(
+                job_uuid=check.get("job_uuid") if check else None,
+                qc_passed=bool(check["passed"]) if check else None,
+                qc_time=check.get("time") if check else None,
+                qc_failures=tuple(check.get("failures") or ()) if check else (),
+                qc_warnings=tuple(check.get("warnings") or ()) if check else (),
+                fields=_copy(state.promoted.get(uuid, {})),
+            )
+        return found
+
+
 class FakeUnitOfWork:
     """One transaction on a `FakeCatalog`: a private copy of its state until `commit()`."""
 
@@ -756,6 +815,7 @@ class FakeUnitOfWork:
         self._history = FakeHistoryStore(self)
         self._jobs = FakeJobStore(self)
         self._results = FakeResultStore(self)
+        self._approvals = FakeApprovalStore(self)
 
     @property
     def assets(self) -> FakeAssetStore:
@@ -784,6 +844,10 @@ class FakeUnitOfWork:
     @property
     def results(self) -> FakeResultStore:
         return self._results
+
+    @property
+    def approvals(self) -> FakeApprovalStore:
+        return self._approvals
 
     @property
     def dry_run(self) -> bool:
@@ -923,6 +987,9 @@ class FakeCatalog:
 
     def runs(self) -> list[IngestRun]:
         return _copy(list(self.state.runs.values()))
+
+    def approvals(self, asset_uuid: str | None = None) -> list[Approval]:
+        return [a for a in self.state.approvals if asset_uuid is None or a.asset_uuid == asset_uuid]
 
     def history(self, asset_uuid: str | None = None) -> list[HistoryEntry]:
         return [h for h in self.state.history if asset_uuid is None or h.asset_uuid == asset_uuid]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from consumer.domain.assets import Asset, approve, set_state
+from consumer.domain.approvals import ApprovalAction, RevocationReason
+from consumer.domain.assets import Asset, set_state
 from consumer.domain.decisions import Action
 from consumer.domain.lifecycle import AssetState
+from consumer.service_layer import approval
 from consumer.service_layer.events import EVENT_BATCH, EventsOutcome, RunSpec, apply_events
 from consumer.service_layer.routing import RouterCache
 from shared.schemas.file_event import FileEvent
@@ -52,9 +54,16 @@ async def make_ready_and_approved(fake: FakeCatalog, asset_uuid: str) -> None:
         assert asset is not None
         set_state(asset, AssetState.ENRICHING, T0)
         set_state(asset, AssetState.READY, T0)
-        approve(asset, T0)
         await uow.assets.update(asset)
         await uow.commit()
+    # Approval only through the operator's command, which writes the trail.
+    await approval.approve(fake, by="tester", asset_ids=[asset_uuid], now=T0)
+
+
+def trail(fake: FakeCatalog, asset_uuid: str) -> list[tuple[str, str | None]]:
+    return [
+        (a.action.value, a.reason.value if a.reason else None) for a in fake.approvals(asset_uuid)
+    ]
 
 
 # --- created, repeated, modified, deleted ----------------------------------------------------
@@ -137,6 +146,15 @@ async def test_modified_with_other_content_updates_the_asset_back_to_new() -> No
     assert result.outcome is not None
     assert (result.outcome.updated, result.outcome.changed_content) == (1, 1)
     assert [h.decision for h in fake.history(asset.uuid)] == ["create", "update"]
+    # The withdrawn approval is in the trail, about the content that was approved.
+    assert trail(fake, asset.uuid) == [("approve", None), ("auto_revoke", "content_changed")]
+    revoked = fake.approvals(asset.uuid)[-1]
+    assert (revoked.action, revoked.reason, revoked.sha256) == (
+        ApprovalAction.AUTO_REVOKE,
+        RevocationReason.CONTENT_CHANGED,
+        original.sha256,
+    )
+    assert revoked.actor == "apollonia"
 
 
 async def test_deleted_event_soft_deletes_and_unapproves() -> None:
@@ -154,6 +172,7 @@ async def test_deleted_event_soft_deletes_and_unapproves() -> None:
     (result,) = outcome.results
     assert result.outcome is not None and result.outcome.deleted == 1
     assert [h.decision for h in fake.history(asset.uuid)] == ["create", "delete"]
+    assert trail(fake, asset.uuid) == [("approve", None), ("auto_revoke", "file_deleted")]
 
 
 async def test_several_events_for_one_key_in_a_batch_end_in_the_last_state() -> None:
@@ -190,6 +209,7 @@ async def test_move_inside_a_collection_keeps_the_asset_under_its_new_key() -> N
     assert asset.uuid == original.uuid
     assert (asset.canonical_key, asset.path) == ("Show/Season 1/S01E01.mkv", target)
     assert asset.approved_for_broadcast  # the approval follows the file
+    assert trail(fake, asset.uuid) == [("approve", None)]  # nothing withdrawn
     assert fake.asset(SHOWS.uuid, KEY) is None
     (result,) = outcome.results
     assert result.outcome is not None and result.outcome.moved == 1

@@ -51,7 +51,20 @@ def test_alert_rules_cover_what_operators_need() -> None:
         "ApolloniaDeadLetters",
         "ApolloniaOutboxStuck",
         "ApolloniaNotReady",
+        "ApolloniaEnrichmentFailuresRising",
+        "ApolloniaEnrichmentStuck",
     } <= names
+
+
+def test_the_dashboard_shows_enrichment() -> None:
+    expressions = " ".join(dashboard_expressions())
+    for metric in (
+        "apollonia_enrichment_jobs_total",
+        "apollonia_enrichment_jobs_pending",
+        "apollonia_qc_failures_total",
+        "apollonia_enrichment_probe_seconds_bucket",
+    ):
+        assert metric in expressions
 
 
 @pytest.mark.parametrize("source", ["alerts", "dashboard"])

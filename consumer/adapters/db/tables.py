@@ -38,6 +38,8 @@ HASH_MODES = ("full", "stat")
 RUN_STATUSES = ("running", "success", "error")
 JOB_STAGES = ("enrich",)
 JOB_STATUSES = ("pending", "in_progress", "completed", "failed")
+APPROVAL_ACTIONS = ("approve", "revoke", "auto_revoke")
+REVOCATION_REASONS = ("content_changed", "enrichers_changed", "file_deleted", "qc_failed")
 
 sources = Table(
     "sources",
@@ -282,11 +284,40 @@ qc_results = Table(
     Column("time", UTCDateTime, nullable=False),
 )
 
+# Migration 0007: the append-only trail of approvals (the database refuses UPDATE and DELETE).
+# No foreign key to assets: the record outlives the asset it is about.
+approvals = Table(
+    "approvals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("asset_uuid", String(36), nullable=False, index=True),
+    Column("action", String, nullable=False),
+    Column("actor", String, nullable=False),
+    Column("time", UTCDateTime, nullable=False),
+    Column("note", Text, nullable=True),
+    Column("reason", String, nullable=True),  # automatic revocations only
+    # What was approved or revoked: the content and the enrichment at that moment.
+    Column("sha256", String(64), nullable=True),
+    Column("content_signature", String, nullable=False),
+    Column("enricher_checksum", String(64), nullable=False),
+    Column("job_uuid", String(36), nullable=True),
+    Column("enrichment", JSON, nullable=False, server_default=text("'{}'")),
+    Column("enrichment_digest", String(64), nullable=True),
+    CheckConstraint(f"action IN {APPROVAL_ACTIONS!r}", name="action"),
+    CheckConstraint(f"reason IS NULL OR reason IN {REVOCATION_REASONS!r}", name="reason"),
+    CheckConstraint(
+        "(action = 'auto_revoke') = (reason IS NOT NULL)", name="reason_for_auto_revoke"
+    ),
+)
+
 __all__ = [
+    "APPROVAL_ACTIONS",
     "ASSET_STATES",
     "HASH_MODES",
     "JOB_STAGES",
     "JOB_STATUSES",
+    "REVOCATION_REASONS",
+    "approvals",
     "asset_history",
     "assets",
     "collections",

@@ -20,6 +20,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from consumer.adapters.db.approvals import ApprovalRepository
 from consumer.adapters.db.catalog_repository import CollectionRepository, SourceRepository
 from consumer.adapters.db.jobs import JobRepository, ResultRepository
 from consumer.adapters.db.repository import AssetRepository
@@ -39,6 +40,7 @@ class SqlUnitOfWork:
     history: HistoryRepository
     jobs: JobRepository
     results: ResultRepository
+    approvals: ApprovalRepository
 
     def __init__(
         self,
@@ -81,6 +83,7 @@ class SqlUnitOfWork:
         self.history = HistoryRepository(conn)
         self.jobs = JobRepository(conn)
         self.results = ResultRepository(conn)
+        self.approvals = ApprovalRepository(conn)
         return self
 
     async def _begin(self, conn: AsyncConnection) -> None:

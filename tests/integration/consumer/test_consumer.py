@@ -58,6 +58,11 @@ async def test_created_modified_deleted(
             "SELECT uuid, 1, content_signature, '2026-11-22 12:00:00.000000' FROM assets"
         )
         catalog.execute("UPDATE assets SET state = 'ready'")
+        catalog.execute(  # what `apollonia asset approve` records before the flag
+            "INSERT INTO approvals (asset_uuid, action, actor, time, content_signature, "
+            "enricher_checksum) SELECT uuid, 'approve', 'tester', '2026-11-22 12:00:00.000000', "
+            "content_signature, enricher_checksum FROM assets"
+        )
         catalog.execute("UPDATE assets SET approved_for_broadcast = 1")
         modified = event(PATH, b"v2 is longer", kind="modified")
         await bus.publish_event(modified)
@@ -65,6 +70,10 @@ async def test_created_modified_deleted(
         asset = catalog.asset(KEY)
         assert asset is not None
         assert (asset["state"], asset["approved_for_broadcast"]) == ("new", 0)
+        assert catalog.rows("SELECT action, reason, actor FROM approvals ORDER BY id") == [
+            ("approve", None, "tester"),
+            ("auto_revoke", "content_changed", "apollonia"),
+        ]
 
         await bus.publish_event(event(PATH, kind="deleted"))
         await until(lambda: (catalog.asset(KEY) or {}).get("is_deleted") == 1)
