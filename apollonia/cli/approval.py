@@ -121,9 +121,10 @@ def approve_command(
     """Approve assets for broadcast. Only a ready, present asset can be approved; if any given
     one cannot, nothing is approved and the reason is printed (exit 1).
 
-    Example: apollonia asset approve 3f2a9c1e 7b41d0aa --by alice --note "checked on air monitor"
-
-    Example: apollonia asset approve --collection Films --all-ready --by alice --yes
+    \b
+    Examples:
+      apollonia asset approve 3f2a9c1e 7b41d0aa --by alice --note "checked on air monitor"
+      apollonia asset approve --collection Films --all-ready --by alice --yes
     """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
@@ -158,9 +159,10 @@ def revoke_command(
     """Withdraw assets' approval for broadcast, saying why. If any given one is not approved,
     nothing is revoked (exit 1).
 
-    Example: apollonia asset revoke 3f2a9c1e --by alice --note "wrong audio track"
-
-    Example: apollonia asset revoke --collection Films --all-approved --by bob --note recall --yes
+    \b
+    Examples:
+      apollonia asset revoke 3f2a9c1e --by alice --note "wrong audio track"
+      apollonia asset revoke --collection Films --all-approved --by bob --note recall --yes
     """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
@@ -222,7 +224,9 @@ def review_command(
     """List what waits for a decision: ready assets not approved, oldest first, with their
     technical summary and quality-control result.
 
-    Example: apollonia asset review --collection Films --json
+    \b
+    Examples:
+      apollonia asset review --collection Films --json
     """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
@@ -279,7 +283,9 @@ def history_command(
     """Show an asset's story in time order: catalog decisions (create, update, delete, move,
     enrich), its enrichment jobs, and every approval, revocation and automatic revocation.
 
-    Example: apollonia asset history 3f2a9c1e
+    \b
+    Examples:
+      apollonia asset history 3f2a9c1e
     """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
