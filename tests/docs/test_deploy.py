@@ -334,13 +334,17 @@ def test_enricher_service(compose: dict[str, Any]) -> None:
     assert health == ["CMD", "apollonia", "health", "--service", "enricher"]
     assert parse_with_cli(health[1:]) == ["apollonia", "health"]
     assert spec["expose"] == [str(DEFAULT_METRICS_PORTS["enricher"])]
-    assert spec["user"] == consumer["user"]
+    # The same user as the consumer (the image's entrypoint drops root to it).
+    user = ("APOLLONIA_UID", "APOLLONIA_GID")
+    assert {k: spec["environment"][k] for k in user} == {
+        k: consumer["environment"][k] for k in user
+    }
     # The consumer creates and migrates the catalog before the enricher opens it.
     assert spec["depends_on"] == {"consumer": {"condition": "service_healthy"}}
     media, config = spec["volumes"]
     assert media == consumer["volumes"][0] and media.endswith(":/data:ro"), "media read-only"
     assert config == consumer["volumes"][1], "the consumer's catalog volume"
-    env = spec["environment"]
+    env = {k: v for k, v in spec["environment"].items() if k not in user}
     assert env == {"APOLLONIA_DATA_DIRECTORY": "/data", "APOLLONIA_CONFIG_DIR": "/config"}
     # Enrichment does not also run beside the consumer's apply path.
     assert consumer["environment"]["APOLLONIA_ENRICHMENT_WORKER"] == "false"
@@ -480,7 +484,7 @@ def test_media_overlays_add_folders_with_only_env(compose: dict[str, Any]) -> No
         merged = merge_compose(merged, yaml.safe_load(text))
         assert compose_errors(merged) == []
         folders = ["/data", *(f"/data{n}" for n in range(2, number + 1))]
-        for service in SERVICES:
+        for service in (*SERVICES, "enricher"):  # the enricher opens the files the catalog names
             spec = merged["services"][service]
             media = [mount(v) for v in spec["volumes"] if mount(v)[0].startswith("/data")]
             assert [target for target, _ in media] == folders
