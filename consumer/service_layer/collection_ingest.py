@@ -42,6 +42,7 @@ from consumer.domain.importing import (
 from consumer.domain.media_info import media_metadata
 from consumer.domain.records import AssetFingerprint, IngestRun, StatEntry
 from consumer.domain.signatures import needs_hash
+from consumer.domain.stat_lines import key_of
 from consumer.service_layer.apply import (
     ApplyOutcome,
     FileGone,
@@ -688,7 +689,7 @@ class _Listing:
     def keys(self) -> set[str]:
         """Every key found on disk (only the missing-file pass needs them all)."""
         keys = {item.canonical_key for item in self.items}
-        keys.update(sig.split(" ", 2)[2] for sig in self.unchanged or ())
+        keys.update(key_of(sig) for sig in self.unchanged or ())
         return keys
 
 
@@ -715,7 +716,7 @@ def _describe_all(
     importer: StatListingImporter, collection: Collection, listing: StatListing
 ) -> list[DiscoveredItem]:
     """Items for what the signatures could not settle: new, changed, symlinked, non-ASCII."""
-    relatives = [sig.split(" ", 2)[2] for sig in listing.signatures]
+    relatives = [key_of(sig) for sig in listing.signatures]
     relatives += listing.pending
     return [item for rel in relatives if (item := importer.describe(collection, rel)) is not None]
 

@@ -19,6 +19,7 @@ from consumer.adapters.db.tables import assets
 from consumer.domain.assets import Asset
 from consumer.domain.lifecycle import AssetState
 from consumer.domain.records import AssetFingerprint, StatEntry
+from consumer.domain.stat_lines import SQL_LINE
 
 # Comfortably under SQLite's bound-parameter limit for IN (...) lists.
 KEY_CHUNK = 500
@@ -195,8 +196,7 @@ class AssetRepository:
         rows = await bulk.fetch_all(
             self._conn,
             "SELECT count(*), group_concat(CASE WHEN enricher_checksum = ? AND mtime_ns >= 0 "
-            "THEN printf('%d %d.%09d0 %s', size, mtime_ns / 1000000000, "
-            "mtime_ns % 1000000000, canonical_key) END, char(0)) "
+            f"THEN {SQL_LINE} END, char(0)) "
             "FROM assets WHERE collection_uuid = ? AND NOT is_deleted",
             (enricher_checksum, collection_uuid),
         )

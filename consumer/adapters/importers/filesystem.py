@@ -33,6 +33,7 @@ from consumer.domain.media_info import (
     is_film_name,
     season_of_dir,
 )
+from consumer.domain.stat_lines import FIND_FILE_FORMAT, FIND_LINK_FORMAT, LINK_MARK, key_of
 from shared.files import catalog_path, folder_problem, is_media_name, is_temporary_name
 from shared.neighbors import DirectoryIndex, list_siblings
 from shared.runtime.log import get_logger
@@ -281,14 +282,14 @@ class FilesystemImporter(BaseImporter):
                 "-type",
                 "f",
                 "-printf",
-                r"%s %T@ %P\0",
+                FIND_FILE_FORMAT,
                 ")",
                 "-o",
                 "(",
                 "-type",
                 "l",
                 "-printf",
-                r"L%P\0",
+                FIND_LINK_FORMAT,
                 ")",
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
@@ -370,8 +371,9 @@ def _parse_listing(out: bytes) -> StatListing:
         records = out.decode("ascii").split("\0")
         records.pop()  # after the last NUL
         signatures = set(records)
-        if out.startswith(b"L") or b"\0L" in out:  # symlinks: their stat is the target's
-            links = [r for r in signatures if r[0] == "L"]
+        mark = LINK_MARK.encode()
+        if out.startswith(mark) or b"\0" + mark in out:  # symlinks: their stat is the target's
+            links = [r for r in signatures if r[0] == LINK_MARK]
             signatures.difference_update(links)
             pending = [r[1:] for r in links]
         return StatListing(signatures, pending)
@@ -379,12 +381,12 @@ def _parse_listing(out: bytes) -> StatListing:
     # in Python.
     signatures = set()
     for record in out.decode("utf-8", "surrogateescape").split("\0")[:-1]:
-        if record[0] == "L":
+        if record[0] == LINK_MARK:
             pending.append(record[1:])
         elif record.isascii() and "\\" not in record:
             signatures.add(record)
         else:
-            pending.append(record.split(" ", 2)[2])
+            pending.append(key_of(record))
     return StatListing(signatures, pending)
 
 
