@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +22,13 @@ class AssetFingerprint:
     last_event_at: datetime | None
 
 
-# (size, mtime_ns, is_deleted, enrichers_same)
-StatEntry = tuple[int, int, bool, bool]
+class StatEntry(NamedTuple):
+    """What a rescan compares without reading a file (a tuple: 100,000 of them are built)."""
+
+    size: int
+    mtime_ns: int
+    is_deleted: bool
+    enrichers_same: bool
 
 
 @dataclass(slots=True)

@@ -381,53 +381,63 @@ class CollectionIngestor:
         read_content: bool,
         neighbors: NeighborLookup | None,
     ) -> datetime:
-        items = listing.items
+        """The write half of an ingest, inside its one unit of work, in stages: skip what the
+        stat says is unchanged, hash and decide the rest, soft-delete what went missing, count
+        duplicates, record the run."""
+        run = _Pass(uow, collection, scope, stats, started, run_id, write=not self.dry_run)
         index: dict[str, StatEntry] | None = None
         if listing.unchanged is None:
             index = await uow.assets.stat_index(collection.uuid, collection.enricher_checksum)
-            live = sum(1 for entry in index.values() if not entry[2])
+            live = sum(1 for entry in index.values() if not entry.is_deleted)
         else:
             live = listing.live
         if scope.is_full and not listing.discovered and live and not allow_empty:
             raise IngestFailure(
                 "empty_root", collection=collection.name, root_path=collection.root_path, live=live
             )
-
-        # Stage 1, for every file: same stat and enrichers as the catalog -> skipped, unread.
-        if index is None:  # the stat listing already did it, by signature
-            candidates = items
-            seen_live = len(listing.unchanged or ())
-        else:
-            candidates = []
-            seen_live = 0
-            for item in items:
-                entry = index.get(item.canonical_key)
-                if entry is not None and not entry[2]:
-                    seen_live += 1
-                if entry is None or not unchanged(
-                    entry[0],
-                    entry[1],
-                    item.size,
-                    item.mtime_ns,
-                    is_deleted=entry[2],
-                    enrichers_same=entry[3],
-                ):
-                    candidates.append(item)
+        candidates, seen_live = _unchanged_skipped(listing, index)
         stats.assets_skipped += listing.discovered - len(candidates)
+        seen_live += await self._decide_and_write(
+            run,
+            _unique_keys(candidates, stats),
+            discovered=listing.discovered,
+            count_live=index is None,
+            read=collection.hash_mode == "full" and read_content,
+            neighbors=neighbors,
+        )
+        if scope.is_full and seen_live < live:  # some live asset was not seen on disk
+            if index is None:
+                index = await uow.assets.stat_index(collection.uuid, collection.enricher_checksum)
+            await _soft_delete_missing(
+                run, _missing_keys(index, listing.keys(), listing.walk_errors, collection.root_path)
+            )
+        await _count_duplicates(run)
+        finished = self.clock()
+        if run.write:
+            await _record_success(run, finished, kind=kind, gates=gates, t0=t0)
+        return finished
 
-        # Stage 2, for the rest: hash what is new or changed, and decide through the one path.
-        write = not self.dry_run
-        touched: dict[str, str | None] = {}
+    async def _decide_and_write(
+        self,
+        run: _Pass,
+        candidates: list[DiscoveredItem],
+        *,
+        discovered: int,
+        count_live: bool,
+        read: bool,
+        neighbors: NeighborLookup | None,
+    ) -> int:
+        """Stage 2, for what the stat could not settle: hash what is new or changed and decide
+        through the one path. Returns how many of these items were live assets already (when
+        the stat listing did not count them)."""
+        uow, collection, stats = run.uow, run.collection, run.stats
         hash_content = collection.hash_mode == "full"
-        read = hash_content and read_content
-        candidates = _unique_keys(candidates, stats)
         # The totals, before anything advances: every file found, the bytes of every file that
         # may be read (a candidate the catalog turns out to know is advanced unread).
-        self.progress.planned(
-            listing.discovered, sum(item.size for item in candidates) if read else 0
-        )
-        self.progress.advance(files=listing.discovered - len(candidates))
+        self.progress.planned(discovered, sum(item.size for item in candidates) if read else 0)
+        self.progress.advance(files=discovered - len(candidates))
         chunks = [candidates[start : start + SLICE] for start in range(0, len(candidates), SLICE)]
+        seen_live = 0
 
         async def read_and_hash(
             chunk: list[DiscoveredItem],
@@ -436,17 +446,8 @@ class CollectionIngestor:
                 collection.uuid, [item.canonical_key for item in chunk]
             )
             return known, asyncio.create_task(
-                self._observe(chunk, known, hash_content, read, stats, started, neighbors)
+                self._observe(chunk, known, hash_content, read, stats, run.started, neighbors)
             )
-
-        def account(outcome: ApplyOutcome) -> None:
-            stats.assets_ingested += outcome.created
-            stats.assets_updated += outcome.updated
-            stats.assets_skipped += outcome.skipped
-            stats.assets_changed_content += outcome.changed_content
-            stats.assets_changed_enricher += outcome.changed_enricher
-            stats.stats_refreshed += outcome.refreshed
-            touched.update(outcome.touched)
 
         # Pipelined, three slices in flight: the next one hashed (worker threads), this one
         # decided (here), the previous one written (SQLite's thread). The connection serves one
@@ -462,32 +463,32 @@ class CollectionIngestor:
                 known, hashing = ahead
                 ahead = None
                 observations = await hashing
-                if index is None:
+                if count_live:
                     seen_live += sum(
                         1
                         for item in chunk
                         if (fp := known.get(item.canonical_key)) is not None and not fp.is_deleted
                     )
                 if writing is not None and known:
-                    account(await writing)
+                    run.account(await writing)
                     writing = None
                 decided = await decide_changes(
                     uow,
                     collection,
                     [FilePresent(o) for o in observations],
-                    now=started,
-                    run_uuid=run_id,
+                    now=run.started,
+                    run_uuid=run.run_id,
                     known=known,
                     describe=media_metadata,
                 )
                 if writing is not None:
-                    account(await writing)
+                    run.account(await writing)
                     writing = None
                 if number + 1 < len(chunks):
                     ahead = await read_and_hash(chunks[number + 1])
-                writing = asyncio.create_task(decided.finish(write=write))
+                writing = asyncio.create_task(decided.finish(write=run.write))
             if writing is not None:
-                account(await writing)
+                run.account(await writing)
                 writing = None
         finally:  # a failure above: let the write in flight end, stop the hashing
             if ahead is not None:
@@ -496,66 +497,7 @@ class CollectionIngestor:
                 if task is not None:
                     with contextlib.suppress(BaseException):
                         await task
-
-        if scope.is_full and seen_live < live:  # some live asset was not seen on disk
-            if index is None:
-                index = await uow.assets.stat_index(collection.uuid, collection.enricher_checksum)
-            missing = _missing_keys(
-                index, listing.keys(), listing.walk_errors, collection.root_path
-            )
-            for start in range(0, len(missing), SLICE):
-                outcome = await apply_changes(
-                    uow,
-                    collection,
-                    [
-                        FileGone(k, "file missing from the collection root", started)
-                        for k in missing[start : start + SLICE]
-                    ],
-                    now=started,
-                    run_uuid=run_id,
-                    write=write,
-                )
-                stats.assets_missing += outcome.deleted
-                touched.update(outcome.touched)
-        if write:
-            stats.duplicates = await uow.assets.count_duplicate_candidates(collection.uuid)
-        elif stats.content_unread:  # new or changed content not read: cannot be counted
-            stats.duplicates = None
-        else:  # nothing was written: the live hashes as they would be after this ingest
-            hashes = await uow.assets.live_hashes(collection.uuid)
-            hashes.update(touched)
-            stats.duplicates = _duplicate_candidates(hashes)
-
-        finished = self.clock()
-        if write:
-            if not collection.ingestible:
-                collection.ingestible = True
-                collection.updated_at = finished
-                await uow.collections.update(collection)
-            # B-19/D-15/D-16: once, in the same transaction, even when everything was skipped.
-            await uow.collections.set_last_ingest_time(collection.uuid, finished)
-            collection.last_ingest_time = finished
-            assert run_id is not None
-            await uow.runs.add(
-                _run_record(
-                    run_id,
-                    kind,
-                    collection,
-                    scope,
-                    started,
-                    finished,
-                    "success",
-                    stats.as_dict() | {"duration_seconds": round(time.perf_counter() - t0, 3)},
-                )
-            )
-            for gate in gates:
-                await uow.runs.log(run_id, "INFO", f"validation gate passed: {gate}", started)
-            await uow.runs.log(run_id, "INFO", _summary(collection, scope, stats), finished)
-            for error in stats.errors[:RUN_LOG_ERRORS]:
-                await uow.runs.log(
-                    run_id, "ERROR", f"{error['path']}: {error['message']}", finished
-                )
-        return finished
+        return seen_live
 
     async def _observe(
         self,
@@ -691,6 +633,118 @@ class _Listing:
         keys = {item.canonical_key for item in self.items}
         keys.update(key_of(sig) for sig in self.unchanged or ())
         return keys
+
+
+@dataclass(slots=True)
+class _Pass:
+    """One ingest's write half: where it writes, what it counts, what it touched."""
+
+    uow: UnitOfWork
+    collection: Collection
+    scope: IngestScope
+    stats: IngestStats
+    started: datetime
+    run_id: str | None
+    write: bool
+    # Live content hash per key touched (for counting duplicates in a dry run).
+    touched: dict[str, str | None] = field(default_factory=dict)
+
+    def account(self, outcome: ApplyOutcome) -> None:
+        stats = self.stats
+        stats.assets_ingested += outcome.created
+        stats.assets_updated += outcome.updated
+        stats.assets_skipped += outcome.skipped
+        stats.assets_changed_content += outcome.changed_content
+        stats.assets_changed_enricher += outcome.changed_enricher
+        stats.stats_refreshed += outcome.refreshed
+        self.touched.update(outcome.touched)
+
+
+def _unchanged_skipped(
+    listing: _Listing, index: Mapping[str, StatEntry] | None
+) -> tuple[list[DiscoveredItem], int]:
+    """Stage 1, for every file: same stat and enrichers as the catalog -> skipped, unread.
+    The items left, and how many live assets were seen on disk doing so."""
+    if index is None:  # the stat listing already did it, by signature
+        return listing.items, len(listing.unchanged or ())
+    candidates = []
+    seen_live = 0
+    for item in listing.items:
+        entry = index.get(item.canonical_key)
+        if entry is not None and not entry.is_deleted:
+            seen_live += 1
+        if entry is None or not unchanged(
+            entry.size,
+            entry.mtime_ns,
+            item.size,
+            item.mtime_ns,
+            is_deleted=entry.is_deleted,
+            enrichers_same=entry.enrichers_same,
+        ):
+            candidates.append(item)
+    return candidates, seen_live
+
+
+async def _soft_delete_missing(run: _Pass, missing: list[str]) -> None:
+    """Live assets whose files were not found: soft-deleted, slice by slice."""
+    for start in range(0, len(missing), SLICE):
+        outcome = await apply_changes(
+            run.uow,
+            run.collection,
+            [
+                FileGone(k, "file missing from the collection root", run.started)
+                for k in missing[start : start + SLICE]
+            ],
+            now=run.started,
+            run_uuid=run.run_id,
+            write=run.write,
+        )
+        run.stats.assets_missing += outcome.deleted
+        run.touched.update(outcome.touched)
+
+
+async def _count_duplicates(run: _Pass) -> None:
+    stats, uow, collection = run.stats, run.uow, run.collection
+    if run.write:
+        stats.duplicates = await uow.assets.count_duplicate_candidates(collection.uuid)
+    elif stats.content_unread:  # new or changed content not read: cannot be counted
+        stats.duplicates = None
+    else:  # nothing was written: the live hashes as they would be after this ingest
+        hashes = await uow.assets.live_hashes(collection.uuid)
+        hashes.update(run.touched)
+        stats.duplicates = _duplicate_candidates(hashes)
+
+
+async def _record_success(
+    run: _Pass, finished: datetime, *, kind: str, gates: list[str], t0: float
+) -> None:
+    """The collection's last ingest time and the run record, in the ingest's transaction."""
+    uow, collection, stats, run_id = run.uow, run.collection, run.stats, run.run_id
+    if not collection.ingestible:
+        collection.ingestible = True
+        collection.updated_at = finished
+        await uow.collections.update(collection)
+    # B-19/D-15/D-16: once, in the same transaction, even when everything was skipped.
+    await uow.collections.set_last_ingest_time(collection.uuid, finished)
+    collection.last_ingest_time = finished
+    assert run_id is not None
+    await uow.runs.add(
+        _run_record(
+            run_id,
+            kind,
+            collection,
+            run.scope,
+            run.started,
+            finished,
+            "success",
+            stats.as_dict() | {"duration_seconds": round(time.perf_counter() - t0, 3)},
+        )
+    )
+    for gate in gates:
+        await uow.runs.log(run_id, "INFO", f"validation gate passed: {gate}", run.started)
+    await uow.runs.log(run_id, "INFO", _summary(collection, run.scope, stats), finished)
+    for error in stats.errors[:RUN_LOG_ERRORS]:
+        await uow.runs.log(run_id, "ERROR", f"{error['path']}: {error['message']}", finished)
 
 
 def _unique_keys(items: list[DiscoveredItem], stats: IngestStats) -> list[DiscoveredItem]:

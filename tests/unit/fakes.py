@@ -229,7 +229,7 @@ class FakeAssetStore:
         self, collection_uuid: str, enricher_checksum: str
     ) -> dict[str, StatEntry]:
         return {
-            a.canonical_key: (
+            a.canonical_key: StatEntry(
                 a.size,
                 a.mtime_ns,
                 a.is_deleted,

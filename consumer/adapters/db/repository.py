@@ -170,7 +170,7 @@ class AssetRepository:
             "FROM assets WHERE collection_uuid = ?",
             (enricher_checksum, collection_uuid),
         )
-        return {r[0]: (r[1], r[2], r[3] == 1, r[4] == 1) for r in rows}
+        return {r[0]: StatEntry(r[1], r[2], r[3] == 1, r[4] == 1) for r in rows}
 
     async def has_live(self, collection_uuid: str) -> bool:
         """Whether the collection holds any live asset (answered from an index; no transaction
