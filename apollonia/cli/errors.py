@@ -222,6 +222,13 @@ MESSAGES: dict[str, Wording] = {
     "broker_unreachable.lost": _w(
         UNREACHABLE, "Error: lost the broker during the replay after offset {offset}: {error}"
     ),
+    "topology_mismatch": _w(
+        VALIDATION,
+        "Error: the broker holds these queues with other arguments ({detail}). Set "
+        "APOLLONIA_DELIVERY_LIMIT, APOLLONIA_STREAM_MAX_AGE and APOLLONIA_STREAM_MAX_BYTES to the "
+        "values they were declared with, or change them as docs/operations.md#upgrading says "
+        '("Changing the broker topology")',
+    ),
     "management_unreachable": _w(
         UNREACHABLE, "Error: RabbitMQ management API unreachable at {url}: {error}"
     ),

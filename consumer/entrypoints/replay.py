@@ -29,6 +29,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
+from consumer.adapters.amqp.topology import declare_or_explain
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.domain.catalog import Collection
 from consumer.domain.errors import OperationError
@@ -40,7 +41,7 @@ from shared.runtime.log import get_logger
 from shared.runtime.masking import mask_text, mask_url
 from shared.schemas.file_event import FileEvent, as_utc
 from shared.schemas.parse import PoisonError, parse_event
-from shared.topology import Topology, declare_topology
+from shared.topology import Topology
 
 log = get_logger(__name__)
 
@@ -167,7 +168,7 @@ class Replayer:
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=BATCH * 2)
-            declared = await declare_topology(channel, self.topology)
+            declared = await declare_or_explain(channel, self.topology)
             inbox: asyncio.Queue[_Delivery] = asyncio.Queue()
 
             async def on_message(message: AbstractIncomingMessage) -> None:

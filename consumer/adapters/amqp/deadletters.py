@@ -26,9 +26,10 @@ from aio_pika.abc import (
     AbstractQueue,
 )
 
+from consumer.adapters.amqp.topology import declare_or_explain
 from consumer.domain.errors import OperationError
 from shared.runtime.masking import mask_text, mask_url
-from shared.topology import ERROR_HEADER, Topology, declare_topology
+from shared.topology import ERROR_HEADER, Topology
 
 REQUEUE_HEADER = "x-apollonia-requeued"
 _DROPPED_HEADERS = {
@@ -150,7 +151,7 @@ class DeadLetterQueue:
                 error=mask_text(str(exc) or type(exc).__name__),
             ) from None
         self._channel = await self._connection.channel(publisher_confirms=True)
-        declared = await declare_topology(self._channel, self.topology)
+        declared = await declare_or_explain(self._channel, self.topology)
         self._queue = declared.dead_queue
         return self
 

@@ -72,3 +72,24 @@ async def test_no_hint_when_everything_matched(bus: Broker, catalog: Catalog) ->
     result = replay(bus, catalog.url, "--json")
     assert result.code == 0
     assert "hint" not in result.json()
+
+
+async def test_a_queue_declared_with_other_arguments_is_a_clear_error(
+    bus: Broker, tmp_path: Path
+) -> None:
+    """The test broker declared the catalog queue with a delivery limit of 2: a replay told 7
+    cannot redeclare it, and says what to do instead of a traceback."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}"
+    env = {
+        "APOLLONIA_AMQP_URL": AMQP_URL,
+        "APOLLONIA_EXCHANGE": bus.topology.exchange,
+        "APOLLONIA_DATABASE_URL": url,
+        "APOLLONIA_DELIVERY_LIMIT": "7",
+    }
+    for args in (("--json",), ()):
+        ran = run_cli("replay", "--from", "first", "--idle-timeout", "1", *args, env=env)
+        assert ran.code == 1, ran.stderr
+        assert "Traceback" not in ran.stderr + ran.stdout
+        message = ran.json()["errors"][0]["message"] if args else ran.stderr
+        assert "other arguments" in message and "APOLLONIA_DELIVERY_LIMIT" in message
+        assert "x-delivery-limit" in message  # the broker's own words say which
