@@ -303,7 +303,7 @@ def typer_entries(app: Any) -> list[tuple[Command, Context]]:
 
 
 # What a placeholder must never read like: a Python type, a parameter's variable name, a set.
-BAD_PLACEHOLDERS = ("<list[", "_sel", "{")
+BAD_PLACEHOLDERS = ("<", "_sel", "{")  # `<str>`, `<list[Path]>`: a type, not a name
 EXAMPLE_MARK = "Example"
 
 

@@ -27,9 +27,14 @@ IdsArg = Annotated[
     list[str] | None,
     typer.Argument(metavar="ID...", help="Asset UUIDs (or unique prefixes)."),
 ]
-ByOpt = Annotated[str, typer.Option("--by", help="Who decides (written in the trail).")]
+ByOpt = Annotated[
+    str, typer.Option("--by", metavar="NAME", help="Who decides (written in the trail).")
+]
 CollectionOpt = Annotated[
-    str | None, typer.Option("--collection", help="With --all-ready / --all-approved: this one.")
+    str | None,
+    typer.Option(
+        "--collection", metavar="COLLECTION", help="With --all-ready / --all-approved: this one."
+    ),
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", help="Confirm a bulk decision without asking.")]
 
@@ -109,7 +114,9 @@ def _human(doc: dict[str, Any], verb: str) -> Callable[[Console], None]:
 def approve_command(
     by: ByOpt,
     asset_ids: IdsArg = None,
-    note: Annotated[str | None, typer.Option("--note", help="Why (kept in the trail).")] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", metavar="TEXT", help="Why (kept in the trail).")
+    ] = None,
     collection: CollectionOpt = None,
     all_ready: Annotated[
         bool, typer.Option("--all-ready", help="Every ready asset of --collection not approved.")
@@ -146,7 +153,9 @@ def approve_command(
 
 def revoke_command(
     by: ByOpt,
-    note: Annotated[str, typer.Option("--note", help="Why (required; kept in the trail).")],
+    note: Annotated[
+        str, typer.Option("--note", metavar="TEXT", help="Why (required; kept in the trail).")
+    ],
     asset_ids: IdsArg = None,
     collection: CollectionOpt = None,
     all_approved: Annotated[
@@ -216,7 +225,8 @@ def review_item_dict(item: approval.ReviewItem) -> dict[str, Any]:
 
 def review_command(
     collection: Annotated[
-        str | None, typer.Option("--collection", help="Only this collection's assets.")
+        str | None,
+        typer.Option("--collection", metavar="COLLECTION", help="Only this collection's assets."),
     ] = None,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,

@@ -61,15 +61,19 @@ def asset_dict(asset: Asset, *, full: bool = False) -> dict[str, Any]:
 @app.command("list")
 def list_assets(
     collection_sel: Annotated[
-        str | None, typer.Option("--collection", help="Only this collection's assets.")
+        str | None,
+        typer.Option("--collection", metavar="COLLECTION", help="Only this collection's assets."),
     ] = None,
     state: Annotated[
-        str | None, typer.Option("--state", help="new | enriching | ready | retired")
+        str | None,
+        typer.Option("--state", metavar="STATE", help="new | enriching | ready | retired"),
     ] = None,
     include_deleted: Annotated[
         bool, typer.Option("--include-deleted", help="Also list soft-deleted assets.")
     ] = False,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many.")] = 1000,
+    limit: Annotated[
+        int, typer.Option("--limit", metavar="N", min=1, help="At most this many.")
+    ] = 1000,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:

@@ -53,6 +53,7 @@ MediaTypeOpt = Annotated[
     str | None,
     typer.Option(
         "--media-type",
+        metavar="movie|episode|other",
         help="Force every asset's type: movie, episode or other (commercials, bumpers, "
         "idents); none clears it.",
     ),
@@ -470,12 +471,14 @@ def remove(
 @app.command("ingest")
 def ingest(
     collection_sel: CollectionArg,
-    title: Annotated[str | None, typer.Option("--title", help="Only this title.")] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", metavar="TITLE", help="Only this title.")
+    ] = None,
     season: Annotated[
-        int | None, typer.Option("--season", help="Only this season of --title.")
+        int | None, typer.Option("--season", metavar="N", help="Only this season of --title.")
     ] = None,
     episode: Annotated[
-        int | None, typer.Option("--episode", help="Only this episode of --season.")
+        int | None, typer.Option("--episode", metavar="N", help="Only this episode of --season.")
     ] = None,
     dry_run: DryRunOpt = False,
     test_db: TestDbOpt = False,

@@ -18,7 +18,9 @@ app = typer.Typer(help="Dead letters: messages the catalog could not apply.", no
 
 @app.command("list")
 def list_dead(
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many.")] = 100,
+    limit: Annotated[
+        int, typer.Option("--limit", metavar="N", min=1, help="Show at most this many.")
+    ] = 100,
     json_out: JsonOpt = False,
 ) -> None:
     """Show each dead message's reason, event id, path and time; they stay in the queue.

@@ -87,10 +87,14 @@ class _Bar:
 
 def enrich_command(
     collection_sel: Annotated[
-        str | None, typer.Option("--collection", help="Only this collection's jobs.")
+        str | None,
+        typer.Option("--collection", metavar="COLLECTION", help="Only this collection's jobs."),
     ] = None,
     asset_sel: Annotated[
-        str | None, typer.Option("--asset", help="Only this asset's jobs (UUID or prefix).")
+        str | None,
+        typer.Option(
+            "--asset", metavar="ASSET_ID", help="Only this asset's jobs (UUID or prefix)."
+        ),
     ] = None,
     retry_failed: Annotated[
         bool,

@@ -25,13 +25,22 @@ class Service(StrEnum):
 
 
 def health(
-    service: Annotated[Service, typer.Option("--service", help="Which service to check.")],
+    service: Annotated[
+        Service,
+        typer.Option(
+            "--service", metavar="ingestor|consumer|enricher", help="Which service to check."
+        ),
+    ],
     ready: Annotated[
         bool,
         typer.Option("--ready", help="Check /readyz (broker and database) instead of /healthz."),
     ] = False,
-    host: Annotated[str, typer.Option("--host", help="Where the service listens.")] = "127.0.0.1",
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds to wait.")] = 3.0,
+    host: Annotated[
+        str, typer.Option("--host", metavar="HOST", help="Where the service listens.")
+    ] = "127.0.0.1",
+    timeout: Annotated[
+        float, typer.Option("--timeout", metavar="SECONDS", help="Seconds to wait.")
+    ] = 3.0,
     json_out: JsonOpt = False,
 ) -> None:
     """Check a running service's health endpoint (for Docker HEALTHCHECK).

@@ -51,7 +51,9 @@ def job_dict(row: enrichment_ops.JobRow) -> dict[str, Any]:
 def list_command(
     status: Annotated[
         str | None,
-        typer.Option("--status", help=f"Only jobs in this status: {', '.join(STATUSES)}."),
+        typer.Option(
+            "--status", metavar="STATUS", help=f"Only jobs in this status: {', '.join(STATUSES)}."
+        ),
     ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, metavar="N", help="Show at most N jobs.")
@@ -149,7 +151,10 @@ def retry_command(
         str | None, typer.Argument(metavar="[JOB_ID]", help="A failed job (UUID or prefix).")
     ] = None,
     collection_sel: Annotated[
-        str | None, typer.Option("--collection", help="Every failed job of this collection.")
+        str | None,
+        typer.Option(
+            "--collection", metavar="COLLECTION", help="Every failed job of this collection."
+        ),
     ] = None,
     all_failed: Annotated[
         bool, typer.Option("--all-failed", help="Every failed job waiting for an operator.")

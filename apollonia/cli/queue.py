@@ -84,6 +84,7 @@ def stats(
         float | None,
         typer.Option(
             "--watch",
+            metavar="SECONDS",
             min=0.5,
             help="Repeat every SECONDS until Ctrl-C (with --json, one JSON document per line).",
         ),

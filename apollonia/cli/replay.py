@@ -36,18 +36,28 @@ def replay_hint(unmatched: int, collections: int) -> str | None:
 
 def replay_command(
     start: Annotated[
-        str, typer.Option("--from", help="first | last | an offset | an ISO-8601 time.")
+        str,
+        typer.Option(
+            "--from", metavar="OFFSET|TIME", help="first | last | an offset | an ISO-8601 time."
+        ),
     ] = "first",
     until: Annotated[
-        str | None, typer.Option("--until", help="Only events observed up to this ISO-8601 time.")
+        str | None,
+        typer.Option(
+            "--until", metavar="TIME", help="Only events observed up to this ISO-8601 time."
+        ),
     ] = None,
     collection_sel: Annotated[
-        str | None, typer.Option("--collection", help="Only events of this collection.")
+        str | None,
+        typer.Option("--collection", metavar="COLLECTION", help="Only events of this collection."),
     ] = None,
     idle_timeout: Annotated[
         float,
         typer.Option(
-            "--idle-timeout", min=0.1, help="Stop once no event has arrived for this many seconds."
+            "--idle-timeout",
+            metavar="SECONDS",
+            min=0.1,
+            help="Stop once no event has arrived for this many seconds.",
         ),
     ] = 3.0,
     dry_run: DryRunOpt = False,

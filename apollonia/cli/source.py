@@ -374,9 +374,9 @@ def ingest(
             "always hashes).",
         ),
     ] = False,
-    title: Annotated[str | None, typer.Option("--title", hidden=True)] = None,
-    season: Annotated[str | None, typer.Option("--season", hidden=True)] = None,
-    episode: Annotated[str | None, typer.Option("--episode", hidden=True)] = None,
+    title: Annotated[str | None, typer.Option("--title", metavar="TITLE", hidden=True)] = None,
+    season: Annotated[str | None, typer.Option("--season", metavar="N", hidden=True)] = None,
+    episode: Annotated[str | None, typer.Option("--episode", metavar="N", hidden=True)] = None,
     enrich: EnrichOpt = False,
 ) -> None:
     """Ingest every sync-enabled, ingestible collection of a source, each in its own transaction.

@@ -42,7 +42,7 @@ def test_the_checker_catches_what_it_looks_for() -> None:
 
     problems = "\n".join(help_problems(typer_entries(bad)))
     assert "--path <list[str]> has no help text" in problems
-    assert "shows placeholder '<list['" in problems
+    assert "shows placeholder '<'" in problems
     assert "'_sel'" in problems
     assert "thing: no example" in problems
 
