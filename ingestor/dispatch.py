@@ -132,10 +132,9 @@ class Coordinator:
         try:
             if obs.moved:
                 await _guarded(self._paths.move_files(list(obs.moved)), f"{len(obs.moved)} moves")
-            if obs.gone:
-                await _guarded(
-                    self._paths.delete_files(list(obs.gone)), f"{len(obs.gone)} deletions"
-                )
+            away = self._holds.moved_away(obs.root, [g.path for g in obs.gone])
+            if gone := [g for g in obs.gone if g.path not in away]:
+                await _guarded(self._paths.delete_files(gone), f"{len(gone)} deletions")
             if not self._stopping():
                 for seen in obs.seen:
                     self._settler.on_seen(seen)

@@ -17,6 +17,7 @@ Pure bookkeeping, no asyncio: the coordinator decides when to hold and when to r
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 from ingestor.observations import (
     FallBackToPolling,
@@ -62,6 +63,17 @@ class Holds:
                 self._held.setdefault(root, []).append(obs)
                 return True
         return False
+
+    def moved_away(self, root: bytes, paths: Iterable[bytes]) -> set[bytes]:
+        """The `paths` a live rename held under `root` takes away. A scan that missed such a
+        file at both ends finds it vanished; deleting it before the held rename is handled
+        would turn that rename into a new file, so the rename speaks for it instead."""
+        moves = [o for o in self._held.get(root, []) if isinstance(o, Moved)]
+        files = {m.src for m in moves if not m.is_dir}
+        folders = [m.src for m in moves if m.is_dir]
+        return {
+            p for p in paths if p in files or any(is_at_or_under(p, folder) for folder in folders)
+        }
 
     def end(self, root: bytes) -> list[Observation]:
         """A reconciliation's findings for `root` were applied: what was held under it, in order

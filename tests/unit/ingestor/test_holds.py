@@ -59,3 +59,15 @@ def test_a_rescan_of_the_tree_waits_behind_the_events_it_followed() -> None:
     everything = Rescan(None, "periodic")
     assert holds.hold(created) and holds.hold(overflow) and holds.hold(everything)
     assert holds.end(b"/d") == [created, overflow, everything]
+
+
+def test_a_file_a_held_rename_takes_away_is_left_to_that_rename() -> None:
+    # A rename during a scan that walked the old folder after it and the new one before it:
+    # the scan finds the file nowhere, the held rename says where it went.
+    holds = Holds()
+    holds.begin(b"/d")
+    holds.hold(Moved(b"/d/A/x.mkv", b"/d/C/y.mkv", False, "IN_MOVED_TO"))
+    holds.hold(Moved(b"/d/F", b"/d/G", True, "IN_MOVED_TO"))
+    vanished = [b"/d/A/x.mkv", b"/d/F/z.mkv", b"/d/A/gone.mkv", b"/d/FF/z.mkv"]
+    assert holds.moved_away(b"/d", vanished) == {b"/d/A/x.mkv", b"/d/F/z.mkv"}
+    assert holds.moved_away(b"/e", vanished) == set()
