@@ -280,7 +280,13 @@ class EmbeddedRunner:
 
 
 async def run_with_broker(settings: Settings, roots: Sequence[Path]) -> int:
-    """`apollonia run --amqp`: the ingestor and the consumer services in one process."""
+    """`apollonia run --amqp`: the ingestor and the consumer services in one process.
+
+    The ingestor starts first and needs no broker: while the broker is away its events wait in
+    the outbox, as they do for the standalone ingestor. The consumer then connects (retrying until
+    the broker is up) while a stop signal is already heard, and both stop together, so SIGTERM or
+    Ctrl-C ends the process within the shutdown timeout whatever state it is in.
+    """
     catalog = bootstrap.catalog(settings)
     await catalog.open()
     try:
@@ -293,15 +299,26 @@ async def run_with_broker(settings: Settings, roots: Sequence[Path]) -> int:
     worker = bootstrap.enrichment_worker(settings) if settings.enrichment_worker else None
     stop = asyncio.Event()
 
+    def request_stop() -> None:
+        stop.set()
+        ingestor.request_stop()
+        consumer.request_stop()  # also ends its connect-until-up loop
+
     async def services() -> int:
-        async with stop_on_signals(stop.set):
+        async with stop_on_signals(request_stop):
             try:
-                await consumer.start()
                 await ingestor.start()
+                if not stop.is_set():
+                    await consumer.start()
                 await stop.wait()
             finally:
-                await ingestor.stop()
-                await consumer.stop()
+                # Together: each has the whole shutdown timeout, so the process needs no more.
+                stopped = await asyncio.gather(
+                    ingestor.stop(), consumer.stop(), return_exceptions=True
+                )
+                for failure in stopped:
+                    if isinstance(failure, BaseException):
+                        raise failure
         return 0
 
     return await beside(worker, asyncio.ensure_future(services()))

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from ingestor.events import deleted_event, file_event
-from ingestor.observations import Gone, Moved, Observation, Seen
+from ingestor.events import deleted_event, file_event, moved_event_from_cache
+from ingestor.observations import Gone, Moved, Reconciled, Seen
 from ingestor.paths import is_utf8, rebase
 from ingestor.prospect import Hashed
 from ingestor.reconcile import Diff
@@ -92,6 +92,12 @@ def arrival(*, was_pending: bool, was_flying: bool, st: StatInfo | None) -> Sett
     return st.settle_sig
 
 
+def vacated_type(event_type: str) -> str:
+    """The event type of a move's old path published as `deleted`: the inotify mask for a live
+    rename, the scan's own name (`rescan`, `poll`) for a scan's."""
+    return "IN_MOVED_FROM" if event_type.startswith("IN_") else event_type
+
+
 def moved_file(
     cached: FileState,
     dst: bytes,
@@ -102,14 +108,39 @@ def moved_file(
     neighbors: Sequence[bytes],
     ingestor_id: str,
     now: datetime,
+    seen: StatInfo | None = None,
 ) -> MoveOutcome:
     """Events for a known file that moved to `dst` (no rehash when its stat is unchanged).
 
-    `st` is the lstat of `dst` now (None: gone again), `dst_cached` what the cache knows of `dst`.
+    `st` is the lstat of `dst` now, `dst_cached` what the cache knows of `dst`, `seen` the stat a
+    scan saw at `dst`. `st` None: the file has moved on (renamed again, deleted) since this move
+    was observed. It is still this move's file — it keeps its identity with a `moved` event, and
+    what became of it next is published from the observation of that (a rename again, a delete;
+    a lost watch is caught by the rescan that follows it).
     """
-    gone = deleted_event(cached, event_type="IN_MOVED_FROM", ingestor_id=ingestor_id, now=now)
+    gone = deleted_event(
+        cached, event_type=vacated_type(event_type), ingestor_id=ingestor_id, now=now
+    )
     if st is None:
-        return MoveOutcome([gone])
+        if dst_cached is not None or not cached.sha256 or not cached.xxh128:
+            return MoveOutcome([gone])
+        if not is_utf8(cached.path):
+            return MoveOutcome([gone])  # no `from_path` a consumer could match exactly
+        if seen is not None and seen.content_sig == cached.content_sig:
+            st = seen  # the scan's view of the file, atime and ctime included
+        else:
+            return MoveOutcome(
+                [
+                    moved_event_from_cache(
+                        cached,
+                        dst,
+                        event_type=event_type,
+                        neighbors=neighbors,
+                        ingestor_id=ingestor_id,
+                        now=now,
+                    )
+                ]
+            )
     if st.content_sig != cached.content_sig or not cached.sha256 or not cached.xxh128:
         # Not the content we know: publish the old path as gone and prospect the new one.
         return MoveOutcome([gone], settle=st.settle_sig)
@@ -232,11 +263,18 @@ def republished(
 # --- reconciliation -----------------------------------------------------------------------------
 
 
-def reconciled(result: Diff, confirmed: Sequence[FileState], reason: str) -> list[Observation]:
-    """The observations a reconciliation makes, in the order they are handled: moves first (so
-    a moved file is not deleted), then the deletions still true now, then new and changed files."""
+def reconciled(
+    root: bytes, result: Diff, confirmed: Sequence[FileState], reason: str
+) -> Reconciled:
+    """A reconciliation's findings, handled in this order: moves first (so a moved file is not
+    deleted), then the deletions still true now, then new and changed files. Its events name the
+    scan (`rescan`, or `poll` for a polled tree), never an inotify mask."""
     event_type = "poll" if reason == "poll" else "rescan"
-    out: list[Observation] = [Moved(c.path, dst, False, event_type) for c, dst, _ in result.moved]
-    out.extend(Gone(c.path, False, event_type) for c in confirmed)
-    out.extend(Seen(path, "scan", event_type, st) for path, st in (*result.new, *result.changed))
-    return out
+    return Reconciled(
+        root,
+        moved=tuple(Moved(c.path, dst, False, event_type, st) for c, dst, st in result.moved),
+        gone=tuple(Gone(c.path, False, event_type) for c in confirmed),
+        seen=tuple(
+            Seen(path, "scan", event_type, st) for path, st in (*result.new, *result.changed)
+        ),
+    )

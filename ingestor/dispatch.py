@@ -2,8 +2,10 @@
 
 Observations come through one unbounded queue and are taken in batches; within a batch they are
 handled one at a time, so events of one path are never reordered. Consecutive file deletions
-become one emission. While the pipeline stops, only deletions and moves are still handled: they
-need no prospecting, and dropping them would lose them until the next reconciliation.
+become one emission. A reconciliation's findings (`Reconciled`) are handled as one step, and live
+observations under a tree being reconciled wait for it (`ingestor.holds`). While the pipeline
+stops, only deletions and moves are still handled (held ones too): they need no prospecting, and
+dropping them would lose them until the next reconciliation.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from ingestor.holds import Holds
 from ingestor.observations import (
     FallBackToPolling,
     Gone,
     Moved,
     Observation,
+    Reconciled,
     Republish,
     Rescan,
     RootLost,
@@ -44,9 +48,11 @@ class Coordinator:
         reconciler: Reconciler,
         republisher: Republisher,
         supervisor: RootSupervisor,
+        holds: Holds,
         stopping: Callable[[], bool],
     ) -> None:
         self.queue: asyncio.Queue[Observation | None] = asyncio.Queue()
+        self._holds = holds
         self._settler = settler
         self._paths = path_events
         self._reconciler = reconciler
@@ -57,7 +63,7 @@ class Coordinator:
 
     @property
     def idle(self) -> bool:
-        return self.queue.empty() and not self._coordinating
+        return self.queue.empty() and not self._coordinating and self._holds.idle
 
     def observe(self, observation: Observation) -> None:
         self.queue.put_nowait(observation)
@@ -76,7 +82,8 @@ class Coordinator:
             try:
                 observations = [o for o in batch if o is not None]
                 if self._stopping():
-                    observations = [o for o in observations if isinstance(o, Gone | Moved)]
+                    observations = [*observations, *self._holds.release_all()]
+                    observations = [o for o in observations if _needed_when_stopping(o)]
                 await self._handle_batch(observations)
             except Exception:
                 log.exception("handling observations failed")
@@ -90,6 +97,8 @@ class Coordinator:
         failing observation is logged and does not take the rest of the batch with it."""
         gone: list[Gone] = []
         for obs in [*batch, None]:
+            if obs is not None and not self._stopping() and self._holds.hold(obs):
+                continue
             if isinstance(obs, Gone) and not obs.is_dir:
                 gone.append(obs)
                 continue
@@ -106,6 +115,8 @@ class Coordinator:
             await (self._paths.delete_dir(obs) if obs.is_dir else self._paths.delete_files([obs]))
         elif isinstance(obs, Moved):
             await (self._paths.move_dir(obs) if obs.is_dir else self._paths.move_file(obs))
+        elif isinstance(obs, Reconciled):
+            await self._reconciled(obs)
         elif isinstance(obs, Rescan):
             self._reconciler.rescan(obs)
         elif isinstance(obs, Republish):
@@ -114,6 +125,23 @@ class Coordinator:
             self._supervisor.on_root_lost(obs)
         else:
             self._on_fallback(obs)
+
+    async def _reconciled(self, obs: Reconciled) -> None:
+        """The scan's moves as one batch, its deletions as one, its files to settle; then what
+        was held under its tree, on the cache the scan has just rebased."""
+        try:
+            if obs.moved:
+                await _guarded(self._paths.move_files(list(obs.moved)), f"{len(obs.moved)} moves")
+            away = self._holds.moved_away(obs.root, [g.path for g in obs.gone])
+            if gone := [g for g in obs.gone if g.path not in away]:
+                await _guarded(self._paths.delete_files(gone), f"{len(gone)} deletions")
+            if not self._stopping():
+                for seen in obs.seen:
+                    self._settler.on_seen(seen)
+        finally:
+            released = self._holds.end(obs.root)
+        if released:
+            await self._handle_batch(released)
 
     def _on_fallback(self, obs: FallBackToPolling) -> None:
         if self._supervisor.fall_back(obs):
@@ -125,3 +153,7 @@ async def _guarded(work: Coroutine[Any, Any, None], what: str) -> None:
         await work
     except Exception:
         log.exception("handling an observation failed", observation=what)
+
+
+def _needed_when_stopping(obs: Observation) -> bool:
+    return isinstance(obs, Gone | Moved | Reconciled)

@@ -63,6 +63,41 @@ def file_event(
     )
 
 
+def moved_event_from_cache(
+    state: FileState,
+    dst: bytes,
+    *,
+    event_type: str,
+    neighbors: Sequence[bytes],
+    ingestor_id: str,
+    now: datetime,
+) -> FileEvent:
+    """A known file's `moved` event when `dst` can no longer be stat'ed (it has moved on or gone
+    since): everything from the cache, since a rename changes neither content, size nor mtime.
+    The state must hold both hashes."""
+    assert state.sha256 is not None and state.xxh128 is not None
+    return FileEvent(
+        file_path=display(dst),
+        event_type=event_type,
+        sha256_hash=state.sha256,
+        xxh128_hash=state.xxh128,
+        size=state.size,
+        modified_time=from_ns(state.mtime_ns),
+        accessed_time=None,
+        changed_time=None,
+        timestamp=now,
+        neighbors=[display(n) for n in neighbors],
+        event_id=uuid.uuid4(),
+        kind="moved",
+        from_path=display(state.path),
+        mtime_ns=state.mtime_ns,
+        inode=state.inode,
+        device=state.device,
+        ingestor_id=ingestor_id,
+        file_path_b64=b64_if_not_utf8(dst),
+    )
+
+
 def deleted_event(
     state: FileState, *, event_type: str, ingestor_id: str, now: datetime
 ) -> FileEvent:

@@ -34,12 +34,14 @@ class Gone:
 
 @dataclass(frozen=True, slots=True)
 class Moved:
-    """A file or directory was renamed inside the watched roots."""
+    """A file or directory was renamed inside the watched roots. `stat`: the destination's lstat
+    when a scan saw it there (a file that has moved on since is still this move's file)."""
 
     src: bytes
     dst: bytes
     is_dir: bool
     event_type: str
+    stat: StatInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,19 @@ class Rescan:
 
     root: bytes | None
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    """What one reconciliation of the unit at `root` found, handled as one step: its moves as
+    one batch (the cache rebased at once, as for a live folder rename), then its deletions, then
+    its new and changed files. Live observations under `root` made while it ran wait for it (see
+    `ingestor.holds`), so none is derived from a cache the scan has not rebased yet."""
+
+    root: bytes
+    moved: tuple[Moved, ...] = ()
+    gone: tuple[Gone, ...] = ()
+    seen: tuple[Seen, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,4 +86,4 @@ class FallBackToPolling:
     reason: str
 
 
-Observation = Seen | Gone | Moved | Rescan | Republish | RootLost | FallBackToPolling
+Observation = Seen | Gone | Moved | Reconciled | Rescan | Republish | RootLost | FallBackToPolling

@@ -8,7 +8,7 @@ it: a file hashed and then deleted is published created, then deleted, never the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 
 from ingestor import derive
@@ -17,7 +17,7 @@ from ingestor.flights import Flights
 from ingestor.neighbors import NeighborFinder
 from ingestor.observations import Gone, Moved
 from ingestor.paths import rebase
-from ingestor.records import FileState, StatInfo, lstat_many, lstat_regular
+from ingestor.records import FileState, StatInfo, lstat_many
 from ingestor.schedule import ProspectScheduler
 from ingestor.settler import Settler
 from ingestor.store import FileStateStore
@@ -73,28 +73,45 @@ class PathEvents:
             await self.emitter.emit_locked(events)
 
     async def move_file(self, obs: Moved) -> None:
+        await self.move_files([obs])
+
+    async def move_files(self, moves: list[Moved]) -> None:
+        """File moves applied as one step: one read of the cache, one emission (in chunks the
+        sink can take) — a reconciliation's folder move is one batch, as a live one is."""
         now = self._clock()
-        src, dst = obs.src, obs.dst
-        self.scheduler.forget_failure(src)
-        was_pending = self.settler.tracker.rename(src, dst, now)
-        was_flying = bool(self.flights.cancel(src))
+        tracked: list[tuple[bool, bool]] = []  # was it settling, was it being prospected
+        for obs in moves:
+            self.scheduler.forget_failure(obs.src)
+            was_pending = self.settler.tracker.rename(obs.src, obs.dst, now)
+            tracked.append((was_pending, bool(self.flights.cancel(obs.src))))
         async with self.emitter.lock:
-            known = await self.state.get_many([src, dst])
-            cached = known.get(src)
-            st = lstat_regular(dst)
-            if was_flying:
-                self.settler.resettle(dst, obs.event_type)
-            if cached is None:
-                sig = derive.arrival(was_pending=was_pending, was_flying=was_flying, st=st)
-                if sig is not None:
-                    # Unknown before the move (never complete, or never seen): a new file.
-                    self.settler.settle(dst, now, "closed", obs.event_type, sig)
-                return
-            neighbors: Mapping[bytes, list[bytes]] = (
-                await asyncio.to_thread(self.neighbors.find, [dst]) if st else {}
-            )
-            events = self._moved(cached, dst, st, known.get(dst), obs, neighbors.get(dst, []))
-            await self.emitter.emit_locked(events)
+            known = await self.state.get_many([p for m in moves for p in (m.src, m.dst)])
+            targets = [m.dst for m in moves]
+
+            def inspect() -> tuple[list[StatInfo | None], dict[bytes, list[bytes]]]:
+                stats = lstat_many(targets)
+                present = [dst for dst, st in zip(targets, stats, strict=True) if st is not None]
+                return stats, self.neighbors.find(present) if present else {}
+
+            stats, neighbors = await asyncio.to_thread(inspect)
+            events: list[FileEvent] = []
+            for obs, st, (was_pending, was_flying) in zip(moves, stats, tracked, strict=True):
+                if was_flying:
+                    self.settler.resettle(obs.dst, obs.event_type)
+                cached = known.get(obs.src)
+                if cached is None:
+                    sig = derive.arrival(was_pending=was_pending, was_flying=was_flying, st=st)
+                    if sig is not None:
+                        # Unknown before the move (never complete, or never seen): a new file.
+                        self.settler.settle(obs.dst, now, "closed", obs.event_type, sig)
+                    continue
+                events.extend(
+                    self._moved(
+                        cached, obs.dst, st, known.get(obs.dst), obs, neighbors.get(obs.dst, [])
+                    )
+                )
+            for i in range(0, len(events), _EMIT_CHUNK):
+                await self.emitter.emit_locked(events[i : i + _EMIT_CHUNK])
 
     async def move_dir(self, obs: Moved) -> None:
         now = self._clock()
@@ -138,6 +155,7 @@ class PathEvents:
             neighbors=neighbors,
             ingestor_id=self._ingestor_id,
             now=self._now(),
+            seen=obs.stat,
         )
         if outcome.settle is not None:
             self.settler.settle(dst, self._clock(), "closed", obs.event_type, outcome.settle)

@@ -39,7 +39,8 @@ This module only wires the stages together and stops them in order; each has its
   events they (and prospect outcomes, rescans, republishing) yield;
 * `settler` — the settle timer and the ready queue; `schedule` — prospect batches; `flights` —
   files being prospected;
-* `rescan` — reconciliation runs; `republish` — `--republish-all`;
+* `rescan` — reconciliation runs; `holds` — live observations waiting for one;
+  `republish` — `--republish-all`;
 * `emit` — sink, then state cache, shielded; `idle` — idleness; `workers` — tasks and shutdown.
 """
 
@@ -56,6 +57,7 @@ from ingestor.dispatch import Coordinator
 from ingestor.emit import Emitter
 from ingestor.events import utc_now
 from ingestor.flights import Flights
+from ingestor.holds import Holds
 from ingestor.idle import all_idle, wait_until
 from ingestor.neighbors import NeighborFinder
 from ingestor.observations import Observation, Republish, Rescan
@@ -111,6 +113,7 @@ class Pipeline:
         stopping = self._is_stopping
 
         self._workers = Workers(stopping)
+        holds = Holds()  # live observations waiting for a reconciliation (ingestor.holds)
         self._flights = Flights()
         self._emitter = Emitter(state, sink, self.stats)
         tracker = SettleTracker(config.settle_seconds, config.open_grace)
@@ -145,6 +148,7 @@ class Pipeline:
             watcher=lambda: self._supervisor.watcher,
             tracker=tracker,
             observe=self._observe,
+            holds=holds,
             stats=self.stats,
             stopping=stopping,
         )
@@ -172,6 +176,7 @@ class Pipeline:
             reconciler=self._reconciler,
             republisher=self._republisher,
             supervisor=self._supervisor,
+            holds=holds,
             stopping=stopping,
         )
 

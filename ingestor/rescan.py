@@ -2,7 +2,9 @@
 
 A rescan asked for while one runs on the same unit is remembered (the first reason wins) and run
 once it ends, so a burst of requests costs two scans, not one per request. The scan and diff are
-`ingestor.reconcile`; what they yield is observed like anything a watcher saw (`derive.reconciled`).
+`ingestor.reconcile`; what they find is observed as one `Reconciled` (`derive.reconciled`), and
+from the launch until the coordinator has handled it, live observations under the unit are held
+(`ingestor.holds`): a failed or cancelled run still observes an empty one, which releases them.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import time
 from collections.abc import Callable, Mapping
 
 from ingestor import derive, metrics
-from ingestor.observations import Observation, Rescan
+from ingestor.holds import Holds
+from ingestor.observations import Observation, Reconciled, Rescan
 from ingestor.paths import display, is_at_or_under
 from ingestor.poll import ScanUnit
 from ingestor.reconcile import diff, scan_tree
@@ -36,10 +39,12 @@ class Reconciler:
         watcher: Callable[[], InotifyWatcher | None],
         tracker: SettleTracker,
         observe: Callable[[Observation], None],
+        holds: Holds,
         stats: PipelineStats,
         stopping: Callable[[], bool],
     ) -> None:
         self.state = state
+        self._holds = holds
         self._units = units  # the supervisor's, kept current by it
         self._watcher = watcher
         self._tracker = tracker
@@ -73,6 +78,7 @@ class Reconciler:
             self._launch(unit, obs.reason)
 
     def _launch(self, unit: ScanUnit, reason: str) -> None:
+        self._holds.begin(unit.root)
         task = asyncio.create_task(self._reconcile(unit, reason), name=f"reconcile {unit.label}")
         self._reconciles[unit.root] = task
 
@@ -86,14 +92,17 @@ class Reconciler:
         task.add_done_callback(done)
 
     async def _reconcile(self, unit: ScanUnit, reason: str) -> None:
+        findings = Reconciled(unit.root)
         try:
-            await self._reconcile_unit(unit, reason)
+            findings = await self._reconcile_unit(unit, reason)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("reconciliation failed", root=unit.label, reason=reason)
+        finally:
+            self._observe(findings)  # always: it ends the hold on live observations
 
-    async def _reconcile_unit(self, unit: ScanUnit, reason: str) -> None:
+    async def _reconcile_unit(self, unit: ScanUnit, reason: str) -> Reconciled:
         started = time.perf_counter()
         metrics.RESCANS.labels(reason=reason).inc()
         self.stats.rescans += 1
@@ -112,8 +121,7 @@ class Reconciler:
             # The scan is a moment old: delete only what is still missing right now.
             now_stats = await asyncio.to_thread(lstat_many, [v.path for v in result.vanished])
             confirmed = [v for v, st in zip(result.vanished, now_stats, strict=True) if st is None]
-        for observation in derive.reconciled(result, confirmed, reason):
-            self._observe(observation)
+        findings = derive.reconciled(unit.root, result, confirmed, reason)
         for directory, why, count in result.suppressed:
             self.stats.suppressed_deletions += count
             metrics.DELETIONS_SUPPRESSED.inc(count)
@@ -140,6 +148,7 @@ class Reconciler:
             suppressed=result.suppressed_count,
             seconds=round(time.perf_counter() - started, 3),
         )
+        return findings
 
 
 async def periodic(interval: float, observe: Callable[[Observation], None]) -> None:

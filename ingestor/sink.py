@@ -35,9 +35,11 @@ class ListSink:
 
     def __init__(self) -> None:
         self.events: list[FileEvent] = []
+        self.batches: list[list[FileEvent]] = []  # as submitted, one emission each
 
     async def submit(self, events: Sequence[FileEvent]) -> None:
         self.events.extend(events)
+        self.batches.append(list(events))
 
 
 class OutboxSink:

@@ -25,6 +25,7 @@ from aio_pika.abc import (
     AbstractRobustChannel,
     AbstractRobustConnection,
 )
+from aio_pika.connection import make_url
 
 from consumer import metrics
 from consumer.entrypoints.worker_log import log
@@ -86,10 +87,12 @@ class AmqpTransport:
         *,
         prefetch: int,
         on_delivery: Callable[[Delivery], None],
+        connect_timeout: float = 10.0,
     ) -> None:
         self.url = url
         self.topology = topology
         self.prefetch = prefetch
+        self.connect_timeout = connect_timeout
         self._on_delivery = on_delivery
         self.connection: AbstractRobustConnection | None = None
         self._channel: AbstractRobustChannel | None = None
@@ -110,15 +113,30 @@ class AmqpTransport:
                 retry_in=round(delay, 2),
             )
 
-        await retry_with_backoff(self._connect, CONNECT_BACKOFF, on_failure=unreachable, stop=stop)
+        connecting = asyncio.ensure_future(
+            retry_with_backoff(self._connect, CONNECT_BACKOFF, on_failure=unreachable, stop=stop)
+        )
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({connecting, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            # A stop does not wait out an attempt in flight (a silent broker holds one for the
+            # whole connect timeout): the attempt is abandoned and its connection closed.
+            connecting.cancel()
+            await asyncio.gather(stopped, connecting, return_exceptions=True)
+        if not connecting.cancelled():
+            connecting.result()
 
     async def _connect(self) -> None:
-        connection = await aio_pika.connect_robust(
-            self.url,
-            timeout=10,
+        connection = aio_pika.RobustConnection(
+            make_url(self.url),
             client_properties={"connection_name": f"{APP_ID} {os.uname().nodename}"},
         )
         try:
+            # Not `connect_robust`: an attempt abandoned by a stop must close its connection, or
+            # aio-pika keeps reconnecting it in the background.
+            await connection.connect(timeout=self.connect_timeout)
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self.prefetch)
             declared = await declare_topology(channel, self.topology)
@@ -127,7 +145,7 @@ class AmqpTransport:
             self.dead_exchange = await dead_channel.get_exchange(self.topology.dead_exchange)
             self._channel = channel
             await self._subscribe()
-        except Exception:
+        except BaseException:  # a failure, or a stop while subscribing: no half-open connection
             with contextlib.suppress(Exception):
                 await connection.close()
             raise

@@ -140,12 +140,17 @@ async def running(
 
 @asynccontextmanager
 async def embedded(
-    config: PipelineConfig, state_url: str, *, hash_workers: int = 2, **kwargs: Any
+    config: PipelineConfig,
+    state_url: str,
+    *,
+    hash_workers: int = 2,
+    sink: ListSink | None = None,
+    **kwargs: Any,
 ) -> AsyncIterator[tuple[Pipeline, ListSink]]:
     """The pipeline with a list sink and no broker: how the embedded mode uses it."""
     state = await StateDatabase(state_url).open()
     hasher = Hasher(hash_workers)
-    sink = ListSink()
+    sink = sink if sink is not None else ListSink()
     pipeline = Pipeline(config, state=state, sink=sink, hasher=hasher, **kwargs)
     await pipeline.start()
     try:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ingestor import derive
-from ingestor.observations import Gone, Moved, Seen
+from ingestor.observations import Gone, Moved, Reconciled, Seen
 from ingestor.prospect import Hashed
 from ingestor.reconcile import Diff
 from ingestor.records import FileState, StatInfo
@@ -156,11 +156,61 @@ def test_a_known_file_renamed_unchanged_is_one_moved_event_from_the_cache() -> N
     assert outcome.settle is None
 
 
-def test_a_known_file_moved_then_gone_again_is_deleted() -> None:
-    outcome = moved(cached(b"/d/old.mkv"), b"/d/new.mkv", None)
-    assert kinds(outcome.events) == [("deleted", "/d/old.mkv")]
-    assert outcome.events[0].event_type == "IN_MOVED_FROM"
+def test_a_known_file_moved_on_again_keeps_its_identity_with_a_move_from_the_cache() -> None:
+    # Renamed twice before the first rename was handled: the second rename (or a delete) follows
+    # from its own observation; publishing `deleted` here would lose the asset.
+    row = cached(b"/d/old.mkv")
+    outcome = moved(row, b"/d/new.mkv", None)
+    (event,) = outcome.events
+    assert (event.kind, event.from_path, event.file_path) == ("moved", "/d/old.mkv", "/d/new.mkv")
+    assert (event.sha256_hash, event.size, event.mtime_ns) == (SHA, row.size, row.mtime_ns)
+    assert event.event_type == "IN_MOVED_TO"
     assert outcome.settle is None
+
+
+def test_a_scan_move_whose_file_moved_on_is_a_move_with_the_stat_the_scan_saw() -> None:
+    seen = StatInfo(10, 1_700_000_000_000_000_000, 5, 6, 7, 9)
+    outcome = derive.moved_file(
+        cached(b"/d/A/x.mkv"),
+        b"/d/B/x.mkv",
+        None,
+        None,
+        event_type="rescan",
+        neighbors=[],
+        ingestor_id=ID,
+        now=NOW,
+        seen=seen,
+    )
+    (event,) = outcome.events
+    assert (event.kind, event.from_path, event.event_type) == ("moved", "/d/A/x.mkv", "rescan")
+    assert event.accessed_time is not None and event.accessed_time.microsecond == 0
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        cached(b"/d/old.mkv", sha256=None),  # never fully hashed: nothing to carry along
+        cached(b"/d/caf\xe9.mkv"),  # an old name a consumer could not match exactly
+    ],
+)
+def test_a_file_moved_on_again_without_an_identity_to_keep_is_deleted(row: FileState) -> None:
+    outcome = moved(row, b"/d/new.mkv", None)
+    assert [e.kind for e in outcome.events] == ["deleted"]
+    assert outcome.events[0].event_type == "IN_MOVED_FROM"
+
+
+def test_a_scan_move_published_as_deleted_names_the_scan() -> None:
+    outcome = derive.moved_file(
+        cached(b"/d/old.mkv"),
+        b"/d/new.mkv",
+        stat(size=99),
+        None,
+        event_type="rescan",
+        neighbors=[],
+        ingestor_id=ID,
+        now=NOW,
+    )
+    assert [(e.kind, e.event_type) for e in outcome.events] == [("deleted", "rescan")]
 
 
 def test_a_known_file_moved_with_other_content_is_deleted_and_prospected_again() -> None:
@@ -320,10 +370,10 @@ def test_a_reconciliation_observes_moves_then_deletions_then_new_files(
         vanished=[cached(b"/d/vanished"), cached(b"/d/back")],
         moved=[(cached(b"/d/from"), b"/d/to", st)],
     )
-    observations = derive.reconciled(result, [cached(b"/d/vanished")], reason)
-    assert observations == [
-        Moved(b"/d/from", b"/d/to", False, event_type),
-        Gone(b"/d/vanished", False, event_type),
-        Seen(b"/d/new", "scan", event_type, st),
-        Seen(b"/d/changed", "scan", event_type, st),
-    ]
+    findings = derive.reconciled(b"/d", result, [cached(b"/d/vanished")], reason)
+    assert findings == Reconciled(
+        b"/d",
+        moved=(Moved(b"/d/from", b"/d/to", False, event_type, st),),
+        gone=(Gone(b"/d/vanished", False, event_type),),
+        seen=(Seen(b"/d/new", "scan", event_type, st), Seen(b"/d/changed", "scan", event_type, st)),
+    )
