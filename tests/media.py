@@ -36,6 +36,7 @@ RECIPES: dict[str, list[str]] = {
     "long.mkv": [*VIDEO, *AUDIO, "-t", "8", *H264, "-c:a", "aac"],
     "long.mp4": [*VIDEO, "-t", "8", *H264],
     "song.flac": [*AUDIO, "-t", "2", "-c:a", "flac"],
+    "tall.mkv": ["-f", "lavfi", "-i", "testsrc=size=320x480:rate=25", "-t", "1", *H264],
     "hdr10.mkv": [
         *VIDEO,
         "-t",

@@ -20,6 +20,7 @@ from apollonia.cli.common import (
 # `ingest-file` (rewritten separately) still raises failures it words itself.
 from apollonia.cli.output import ExitCode, Output
 from apollonia.cli.render import iso
+from consumer.domain.approvals import EnrichmentSnapshot
 from consumer.domain.assets import Asset
 from consumer.domain.lifecycle import AssetState
 from consumer.service_layer import queries
@@ -58,6 +59,45 @@ def asset_dict(asset: Asset, *, full: bool = False) -> dict[str, Any]:
     return doc
 
 
+def qc_dict(snapshot: EnrichmentSnapshot) -> dict[str, Any]:
+    return {
+        "passed": snapshot.qc_passed,
+        "time": iso(snapshot.qc_time),
+        "job_id": snapshot.job_uuid,
+        "failures": [dict(f) for f in snapshot.qc_failures],
+        "warnings": [dict(w) for w in snapshot.qc_warnings],
+    }
+
+
+def approval_dict(detail: queries.AssetDetail) -> dict[str, Any]:
+    """`approved`, `waiting` (ready, undecided) or `not ready`, and the trail's last row."""
+    asset, last = detail.asset, detail.last_decision
+    if asset.approved_for_broadcast:
+        state = "approved"
+    elif asset.state is AssetState.READY and not asset.is_deleted:
+        state = "waiting for a decision"
+    else:
+        state = "not ready"
+    return {
+        "state": state,
+        "last": None
+        if last is None
+        else {
+            "action": last.action.value,
+            "actor": last.actor,
+            "time": iso(last.time),
+            "note": last.note,
+            "reason": last.reason.value if last.reason is not None else None,
+        },
+    }
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "-"
+    return "-" if value is None else str(value)
+
+
 @app.command("list")
 def list_assets(
     collection_sel: Annotated[
@@ -68,6 +108,29 @@ def list_assets(
         str | None,
         typer.Option("--state", metavar="STATE", help="new | enriching | ready | retired"),
     ] = None,
+    qc_failed: Annotated[
+        bool,
+        typer.Option("--qc-failed", help="Only assets whose last quality control failed."),
+    ] = False,
+    qc_rule: Annotated[
+        str | None,
+        typer.Option(
+            "--qc-rule",
+            metavar="RULE",
+            help="Only assets whose last quality control failed on this rule"
+            " (probe, duration, video_stream, audio_stream, tail_decodes).",
+        ),
+    ] = None,
+    codec: Annotated[
+        str | None,
+        typer.Option("--codec", metavar="CODEC", help="Only assets with this video codec (h264)."),
+    ] = None,
+    min_height: Annotated[
+        int | None,
+        typer.Option(
+            "--min-height", metavar="N", min=1, help="Only assets at least N pixels high."
+        ),
+    ] = None,
     include_deleted: Annotated[
         bool, typer.Option("--include-deleted", help="Also list soft-deleted assets.")
     ] = False,
@@ -77,11 +140,15 @@ def list_assets(
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """List assets, optionally of one collection or in one lifecycle state.
+    """List assets, optionally of one collection, in one lifecycle state, failing quality
+    control, or by video codec and height.
 
     \b
     Examples:
       apollonia asset list --collection Movies --state new
+      apollonia asset list --qc-failed --json
+      apollonia asset list --qc-rule tail_decodes --collection Movies
+      apollonia asset list --codec hevc --min-height 2160
       apollonia asset list --include-deleted --limit 50 --json
     """
     output = Output(json_out)
@@ -98,9 +165,15 @@ def list_assets(
             page = await queries.list_assets(
                 catalog,
                 collection_selector=collection_sel,
-                state=state,
                 include_deleted=include_deleted,
                 limit=limit,
+                where=queries.AssetFilter(
+                    state=state,
+                    qc_failed=qc_failed,
+                    qc_rule=qc_rule,
+                    video_codec=codec,
+                    min_height=min_height,
+                ),
             )
         return {
             "status": "success",
@@ -152,6 +225,22 @@ def show(
             detail = await queries.show_asset(catalog, asset_id)
         doc = asset_dict(detail.asset, full=True)
         doc["collection_name"] = detail.collection_name
+        doc["technical"] = dict(detail.enrichment.fields)
+        doc["qc"] = qc_dict(detail.enrichment)
+        doc["enrichers"] = [
+            {
+                "id": o.enricher_id,
+                "version": o.version,
+                "kind": o.kind,
+                "ok": o.ok,
+                "reason": o.reason,
+                "tool": o.tool,
+                "tool_version": o.tool_version,
+                "time": iso(o.time),
+            }
+            for o in detail.enrichers
+        ]
+        doc["approval"] = approval_dict(detail)
         doc["history"] = [
             {
                 "time": iso(h.time),
@@ -187,6 +276,38 @@ def show(
             "updated_at",
         ):
             console.print(f"  {key:<24}{a[key]}", markup=False)
+        console.print("  technical:", markup=False)
+        for key, value in a["technical"].items():
+            console.print(f"    {key:<22}{_plain(value)}", markup=False)
+        qc = a["qc"]
+        if qc["passed"] is None:
+            console.print("  qc:                     not run yet", markup=False)
+        else:
+            verdict = "passed" if qc["passed"] else "FAILED"
+            console.print(f"  qc:                     {verdict} ({qc['time']})", markup=False)
+            for failure in qc["failures"]:
+                console.print(f"    {failure['rule']}: {failure['reason']}", markup=False)
+            for warning in qc["warnings"]:
+                console.print(f"    warning {warning['rule']}: {warning['reason']}", markup=False)
+        console.print("  enrichers:", markup=False)
+        for e in a["enrichers"] or [None]:
+            if e is None:
+                console.print("    (none run)", markup=False)
+                continue
+            outcome = "ok" if e["ok"] else f"failed: {e['reason']}"
+            tool = f"  [{e['tool']} {e['tool_version']}]" if e["tool"] else ""
+            console.print(f"    {e['id']} {e['version']}  {outcome}{tool}", markup=False)
+        approval_ = a["approval"]
+        console.print(
+            f"  approval:               {approval_['state']}"
+            + (
+                f" (last: {approval_['last']['action']} by {approval_['last']['actor']}"
+                f" at {approval_['last']['time']})"
+                if approval_["last"]
+                else ""
+            ),
+            markup=False,
+        )
         console.print("  neighbours:", markup=False)
         for neighbour in a["neighbors"] or ["(none)"]:
             console.print(f"    {neighbour}", markup=False)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
+from consumer.domain.approvals import Approval, EnrichmentSnapshot
 from consumer.domain.assets import Asset
 from consumer.domain.catalog import Collection, Source
 from consumer.domain.enrichment import Enricher
@@ -161,25 +164,56 @@ class AssetPage:
     truncated: bool  # there are more than `limit`
 
 
+@dataclass(frozen=True, slots=True)
+class AssetFilter:
+    """What `asset list` narrows to; the store applies it in SQL on the promoted columns."""
+
+    state: str | None = None
+    qc_failed: bool = False  # the last QC failed (on any rule)
+    qc_rule: str | None = None  # the last QC failed on this rule
+    video_codec: str | None = None
+    min_height: int | None = None
+
+
 async def list_assets(
     catalog: Catalog,
     *,
     collection_selector: str | None,
-    state: str | None,
+    state: str | None = None,
     include_deleted: bool,
     limit: int,
+    where: AssetFilter | None = None,
 ) -> AssetPage:
+    where = where or AssetFilter(state=state)
     async with catalog.unit_of_work(read_only=True) as uow:
         collection_uuid = None
         if collection_selector is not None:
             collection_uuid = (await resolve_collection(uow, collection_selector)).uuid
         found = await uow.assets.list_assets(
             collection_uuid=collection_uuid,
-            state=state,
+            state=where.state,
             include_deleted=include_deleted,
             limit=limit + 1,
+            qc_failed=where.qc_failed,
+            qc_rule=where.qc_rule,
+            video_codec=where.video_codec,
+            min_height=where.min_height,
         )
     return AssetPage(found[:limit], truncated=len(found) > limit)
+
+
+@dataclass(frozen=True, slots=True)
+class EnricherOutcome:
+    """An enricher's latest result for an asset."""
+
+    enricher_id: str
+    version: str
+    kind: str
+    ok: bool
+    reason: str | None
+    tool: str | None
+    tool_version: str | None
+    time: datetime | None
 
 
 @dataclass(slots=True)
@@ -187,6 +221,29 @@ class AssetDetail:
     asset: Asset
     collection_name: str | None
     history: list[HistoryEntry]
+    enrichment: EnrichmentSnapshot = field(default_factory=EnrichmentSnapshot)
+    enrichers: list[EnricherOutcome] = field(default_factory=list)
+    last_decision: Approval | None = None  # the trail's latest row
+
+
+def latest_outcomes(results: list[dict[str, Any]]) -> list[EnricherOutcome]:
+    """The last row per enricher, in the order the enrichers first ran."""
+    latest: dict[str, dict[str, Any]] = {}
+    for row in results:  # oldest first
+        latest[row["enricher_id"]] = row
+    return [
+        EnricherOutcome(
+            enricher_id=row["enricher_id"],
+            version=row["enricher_version"],
+            kind=row["kind"],
+            ok=bool(row["ok"]),
+            reason=row.get("reason"),
+            tool=row.get("tool"),
+            tool_version=row.get("tool_version"),
+            time=row.get("time"),
+        )
+        for row in latest.values()
+    ]
 
 
 async def show_asset(catalog: Catalog, asset_id: str) -> AssetDetail:
@@ -202,7 +259,17 @@ async def show_asset(catalog: Catalog, asset_id: str) -> AssetDetail:
             raise OperationError("asset_not_found", asset_id=asset_id)
         history = await uow.history.for_asset(asset.uuid)
         collection = await uow.collections.get(asset.collection_uuid)
-    return AssetDetail(asset, collection.name if collection else None, history)
+        snapshot = (await uow.approvals.snapshots([asset.uuid])).get(asset.uuid)
+        outcomes = latest_outcomes(await uow.results.enrichment_for(asset.uuid))
+        trail = await uow.approvals.for_asset(asset.uuid)
+    return AssetDetail(
+        asset,
+        collection.name if collection else None,
+        history,
+        enrichment=snapshot or EnrichmentSnapshot(),
+        enrichers=outcomes,
+        last_decision=trail[-1] if trail else None,
+    )
 
 
 @dataclass(slots=True)

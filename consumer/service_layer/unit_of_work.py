@@ -49,6 +49,10 @@ class AssetStore(Protocol):
         state: str | None = None,
         include_deleted: bool = True,
         limit: int | None = None,
+        qc_failed: bool = False,
+        qc_rule: str | None = None,
+        video_codec: str | None = None,
+        min_height: int | None = None,
     ) -> list[Asset]: ...
     async def count(
         self, collection_uuid: str | None = None, *, live_only: bool = False

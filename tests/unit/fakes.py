@@ -271,7 +271,25 @@ class FakeAssetStore:
         state: str | None = None,
         include_deleted: bool = True,
         limit: int | None = None,
+        qc_failed: bool = False,
+        qc_rule: str | None = None,
+        video_codec: str | None = None,
+        min_height: int | None = None,
     ) -> list[Asset]:
+        promoted = self._uow.read().promoted
+
+        def matches(a: Asset) -> bool:
+            columns = promoted.get(a.uuid, {})
+            failed = columns.get("qc_failed_rules") or []
+            codec = columns.get("video_codec")
+            height = columns.get("height")
+            return (
+                (not (qc_failed or qc_rule is not None) or bool(failed))
+                and (qc_rule is None or qc_rule in failed)
+                and (video_codec is None or (codec or "").lower() == video_codec.lower())
+                and (min_height is None or (height is not None and height >= min_height))
+            )
+
         found = sorted(
             (
                 a
@@ -279,6 +297,7 @@ class FakeAssetStore:
                 if (collection_uuid is None or a.collection_uuid == collection_uuid)
                 and (state is None or a.state.value == state)
                 and (include_deleted or not a.is_deleted)
+                and matches(a)
             ),
             key=lambda a: (a.collection_uuid, a.canonical_key),
         )

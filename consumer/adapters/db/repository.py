@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from consumer.adapters.db import bulk
@@ -225,12 +225,31 @@ class AssetRepository:
         state: str | None = None,
         include_deleted: bool = True,
         limit: int | None = None,
+        qc_failed: bool = False,
+        qc_rule: str | None = None,
+        video_codec: str | None = None,
+        min_height: int | None = None,
     ) -> list[Asset]:
+        """Filtered on the promoted columns, in SQL: `qc_failed_rules` is the last QC's failed
+        rules (`[]` when it passed, NULL before any QC)."""
         query = select(assets).order_by(assets.c.collection_uuid, assets.c.canonical_key)
         if collection_uuid is not None:
             query = query.where(assets.c.collection_uuid == collection_uuid)
         if state is not None:
             query = query.where(assets.c.state == state)
+        if qc_failed or qc_rule is not None:
+            query = query.where(func.json_array_length(assets.c.qc_failed_rules) > 0)
+        if qc_rule is not None:
+            query = query.where(
+                text(
+                    "EXISTS (SELECT 1 FROM json_each(assets.qc_failed_rules) AS failed"
+                    " WHERE failed.value = :qc_rule)"
+                ).bindparams(qc_rule=qc_rule)
+            )
+        if video_codec is not None:
+            query = query.where(func.lower(assets.c.video_codec) == video_codec.lower())
+        if min_height is not None:
+            query = query.where(assets.c.height >= min_height)
         if not include_deleted:
             query = query.where(assets.c.is_deleted.is_(False))
         if limit is not None:
