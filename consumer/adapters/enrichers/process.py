@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,18 +26,19 @@ class Ran:
 async def run_tool(argv: Sequence[str], *, deadline: float, nice: int = 0) -> Ran:
     """Run `argv`, wait at most `deadline` seconds. Raises FileNotFoundError when the tool is
     missing. `nice` lowers the tool's CPU priority below the apply path's."""
-
-    def lower_priority() -> None:
-        if nice:
-            os.nice(nice)
-
+    command = list(argv)
+    if nice and (nice_tool := shutil.which("nice")) is not None:
+        # Through nice(1) rather than a preexec_fn: a Python hook in the child rules out the
+        # fast spawn path, and ffprobe is started twice per file.
+        command = [nice_tool, "-n", str(nice), *command]
+        if shutil.which(argv[0]) is None:
+            raise FileNotFoundError(argv[0])
     proc = await asyncio.create_subprocess_exec(
-        *argv,
+        *command,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,  # its own process group: killed with its children
-        preexec_fn=lower_priority if nice else None,
     )
     try:
         stdout, stderr = await asyncio.wait_for(proc.communicate(), deadline)
