@@ -23,15 +23,27 @@ class Ran:
         return self.returncode is None
 
 
+_FOUND: dict[str, str] = {}
+
+
+def _which(tool: str) -> str | None:
+    """Where a tool is, remembered once found (the PATH search costs a few stats per call); a
+    missing tool is looked for again next time, so installing ffmpeg needs no restart."""
+    found = _FOUND.get(tool)
+    if found is None and (found := shutil.which(tool)) is not None:
+        _FOUND[tool] = found
+    return found
+
+
 async def run_tool(argv: Sequence[str], *, deadline: float, nice: int = 0) -> Ran:
     """Run `argv`, wait at most `deadline` seconds. Raises FileNotFoundError when the tool is
     missing. `nice` lowers the tool's CPU priority below the apply path's."""
     command = list(argv)
-    if nice and (nice_tool := shutil.which("nice")) is not None:
+    if nice and (nice_tool := _which("nice")) is not None:
         # Through nice(1) rather than a preexec_fn: a Python hook in the child rules out the
         # fast spawn path, and ffprobe is started twice per file.
         command = [nice_tool, "-n", str(nice), *command]
-        if shutil.which(argv[0]) is None:
+        if _which(argv[0]) is None:
             raise FileNotFoundError(argv[0])
     proc = await asyncio.create_subprocess_exec(
         *command,
