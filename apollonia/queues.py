@@ -3,10 +3,11 @@ API when `APOLLONIA_RABBITMQ_API_URL` is set."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import aio_pika
 import aiohttp
@@ -91,14 +92,16 @@ async def sample_management(
 ) -> dict[str, QueueStats]:
     """Counts and rates from the management plugin's HTTP API."""
     parts = urlsplit(api_url)
-    auth = aiohttp.BasicAuth(parts.username or "guest", parts.password or "guest")
+    # The header itself, not aiohttp.BasicAuth (deprecated as a session's auth in aiohttp 3.14).
+    credentials = f"{unquote(parts.username or 'guest')}:{unquote(parts.password or 'guest')}"
+    headers = {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
     base = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
     base += parts.path.rstrip("/")
     vhost = quote(_vhost(amqp_url), safe="")
     out: dict[str, QueueStats] = {}
     timeout = aiohttp.ClientTimeout(total=10)
     try:
-        async with aiohttp.ClientSession(auth=auth, timeout=timeout) as session:
+        async with aiohttp.ClientSession(headers=headers, timeout=timeout) as session:
             for name, role in roles(topology).items():
                 url = f"{base}/api/queues/{vhost}/{quote(name, safe='')}"
                 async with session.get(url) as response:
