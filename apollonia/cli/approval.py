@@ -16,6 +16,7 @@ from rich.table import Table
 
 from apollonia.cli import errors
 from apollonia.cli.common import CatalogTarget, JsonOpt, TestDbOpt, run_operation, settings_or_exit
+from apollonia.cli.errors import plural
 from apollonia.cli.output import ExitCode, Output
 from apollonia.cli.render import iso
 from consumer.domain.approvals import Approval
@@ -106,7 +107,7 @@ def _human(doc: dict[str, Any], verb: str) -> Callable[[Console], None]:
             return
         for a in doc["assets"]:
             console.print(f"{verb}: {a['canonical_key']} ({a['id']})", markup=False)
-        console.print(f"{doc['count']} asset(s) {verb}.", markup=False)
+        console.print(f"{plural(doc['count'], 'asset')} {verb}.", markup=False)
 
     return human
 
@@ -276,11 +277,12 @@ def review_command(
                 ",".join(s["audio_languages"]) or "-",
                 ",".join(s["subtitle_languages"]) or "-",
                 ("passed" if a["qc"]["passed"] else "not passed")
-                + (f" ({warnings} warning(s))" if warnings else ""),
+                + (f" ({plural(warnings, 'warning')})" if warnings else ""),
                 a["id"],
             )
         console.print(table)
-        console.print(f"{doc['count']} asset(s) wait for a decision.", markup=False)
+        waiting = "waits" if doc["count"] == 1 else "wait"
+        console.print(f"{plural(doc['count'], 'asset')} {waiting} for a decision.", markup=False)
 
     output.emit(doc, human)
 

@@ -19,6 +19,7 @@ from apollonia.cli.common import (
     run_operation,
     settings_or_exit,
 )
+from apollonia.cli.errors import plural
 from apollonia.cli.output import Output
 from apollonia.settings import Settings
 from consumer.adapters.db.catalog import CatalogDatabase
@@ -156,7 +157,7 @@ def enrich_command(
     def human(console: Console) -> None:
         if dry_run:
             console.print(
-                f"Would run {len(doc['would_run'])} job(s)"
+                f"Would run {plural(len(doc['would_run']), 'job')}"
                 + (f" and retry {len(doc['retried'])} failed" if retry_failed else ""),
                 markup=False,
             )

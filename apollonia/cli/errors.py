@@ -63,19 +63,19 @@ MESSAGES: dict[str, Wording] = {
     ),
     # --- approval ------------------------------------------------------------------------
     "decision_refused.approve": _w(
-        VALIDATION, "Error: nothing approved; {count} asset(s) cannot be approved: {details}"
+        VALIDATION, "Error: nothing approved; {count:plural:asset} cannot be approved: {details}"
     ),
     "decision_refused.revoke": _w(
-        VALIDATION, "Error: nothing revoked; {count} asset(s) cannot be revoked: {details}"
+        VALIDATION, "Error: nothing revoked; {count:plural:asset} cannot be revoked: {details}"
     ),
     "confirmation_required.approve": _w(
         VALIDATION,
-        "Error: this approves {assets} ready asset(s) of collection '{collection}'; "
+        "Error: this approves {assets:plural:ready asset} of collection '{collection}'; "
         "re-run with --yes to approve them",
     ),
     "confirmation_required.revoke": _w(
         VALIDATION,
-        "Error: this revokes the approval of {assets} asset(s) of collection '{collection}'; "
+        "Error: this revokes the approval of {assets:plural:asset} of collection '{collection}'; "
         "re-run with --yes to revoke them",
     ),
     "invalid_argument.approval_target": _w(

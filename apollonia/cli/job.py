@@ -15,6 +15,7 @@ from apollonia.cli.common import (
     run_operation,
     settings_or_exit,
 )
+from apollonia.cli.errors import plural
 from apollonia.cli.output import ExitCode, Output
 from apollonia.cli.render import iso
 from consumer.domain.jobs import JobStatus
@@ -193,7 +194,7 @@ def retry_command(
     doc = run_operation(output, _retry)
 
     def human(console: Console) -> None:
-        console.print(f"Queued {len(doc['queued'])} new attempt(s)", markup=False)
+        console.print(f"Queued {plural(len(doc['queued']), 'new attempt')}", markup=False)
         for job in doc["queued"]:
             console.print(
                 f"  {job['id']} asset {job['asset_id']} attempt {job['attempt']}", markup=False
