@@ -116,6 +116,7 @@ async def list_media(
     active_only: bool = True,
     media_type: str | None = None,
     name: str | None = None,
+    item_id: str | None = None,
     now: datetime | None = None,
     recent: timedelta = RECENT_CHANGE,
 ) -> list[MediaSummary]:
@@ -132,6 +133,7 @@ async def list_media(
             collection_uuid=collection_uuid,
             media_type=media_type,
             name=safe_name(name) if name else None,
+            item_id=item_id,
         )
     summaries = [_summary(t, now, recent) for t in tallies]
     return [s for s in summaries if s.active] if active_only else summaries
