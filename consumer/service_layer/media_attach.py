@@ -11,9 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from consumer.domain.assets import Asset
 from consumer.domain.catalog import Collection
-from consumer.domain.media_items import ItemKey, MediaItem, adopts, new_item, resolve
+from consumer.domain.media_items import (
+    ItemKey,
+    MediaItem,
+    adopts,
+    key_of_asset,
+    new_item,
+    resolve,
+)
 from consumer.service_layer.unit_of_work import UnitOfWork
 
 
@@ -76,3 +85,29 @@ async def attach_keys(
     return {
         uuid: (resolved.items[key].id if key is not None else None) for uuid, key in wanted.items()
     }
+
+
+async def reattach(
+    uow: UnitOfWork,
+    collection: Collection,
+    asset: Asset,
+    editorial: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    """After enrichment: the asset to the item its editorial fields name (an nfo may say
+    otherwise than the folders). Fields that name no item leave it where it is, unless they
+    say it is no programme at all (`type: other`): then it leaves its item."""
+    if not editorial:
+        return
+    key = key_of_asset(
+        asset.canonical_key,
+        editorial,
+        collection_media_type=collection.media_type,
+        audio_only=collection.audio_only,
+    )
+    if key is None:
+        if editorial.get("type") not in (None, "movie", "episode"):
+            asset.media_item_id = None
+        return
+    resolved = await get_or_create(uow, collection, [key], now)
+    asset.media_item_id = resolved.items[key].id
