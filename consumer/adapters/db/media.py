@@ -215,16 +215,14 @@ class MediaRepository:
         tallies = []
         for row in await self._conn.execute(query):
             m = row._mapping
-            counts = {c: int(m[f"n_{c}"]) for c in CATEGORIES}
+            tally = {c: int(m[f"n_{c}"]) for c in CATEGORIES}
             item = item_from_row(row)
             changes = [t for t in (item.updated_at, m["last_asset_change"]) if t is not None]
             tallies.append(
                 ItemTally(
                     item=item,
                     collection_name=m["collection_name"],
-                    progress=MediaProgress(
-                        total=sum(counts.values()) - counts["deleted"], **counts
-                    ),
+                    progress=MediaProgress(total=sum(tally.values()) - tally["deleted"], **tally),
                     open_jobs=int(m["open_jobs"]),
                     last_change=max(changes) if changes else None,
                 )
