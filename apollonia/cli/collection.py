@@ -75,6 +75,17 @@ EnrichOpt = Annotated[
 ]
 
 
+FullOpt = Annotated[
+    bool,
+    typer.Option(
+        "--full",
+        help="Plex, Jellyfin: list the whole library instead of only what the server changed "
+        "since the last ingest, and mark what it no longer has deleted (a folder is always "
+        "listed whole).",
+    ),
+]
+
+
 def enrichment_options(
     auto_enrich: bool | None, media_type: str | None, audio_only: bool | None
 ) -> admin.EnrichmentOptions:
@@ -501,6 +512,7 @@ def ingest(
         ),
     ] = False,
     enrich: EnrichOpt = False,
+    full: FullOpt = False,
 ) -> None:
     """Ingest a collection, or one title, season or episode of it.
 
@@ -548,6 +560,7 @@ def ingest(
                     scope,
                     allow_empty=allow_empty,
                     hash_in_dry_run=hash_content,
+                    full=full,
                 )
             if enrich and not dry_run:
                 enriched.extend(await enrich_after_ingest(settings, catalog, [collection.uuid]))

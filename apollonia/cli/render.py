@@ -29,6 +29,13 @@ def source_dict(source: Source, collections: int | None = None) -> dict[str, Any
         "created_at": iso(source.created_at),
         "updated_at": iso(source.updated_at),
     }
+    if source.server is not None:
+        # Where the secret comes from, never what it is.
+        doc["server"] = {
+            "url": source.server.url,
+            "secret": source.server.secret.as_dict(),
+            "timeout_seconds": source.server.timeout,
+        }
     if collections is not None:
         doc["collections"] = collections
     return doc

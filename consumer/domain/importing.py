@@ -141,12 +141,13 @@ class ServerItem(DiscoveredItem):
         return self._info
 
 
-class SourceUnreachableError(OperationError):
-    """A system a source lives on cannot be reached (exit 3). `case` says how: refused,
-    timeout, tls, auth, dns, network, http."""
+# The error code of a system a source lives on that cannot be reached (exit 3); its `case` says
+# how: refused, timeout, tls, auth, dns, network, http.
+UNREACHABLE = "media_server_unreachable"
 
-    def __init__(self, case: str, **facts: Any) -> None:
-        super().__init__("media_server_unreachable", case=case, **facts)
+
+def is_unreachable(exc: BaseException) -> bool:
+    return isinstance(exc, OperationError) and exc.error_code == UNREACHABLE
 
 
 LibraryKind = Literal["movie", "show"]

@@ -24,16 +24,71 @@ from consumer.domain.catalog import (
     HashMode,
     MediaType,
     PathMapping,
+    SecretRef,
+    ServerConfig,
     Source,
 )
 from consumer.domain.errors import OperationError
-from consumer.domain.importing import ImporterInterface, ensure_compliant
+from consumer.domain.importing import (
+    ImporterInterface,
+    Library,
+    LibraryImporter,
+    bind_source,
+    ensure_compliant,
+)
 from consumer.domain.keys import InvalidPathError, normalize_root, root_relation
 from consumer.domain.signatures import EnricherRef
 from consumer.service_layer.enrichers import KnownEnrichers
 from consumer.service_layer.unit_of_work import Catalog, UnitOfWork
 
-SOURCE_TYPES = ("filesystem",)
+SOURCE_TYPES = ("filesystem", "plex", "jellyfin")
+MEDIA_SERVER_TYPES = ("plex", "jellyfin")
+DEFAULT_SERVER_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """What `source add` is told about a media server: its URL, where its token or API key is
+    (a file or an environment variable, exactly one) and how long to wait for it."""
+
+    url: str | None = None
+    token_file: str | None = None
+    token_env: str | None = None
+    timeout: float | None = None
+
+    @property
+    def given(self) -> bool:
+        return any(v is not None for v in (self.url, self.token_file, self.token_env, self.timeout))
+
+
+def server_config(source_type: str, options: ServerOptions) -> ServerConfig | None:
+    """The media server's reference (never its secret), checked; None for a filesystem."""
+    if source_type not in MEDIA_SERVER_TYPES:
+        if options.given:
+            raise invalid(case="server_options_for_filesystem", source_type=source_type)
+        return None
+    url = (options.url or "").strip().rstrip("/")
+    if not url:
+        raise invalid(case="server_url_missing", source_type=source_type)
+    if not url.startswith(("http://", "https://")) or "://" not in url or len(url) < 10:
+        raise invalid(case="server_url", url=url)
+    if "?" in url or "#" in url or "@" in url.partition("://")[2].partition("/")[0]:
+        # A token in the URL would be printed wherever the URL is: only the secret file or
+        # variable may hold it.
+        raise invalid(case="server_url_credentials", url=url.partition("?")[0])
+    if (options.token_file is None) == (options.token_env is None):
+        raise invalid(case="server_secret", source_type=source_type)
+    if options.token_file is not None:
+        secret = SecretRef("file", os.path.abspath(os.path.expanduser(options.token_file)))
+    else:
+        variable = (options.token_env or "").strip()
+        if not variable or not variable.replace("_", "").isalnum():
+            raise invalid(case="server_secret_variable", variable=variable)
+        secret = SecretRef("env", variable)
+    timeout = DEFAULT_SERVER_TIMEOUT if options.timeout is None else options.timeout
+    if not 0 < timeout <= 600:
+        raise invalid(case="server_timeout", timeout=timeout)
+    return ServerConfig(url=url, secret=secret, timeout=float(timeout))
 
 
 class NotFoundError(OperationError):
@@ -160,6 +215,7 @@ async def add_source(
     mappings: Sequence[str],
     external_id: str | None,
     now: datetime,
+    server: ServerOptions | None = None,
 ) -> Source:
     if source_type not in SOURCE_TYPES:
         raise invalid("unknown_source_type", source_type=source_type, known=SOURCE_TYPES)
@@ -169,6 +225,7 @@ async def add_source(
         raise invalid("duplicate_name", case="source", name=name)
     if external_id and await uow.sources.find(external_id):
         raise invalid("duplicate_external_id", external_id=external_id)
+    config = server_config(source_type, server or ServerOptions())
     root = absolute_root(root_path) if root_path else None
     if root is not None:
         source_root_exists(root)
@@ -181,6 +238,7 @@ async def add_source(
         external_id=external_id,
         created_at=now,
         updated_at=now,
+        server=config,
     )
     await uow.sources.add(source)
     return source
@@ -245,7 +303,10 @@ async def discover_collections(
     now: datetime,
 ) -> DiscoverResult:
     """One collection per top-level folder of the source root, created sync-disabled with
-    `ingestible` evaluated; folders that already have a collection are left as they are."""
+    `ingestible` evaluated; folders that already have a collection are left as they are. A
+    media server's collections are its libraries instead (`discover_libraries`)."""
+    if isinstance(importer, LibraryImporter):
+        return await discover_libraries(uow, source, importer, now=now)
     if not source.root_path:
         raise invalid(case="no_root_path", source=source.name, source_id=source.uuid)
     if not await asyncio.to_thread(os.path.isdir, source.root_path):
@@ -282,6 +343,56 @@ async def discover_collections(
         result.created.append(collection)
     if overlaps:  # nothing is created: the operator resolves the overlaps first
         raise invalid("overlapping_root", case="discover", source=source.name, overlaps=overlaps)
+    for collection in result.created:
+        await uow.collections.add(collection)
+    return result
+
+
+async def discover_libraries(
+    uow: UnitOfWork, source: Source, importer: LibraryImporter, *, now: datetime
+) -> DiscoverResult:
+    """One collection per movie or TV library of a media server, sync disabled; its external
+    id is the server's library id (prefixed with the source's name when another collection
+    already has that id: Plex numbers its libraries 1, 2, 3 on every server). Libraries that
+    already have a collection are left as they are."""
+    libraries: list[Library] = await asyncio.to_thread(importer.libraries)
+    existing = await uow.collections.all(source.uuid)
+    everywhere = await uow.collections.all()
+    by_library = {str(c.importer_state.get("library_id")): c for c in existing}
+    names = {c.name.lower() for c in existing}
+    taken_ids = {c.external_id for c in everywhere if c.external_id}
+    result = DiscoverResult()
+    for library in libraries:
+        match = by_library.get(library.library_id)
+        if match is not None:
+            result.existing.append(match)
+            continue
+        name = library.name
+        if name.lower() in names:
+            name = f"{library.name} ({library.library_id})"
+        external_id = library.library_id
+        if external_id in taken_ids:
+            external_id = f"{source.name}:{library.library_id}"
+        collection = Collection(
+            uuid=new_uuid(),
+            source_uuid=source.uuid,
+            name=name,
+            root_path=library.root,
+            sync_enabled=False,
+            ingestible=True,  # it answered just now
+            external_id=external_id,
+            created_at=now,
+            updated_at=now,
+            importer_state={
+                "library_id": library.library_id,
+                "kind": library.kind,
+                "locations": list(library.locations),
+            },
+        )
+        names.add(name.lower())
+        taken_ids.add(external_id)
+        by_library[library.library_id] = collection
+        result.created.append(collection)
     for collection in result.created:
         await uow.collections.add(collection)
     return result
@@ -433,7 +544,7 @@ ImporterFor = Callable[[str], object]
 
 
 def importer_of(importer_for: ImporterFor, source: Source) -> ImporterInterface:
-    return ensure_compliant(importer_for(source.type))
+    return ensure_compliant(bind_source(importer_for(source.type), source))
 
 
 async def create_source(
@@ -445,6 +556,7 @@ async def create_source(
     mappings: Sequence[str],
     external_id: str | None,
     now: datetime,
+    server: ServerOptions | None = None,
 ) -> Source:
     async with catalog.unit_of_work() as uow:
         source = await add_source(
@@ -455,6 +567,7 @@ async def create_source(
             mappings=mappings,
             external_id=external_id,
             now=now,
+            server=server,
         )
         await uow.commit()
     return source

@@ -76,6 +76,13 @@ class IngestFailure(OperationError):  # noqa: N818 - an outcome the CLI reports,
     and its facts (`apollonia.cli.errors` words them)."""
 
 
+def carried(exc: OperationError) -> IngestFailure:
+    """An error from below (a media server unreachable, its secret missing) as the ingest's
+    failure: the same code, case and facts, so it is worded and exits as it would itself."""
+    code = exc.error_code
+    return IngestFailure(code, case=exc.case, **exc.facts)
+
+
 class Progress(Protocol):
     """What an ingest tells a progress display, in this order: `listing` (no total yet: a
     spinner), `planned` once (files found, bytes to read: the totals, fixed before the first
@@ -226,8 +233,8 @@ class CollectionIngestor:
             reason=verdict.reason,
         )
         if not verdict.ok and verdict.unreachable is not None:
-            cause = verdict.unreachable  # a server refusing, timing out: exit 3, saying which
-            raise IngestFailure(cause.error_code, case=cause.case, **cause.facts)
+            # A server refusing, timing out: exit 3, saying which.
+            raise carried(verdict.unreachable)
         if not verdict.ok:
             raise IngestFailure(
                 "not_ingestible", collection=collection.name, ref=ref, reason=verdict.reason
@@ -843,7 +850,7 @@ async def _enumerate(
             "enumeration_failed", collection=collection.name, error=str(exc)
         ) from exc
     except OperationError as exc:  # a media server unreachable, its secret missing
-        raise IngestFailure(exc.error_code, case=exc.case, **exc.facts) from exc
+        raise carried(exc) from exc
     except Exception as exc:  # an importer bug must not take sibling collections down
         log.exception("importer failed", collection=collection.name)
         raise IngestFailure(
@@ -871,7 +878,7 @@ async def _server_listing(
     try:
         return await asyncio.to_thread(listing)
     except OperationError as exc:
-        raise IngestFailure(exc.error_code, case=exc.case, **exc.facts) from exc
+        raise carried(exc) from exc
     except Exception as exc:
         log.exception("importer failed", collection=collection.name)
         raise IngestFailure(

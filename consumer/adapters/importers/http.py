@@ -2,8 +2,8 @@
 
 Blocking on purpose: importers enumerate in a worker thread (`collection_ingest._enumerate`),
 and the standard library's client needs no extra dependency. Every way a server can fail to
-answer becomes a `SourceUnreachableError` whose case says which (refused, timeout, tls, auth,
-dns, network, http), so every command that talks to a server exits 3 with the cause.
+answer becomes the error "media_server_unreachable" whose case says which (refused, timeout,
+tls, auth, dns, network, http), so every command that talks to a server exits 3 with the cause.
 
 The secret travels in a request header only, never in a URL: URLs end up in error messages and
 logs, headers never do.
@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 from consumer.domain.catalog import SecretRef, Source
 from consumer.domain.errors import OperationError
-from consumer.domain.importing import SourceUnreachableError
 
 Params = Sequence[tuple[str, str]]
 MAX_BODY = 256 * 1024 * 1024  # a page of a huge library is a few MB; refuse anything absurd
@@ -100,39 +99,74 @@ class ServerClient:
     ) -> Response:
         url = self.url(path, params)
         request = urllib.request.Request(url, headers={**self.headers, **(headers or {})})
-        facts = {"server": self.server, "source": self.source, "url": self.base_url}
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:
                 body = answer.read(MAX_BODY + 1)
                 if len(body) > MAX_BODY:
-                    raise SourceUnreachableError(
-                        "http", **facts, status=answer.status, detail="answer too large"
-                    )
+                    raise self.bad_answer(answer.status, "answer too large")
                 return Response(answer.status, dict(answer.headers.items()), body)
         except urllib.error.HTTPError as exc:
             exc.close()
             if exc.code in (401, 403):
-                raise SourceUnreachableError("auth", **facts, status=exc.code) from None
+                raise OperationError(
+                    "media_server_unreachable",
+                    case="auth",
+                    server=self.server,
+                    source=self.source,
+                    url=self.base_url,
+                    status=exc.code,
+                ) from None
             if exc.code == 404:
                 raise NotOnServerError(path) from None
-            raise SourceUnreachableError(
-                "http", **facts, status=exc.code, detail=str(exc.reason)
-            ) from None
+            raise self.bad_answer(exc.code, str(exc.reason)) from None
         except urllib.error.URLError as exc:
-            raise _unreachable(exc.reason, facts) from None
+            raise self.unreachable(exc.reason) from None
         except (OSError, http.client.HTTPException) as exc:
-            raise _unreachable(exc, facts) from None
+            raise self.unreachable(exc) from None
 
+    def bad_answer(self, status: int, detail: str) -> OperationError:
+        """An answer that is not what the server's API gives (an error page, a proxy's)."""
+        return OperationError(
+            "media_server_unreachable",
+            case="http",
+            server=self.server,
+            source=self.source,
+            url=self.base_url,
+            status=status,
+            detail=detail,
+        )
 
-def _unreachable(reason: object, facts: dict[str, str]) -> SourceUnreachableError:
-    if isinstance(reason, ConnectionRefusedError):
-        return SourceUnreachableError("refused", **facts)
-    if isinstance(reason, TimeoutError | socket.timeout):
-        return SourceUnreachableError("timeout", **facts)
-    if isinstance(reason, ssl.SSLError | ssl.CertificateError):
-        detail = getattr(reason, "verify_message", None) or getattr(reason, "reason", None)
-        return SourceUnreachableError("tls", **facts, detail=str(detail or reason))
-    if isinstance(reason, socket.gaierror):
-        return SourceUnreachableError("dns", **facts)
-    detail = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
-    return SourceUnreachableError("network", **facts, detail=detail)
+    def unreachable(self, reason: object) -> OperationError:
+        """No answer at all, in the operator's words: refused, timed out, TLS, DNS, other."""
+        s, src, url = self.server, self.source, self.base_url
+        if isinstance(reason, ConnectionRefusedError):
+            return OperationError(
+                "media_server_unreachable", case="refused", server=s, source=src, url=url
+            )
+        if isinstance(reason, TimeoutError | socket.timeout):
+            return OperationError(
+                "media_server_unreachable", case="timeout", server=s, source=src, url=url
+            )
+        if isinstance(reason, ssl.SSLError | ssl.CertificateError):
+            why = getattr(reason, "verify_message", None) or getattr(reason, "reason", None)
+            return OperationError(
+                "media_server_unreachable",
+                case="tls",
+                server=s,
+                source=src,
+                url=url,
+                detail=str(why or reason),
+            )
+        if isinstance(reason, socket.gaierror):
+            return OperationError(
+                "media_server_unreachable", case="dns", server=s, source=src, url=url
+            )
+        detail = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
+        return OperationError(
+            "media_server_unreachable",
+            case="network",
+            server=s,
+            source=src,
+            url=url,
+            detail=detail,
+        )

@@ -23,7 +23,7 @@ from typing import Any
 
 from consumer.adapters.importers.http import ServerClient, read_secret
 from consumer.adapters.importers.media_server import MediaServerImporter, RawItem, as_int
-from consumer.domain.importing import IngestScope, Library, SourceUnreachableError
+from consumer.domain.importing import IngestScope, Library
 
 PAGE_SIZE = 200
 FIELDS = "Path,ProviderIds,MediaSources,DateCreated,DateLastSaved"
@@ -59,14 +59,7 @@ class JellyfinImporter(MediaServerImporter):
         try:
             return json.loads(answer.body)
         except ValueError as exc:
-            raise SourceUnreachableError(
-                "http",
-                server=self.server_name,
-                source=client.source,
-                url=client.base_url,
-                status=answer.status,
-                detail=f"not a Jellyfin answer ({exc})",
-            ) from None
+            raise client.bad_answer(answer.status, f"not a Jellyfin answer ({exc})") from None
 
     # --- libraries --------------------------------------------------------------------------
     def libraries(self) -> list[Library]:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any, Self
 
 from consumer.domain.catalog import Collection, Source, apply_mappings
+from consumer.domain.errors import OperationError
 from consumer.domain.importing import (
     BaseImporter,
     DiscoveredItem,
@@ -32,7 +33,7 @@ from consumer.domain.importing import (
     ScopeNotFoundError,
     ServerItem,
     ServerListing,
-    SourceUnreachableError,
+    is_unreachable,
 )
 from consumer.domain.media_info import TitleQuery
 from shared.files import catalog_path
@@ -109,7 +110,9 @@ class MediaServerImporter(BaseImporter):
             return Ingestibility(False, f"not a {self.server_name} library (no library id)")
         try:
             libraries = self.libraries()
-        except SourceUnreachableError as exc:
+        except OperationError as exc:
+            if not is_unreachable(exc):
+                raise
             return Ingestibility(False, exc.message, unreachable=exc)
         if not any(lib.library_id == library_id for lib in libraries):
             return Ingestibility(

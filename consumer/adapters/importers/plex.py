@@ -31,7 +31,7 @@ from consumer.adapters.importers.media_server import (
     as_float,
     as_int,
 )
-from consumer.domain.importing import IngestScope, Library, SourceUnreachableError
+from consumer.domain.importing import IngestScope, Library
 
 PAGE_SIZE = 200
 MOVIE, SHOW, SEASON, EPISODE = 1, 2, 3, 4
@@ -69,23 +69,9 @@ class PlexImporter(MediaServerImporter):
         try:
             root = ET.fromstring(answer.body)
         except ET.ParseError as exc:
-            raise SourceUnreachableError(
-                "http",
-                server=self.server_name,
-                source=client.source,
-                url=client.base_url,
-                status=answer.status,
-                detail=f"not a Plex answer ({exc})",
-            ) from None
+            raise client.bad_answer(answer.status, f"not a Plex answer ({exc})") from None
         if root.tag != "MediaContainer":
-            raise SourceUnreachableError(
-                "http",
-                server=self.server_name,
-                source=client.source,
-                url=client.base_url,
-                status=answer.status,
-                detail=f"not a Plex answer (<{root.tag}>)",
-            )
+            raise client.bad_answer(answer.status, f"not a Plex answer (<{root.tag}>)")
         return root
 
     # --- libraries --------------------------------------------------------------------------
