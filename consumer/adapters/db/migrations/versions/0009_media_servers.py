@@ -36,7 +36,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("collections") as batch:
-        batch.drop_column("importer_state")
-    with op.batch_alter_table("sources") as batch:
-        batch.drop_column("server")
+    # Plain DROP COLUMN (SQLite 3.35+): a rebuilt `sources` table would cascade its deletion to
+    # every collection.
+    op.drop_column("collections", "importer_state")
+    op.drop_column("sources", "server")
