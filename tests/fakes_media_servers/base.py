@@ -6,6 +6,7 @@ import asyncio
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Self
 
 from aiohttp import web
 
@@ -55,7 +56,7 @@ class FakeServer:
             self.unanswered.append(f"{request.method} {request.path_qs}")
             raise
 
-    def start(self) -> FakeServer:
+    def start(self) -> Self:
         ready = threading.Event()
 
         def serve() -> None:

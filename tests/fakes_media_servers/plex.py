@@ -190,12 +190,12 @@ class FakePlex(FakeServer):
 
     def window(self, request: web.Request, total: int) -> tuple[int, int]:
         start = request.query.get("X-Plex-Container-Start") or request.headers.get(
-            "X-Plex-Container-Start", "0"
+            "X-Plex-Container-Start"
         )
         size = request.query.get("X-Plex-Container-Size") or request.headers.get(
-            "X-Plex-Container-Size", str(total)
+            "X-Plex-Container-Size"
         )
-        return int(start), int(size)
+        return int(start or 0), int(size or total)
 
     def paged(self, request: web.Request, elements: list[ET.Element], **attrs: Any) -> web.Response:
         start, size = self.window(request, len(elements))

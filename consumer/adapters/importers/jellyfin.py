@@ -106,12 +106,17 @@ class JellyfinImporter(MediaServerImporter):
         self, client: ServerClient, params: Sequence[tuple[str, str]]
     ) -> Iterator[dict[str, Any]]:
         start = 0
+        seen: set[str] = set()
         while True:
             page = self._json(
                 client, "/Items", [*params, ("StartIndex", str(start)), ("Limit", str(PAGE_SIZE))]
             )
             items = page.get("Items") or [] if isinstance(page, dict) else []
-            yield from items
+            ids = {str(i.get("Id")) for i in items if isinstance(i, dict)}
+            if items and ids <= seen:
+                return  # the server ignores StartIndex: this page was listed already
+            seen |= ids
+            yield from (i for i in items if isinstance(i, dict))
             start += len(items)
             total = as_int(page.get("TotalRecordCount")) if isinstance(page, dict) else None
             if not items or (total is not None and start >= total):

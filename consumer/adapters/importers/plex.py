@@ -116,6 +116,7 @@ class PlexImporter(MediaServerImporter):
         self, client: ServerClient, path: str, params: Sequence[tuple[str, str]]
     ) -> Iterator[ET.Element]:
         start = 0
+        seen: set[str] = set()
         while True:
             window = {
                 "X-Plex-Container-Start": str(start),
@@ -123,6 +124,10 @@ class PlexImporter(MediaServerImporter):
             }
             root = self._xml(client, path, [*params, *window.items()], window)
             videos = [e for e in root if e.tag in ("Video", "Directory")]
+            keys = {e.get("ratingKey") or "" for e in videos}
+            if videos and keys <= seen:
+                return  # the server ignores the window: this page was listed already
+            seen |= keys
             yield from videos
             total = as_int(root.get("totalSize"))
             start += len(videos)
@@ -227,11 +232,15 @@ class PlexImporter(MediaServerImporter):
     def _complete(
         self, client: ServerClient, video: ET.Element, show: ET.Element | None = None
     ) -> RawItem:
-        """A search hit as an item; one without its file or guids is fetched whole, once."""
-        if next(video.iter("Part"), None) is None or next(video.iter("Guid"), None) is None:
-            key = video.get("ratingKey")
-            if key:
+        """A search hit as an item. One without its file (a hub answer can be shallow) is asked
+        for once, explicitly: never a silent reload per item."""
+        key = video.get("ratingKey")
+        if next(video.iter("Part"), None) is None and key:
+            try:
                 full = self._xml(client, f"/library/metadata/{key}", [("includeGuids", "1")])
+            except NotOnServerError:
+                full = None
+            if full is not None:
                 video = next(full.iter("Video"), video)
         raw = self._raw(video)
         if raw.kind == "episode" and raw.show is None and show is not None:

@@ -123,6 +123,8 @@ def test_discover_ingest_page_incremental_replace_rematch_full(
     pages = [r for r in plex.requests if r.path == "/library/sections/1/all"]
     assert len(pages) == 3 and set(plex.page_sizes) == {2}
     assert all(("includeGuids", "1") in r.query for r in pages)
+    # Everything came from the listing itself: no item was fetched again one by one.
+    assert not any(p.startswith("/library/metadata") for p in plex.paths())
     keyed = assets(cli, "Movies")
     assert set(keyed) == {
         films["matrix"].guid,
