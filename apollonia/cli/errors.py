@@ -271,6 +271,11 @@ MESSAGES: dict[str, Wording] = {
     "invalid_argument.server_secret_variable": _w(
         VALIDATION, "Error: --token-env must name an environment variable, got {variable!r}"
     ),
+    "invalid_argument.collection_mappings_need_server": _w(
+        VALIDATION,
+        "Error: collection '{collection}' is not a Plex or Jellyfin library: its path mappings "
+        "are its source's ('apollonia source update SOURCE --path-mapping FROM=TO')",
+    ),
     "invalid_argument.server_timeout": _w(
         VALIDATION, "Error: --timeout must be above 0 and at most 600 seconds, got {timeout}"
     ),

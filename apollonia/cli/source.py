@@ -50,6 +50,40 @@ SourceArg = Annotated[
 YesOpt = Annotated[bool, typer.Option("--yes", help="Confirm a destructive change.")]
 
 
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--url", metavar="URL", help="plex, jellyfin: the server's address (http://HOST:PORT)."
+    ),
+]
+TokenFileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token-file",
+        metavar="PATH",
+        help="plex, jellyfin: a file holding the Plex token or Jellyfin API key, read "
+        "each time the server is asked (the catalog keeps only this path).",
+    ),
+]
+TokenEnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token-env",
+        metavar="VAR",
+        help="plex, jellyfin: an environment variable holding the token or API key, "
+        "read each time the server is asked (the catalog keeps only its name).",
+    ),
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        help="plex, jellyfin: how long to wait for an answer (default 10).",
+    ),
+]
+
+
 @app.command("add")
 def add(
     name: Annotated[str, typer.Option("--name", metavar="NAME", help="Unique name of the source.")],
@@ -83,38 +117,10 @@ def add(
             help="The id another system knows it by; accepted wherever a name is.",
         ),
     ] = None,
-    url: Annotated[
-        str | None,
-        typer.Option(
-            "--url", metavar="URL", help="plex, jellyfin: the server's address (http://HOST:PORT)."
-        ),
-    ] = None,
-    token_file: Annotated[
-        str | None,
-        typer.Option(
-            "--token-file",
-            metavar="PATH",
-            help="plex, jellyfin: a file holding the Plex token or Jellyfin API key, read "
-            "each time the server is asked (the catalog keeps only this path).",
-        ),
-    ] = None,
-    token_env: Annotated[
-        str | None,
-        typer.Option(
-            "--token-env",
-            metavar="VAR",
-            help="plex, jellyfin: an environment variable holding the token or API key, "
-            "read each time the server is asked (the catalog keeps only its name).",
-        ),
-    ] = None,
-    timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--timeout",
-            metavar="SECONDS",
-            help="plex, jellyfin: how long to wait for an answer (default 10).",
-        ),
-    ] = None,
+    url: UrlOpt = None,
+    token_file: TokenFileOpt = None,
+    token_env: TokenEnvOpt = None,
+    timeout: TimeoutOpt = None,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -287,15 +293,21 @@ def update(
     clear_mappings: Annotated[
         bool, typer.Option("--clear-path-mappings", help="Remove every path mapping.")
     ] = False,
+    url: UrlOpt = None,
+    token_file: TokenFileOpt = None,
+    token_env: TokenEnvOpt = None,
+    timeout: TimeoutOpt = None,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Rename a source, change its root, or its path mappings.
+    """Rename a source, change its root, its path mappings, or a media server's address, secret
+    or timeout.
 
     \b
     Examples:
       apollonia source update Media --path /mnt/media2
       apollonia source update NAS --clear-path-mappings --path-mapping /share=/mnt/nas
+      apollonia source update home --url https://plex.lan:32400 --token-env PLEX_TOKEN
     """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
@@ -310,6 +322,9 @@ def update(
                 mappings=mappings,
                 clear_mappings=clear_mappings,
                 now=utcnow(),
+                server=admin.ServerOptions(
+                    url=url, token_file=token_file, token_env=token_env, timeout=timeout
+                ),
             )
         return root_report(
             {"status": "success", "mode": target.mode, "source": source_dict(source)}, source

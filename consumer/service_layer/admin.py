@@ -61,6 +61,24 @@ class ServerOptions:
         return any(v is not None for v in (self.url, self.token_file, self.token_env, self.timeout))
 
 
+def changed_server(source: Source, options: ServerOptions) -> ServerConfig | None:
+    """A media server's reference with what `source update` changes (a new secret replaces
+    the old one, whichever kind it was)."""
+    old = source.server
+    secret_given = options.token_file is not None or options.token_env is not None
+    merged = ServerOptions(
+        url=options.url if options.url is not None else (old.url if old else None),
+        token_file=options.token_file
+        if secret_given
+        else (old.secret.ref if old and old.secret.kind == "file" else None),
+        token_env=options.token_env
+        if secret_given
+        else (old.secret.ref if old and old.secret.kind == "env" else None),
+        timeout=options.timeout if options.timeout is not None else (old.timeout if old else None),
+    )
+    return server_config(source.type, merged)
+
+
 def server_config(source_type: str, options: ServerOptions) -> ServerConfig | None:
     """The media server's reference (never its secret), checked; None for a filesystem."""
     if source_type not in MEDIA_SERVER_TYPES:
@@ -253,7 +271,10 @@ async def update_source(
     mappings: Sequence[str] | None,
     clear_mappings: bool,
     now: datetime,
+    server: ServerOptions | None = None,
 ) -> Source:
+    if server is not None and server.given:
+        source.server = changed_server(source, server)
     if name is not None:
         taken = any(
             s.name.lower() == name.lower() and s.uuid != source.uuid
@@ -346,6 +367,22 @@ async def discover_collections(
     for collection in result.created:
         await uow.collections.add(collection)
     return result
+
+
+def change_library_mappings(
+    collection: Collection, mappings: Sequence[str], *, clear: bool
+) -> list[str]:
+    """A media-server library's own path mappings (beside its source's; the longest prefix of
+    either wins, the library's on a tie): for a library on a share of its own."""
+    if not collection.importer_state.get("library_id"):
+        raise invalid(case="collection_mappings_need_server", collection=collection.name)
+    kept = [] if clear else list(collection.importer_state.get("path_mappings") or [])
+    added = [m.as_dict() for m in parse_mappings(mappings)]
+    state = dict(collection.importer_state)
+    state["path_mappings"] = kept + added
+    collection.importer_state = state
+    words = ["path mappings cleared"] if clear else []
+    return words + [f"path mapping {m['from']}={m['to']}" for m in added]
 
 
 async def discover_libraries(
@@ -490,9 +527,13 @@ async def update_collection(
     now: datetime,
     known_enrichers: KnownEnrichers | None = None,
     options: EnrichmentOptions | None = None,
+    mappings: Sequence[str] | None = None,
+    clear_mappings: bool = False,
 ) -> list[str]:
     """Apply the requested changes; returns what changed, in words."""
     changes: list[str] = apply_enrichment_options(collection, options or EnrichmentOptions())
+    if mappings or clear_mappings:
+        changes += change_library_mappings(collection, mappings or [], clear=clear_mappings)
     if name is not None and name != collection.name:
         siblings = await uow.collections.all(collection.source_uuid)
         if any(c.name.lower() == name.lower() and c.uuid != collection.uuid for c in siblings):
@@ -582,6 +623,7 @@ async def change_source(
     mappings: Sequence[str] | None,
     clear_mappings: bool,
     now: datetime,
+    server: ServerOptions | None = None,
 ) -> Source:
     async with catalog.unit_of_work() as uow:
         source = await update_source(
@@ -592,6 +634,7 @@ async def change_source(
             mappings=mappings,
             clear_mappings=clear_mappings,
             now=now,
+            server=server,
         )
         await uow.commit()
     return source
@@ -703,6 +746,8 @@ async def change_collection(
     now: datetime,
     known_enrichers: KnownEnrichers | None = None,
     options: EnrichmentOptions | None = None,
+    mappings: Sequence[str] | None = None,
+    clear_mappings: bool = False,
 ) -> CollectionChange:
     async with catalog.unit_of_work() as uow:
         collection = await resolve_collection(uow, selector)
@@ -721,6 +766,8 @@ async def change_collection(
             now=now,
             known_enrichers=known_enrichers,
             options=options,
+            mappings=mappings,
+            clear_mappings=clear_mappings,
         )
         await uow.commit()
     return CollectionChange(collection, changes)

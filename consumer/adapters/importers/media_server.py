@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self
 
-from consumer.domain.catalog import Collection, Source, apply_mappings
+from consumer.domain.catalog import Collection, PathMapping, Source, apply_mappings
 from consumer.domain.errors import OperationError
 from consumer.domain.importing import (
     BaseImporter,
@@ -125,6 +125,7 @@ class MediaServerImporter(BaseImporter):
             yield from self.listing(collection, full=True).items
             return
         library_id, kind = self._library(collection)
+        mappings = self._mappings(collection)
         query = TitleQuery.of(scope.title or "")
         found = False
         for raw in self._search(library_id, kind, scope):
@@ -135,7 +136,7 @@ class MediaServerImporter(BaseImporter):
                 continue
             if scope.episode is not None and raw.episode != scope.episode:
                 continue
-            item = self._item(raw)
+            item = self._item(raw, mappings)
             if item is not None:
                 found = True
                 yield item
@@ -145,6 +146,7 @@ class MediaServerImporter(BaseImporter):
     def listing(self, collection: Collection, *, full: bool) -> ServerListing:
         self.walk_errors = []
         library_id, kind = self._library(collection)
+        mappings = self._mappings(collection)
         since = None if full else collection.importer_state.get(STATE_HIGH_WATER)
         items: list[DiscoveredItem] = []
         previous = high_water = collection.importer_state.get(STATE_HIGH_WATER)
@@ -155,7 +157,7 @@ class MediaServerImporter(BaseImporter):
             seen.add(raw.key)
             mark = raw.extra.get("mark")
             high_water = self._later(high_water, mark)
-            item = self._item(raw)
+            item = self._item(raw, mappings)
             if item is not None:
                 item.fresh = (
                     previous is None or mark is None or self._later(previous, mark) != previous
@@ -174,14 +176,21 @@ class MediaServerImporter(BaseImporter):
             raise LookupError(f"collection {collection.name!r} is not a {self.server_name} library")
         return str(library_id), str(state.get(STATE_KIND) or "movie")
 
-    def _item(self, raw: RawItem) -> ServerItem | None:
+    def _mappings(self, collection: Collection) -> list[PathMapping]:
+        """The library's own mappings first (they win a tie), then its source's."""
+        own = [
+            PathMapping.from_mapping(m)
+            for m in collection.importer_state.get("path_mappings") or ()
+        ]
+        return own + list(self.bound.path_mappings)
+
+    def _item(self, raw: RawItem, mappings: list[PathMapping]) -> ServerItem | None:
         if not raw.server_path:
             self.walk_errors.append(
                 (raw.key, f"the {self.server_name} item '{raw.title}' has no file; not cataloged")
             )
             return None
-        source = self.bound
-        local = apply_mappings(raw.server_path, source.path_mappings)
+        local = apply_mappings(raw.server_path, mappings)
         unreachable: str | None = None
         size = raw.size or 0
         mtime_ns = int((raw.changed_at or 0) * 1_000_000_000)

@@ -306,6 +306,18 @@ def test_an_unreachable_mapped_file_is_cataloged_but_never_fingerprinted(
     cli("enrich", "--collection", "Movies")
     assert cli.json("asset", "show", nowhere["id"])["asset"]["state"] == "new"
 
+    # The library's own mapping leads to the file: a full pass reads it at last.
+    (disk / "elsewhere").mkdir()
+    (disk / "elsewhere/Nowhere (2001).mkv").write_bytes(b"found")
+    cli.json("collection", "update", "Movies", "--path-mapping", f"/elsewhere={disk}/elsewhere")
+    assert cli.json("collection", "ingest", "Movies")["stats"]["assets_discovered"] == 0
+    found = cli.json("collection", "ingest", "Movies", "--full")
+    assert found["stats"]["assets_updated"] == 1 and found["stats"]["files_hashed"] == 1
+    again = cli.json("asset", "show", nowhere["id"])["asset"]
+    assert again["sha256"] is not None and "unreachable" not in again["tech_metadata"]
+    shown = cli.json("collection", "show", "Movies")["collection"]["server_library"]
+    assert shown["path_mappings"] == [{"from": "/elsewhere", "to": f"{disk}/elsewhere"}]
+
 
 @pytest.mark.parametrize("how", ["401", "timeout", "refused", "tls"])
 def test_a_server_that_cannot_be_reached_exits_3_saying_which(
@@ -369,4 +381,7 @@ def test_the_token_may_come_from_the_environment(plex: FakePlex, disk: Path, cli
     assert len(found["created"]) == 2
     shown = cli("source", "show", "home", env={"PLEX_TOKEN": PLEX_TOKEN})
     assert "read from the environment variable PLEX_TOKEN" in shown.stdout
+    moved = cli.json("source", "update", "home", "--token-env", "PLEX_TOKEN_2", "--timeout", "3")
+    assert moved["source"]["server"]["secret"] == {"from": "env", "variable": "PLEX_TOKEN_2"}
+    assert moved["source"]["server"]["timeout_seconds"] == 3.0
     assert cli.leaked(PLEX_TOKEN) == []
