@@ -74,6 +74,11 @@ class MediaServerImporter(BaseImporter):
         self.walk_errors: list[tuple[str, str]] = []
 
     def bind(self, source: Source) -> Self:
+        if source.server is None:  # only a catalog edited by hand has such a source
+            raise LookupError(
+                f"a {source.type} source needs its server's address and secret "
+                f"(apollonia source update {source.name} --url URL --token-file PATH)"
+            )
         return type(self)(self.extensions, source)
 
     @property

@@ -94,6 +94,10 @@ def test_discover_ingest_incremental_and_narrowing(
     assert meta["server_duration"] == 9354.0  # RunTimeTicks are 100 ns
     assert meta["external_ids"] == {"imdb": "tt1160419", "tmdb": "438631"}
 
+    human = cli("collection", "ingest", "Films")
+    assert human.code == 0 and "Films" in human.stdout, human.stderr
+    shown = cli("source", "discover", "jf")
+    assert shown.code == 0 and "0 new, 2 already known" in shown.stdout
     jellyfin.requests.clear()
     items["up"].saved += 60
     (disk / "movies/Up (2009)/Up (2009).mkv").write_bytes(b"up, recut")
