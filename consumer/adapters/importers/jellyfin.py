@@ -44,9 +44,11 @@ class JellyfinImporter(MediaServerImporter):
             source=source.name,
             base_url=source.server.url,
             headers={
+                # Token first: the scheme as Jellyfin documents it, `MediaBrowser Token="…"`,
+                # then who is asking (shown in the server's activity log).
                 "Authorization": (
-                    f'MediaBrowser Client="Apollonia", Device="apollonia", '
-                    f'DeviceId="apollonia-{source.uuid}", Version="1", Token="{key}"'
+                    f'MediaBrowser Token="{key}", Client="Apollonia", Device="apollonia", '
+                    f'DeviceId="apollonia-{source.uuid}", Version="1"'
                 ),
                 "X-Emby-Token": key,
                 "Accept": "application/json",
