@@ -382,6 +382,9 @@ class CollectionIngestor:
                 items = await asyncio.to_thread(_describe_all, importer, collection, fast)
                 return _Listing(items, _walk_errors(importer), unchanged, live)
         items, walk_errors = await _enumerate(importer, collection, scope)
+        if isinstance(importer, IncrementalImporter):  # a media server's --title/--season
+            servers = [item for item in items if type(item) is ServerItem]
+            return _Listing(items, walk_errors, complete=False, servers=servers)
         return _Listing(items, walk_errors)
 
     async def _apply(

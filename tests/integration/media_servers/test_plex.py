@@ -242,6 +242,9 @@ def test_tv_flat_listing_and_narrowing_through_search(
         "2",
     )
     assert one["stats"]["assets_ingested"] == 1
+    (narrowed,) = cli.json("asset", "list", "--collection", "TV Shows")["assets"]
+    editorial = cli.json("asset", "show", narrowed["id"])["asset"]["enrichers"]
+    assert [(e["id"], e["kind"]) for e in editorial] == [("plex", "editorial")]
     assert "/library/sections/2/search" in plex.paths()
     assert not any(p.endswith("/all") for p in plex.paths())  # never listed everything
     season = cli.json("collection", "ingest", "TV Shows", "--title", "Firefly", "--season", "1")
