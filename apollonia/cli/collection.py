@@ -75,6 +75,17 @@ EnrichOpt = Annotated[
 ]
 
 
+FullOpt = Annotated[
+    bool,
+    typer.Option(
+        "--full",
+        help="Plex, Jellyfin: list the whole library instead of only what the server changed "
+        "since the last ingest, and mark what it no longer has deleted (a folder is always "
+        "listed whole).",
+    ),
+]
+
+
 def enrichment_options(
     auto_enrich: bool | None, media_type: str | None, audio_only: bool | None
 ) -> admin.EnrichmentOptions:
@@ -369,10 +380,26 @@ def update(
     auto_enrich: AutoEnrichOpt = None,
     media_type: MediaTypeOpt = None,
     audio_only: AudioOnlyOpt = None,
+    mappings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--path-mapping",
+            metavar="FROM=TO",
+            help="Plex, Jellyfin library: a prefix of the server's paths and where this host "
+            "has it, beside the source's mappings (the longest prefix wins). Repeatable.",
+        ),
+    ] = None,
+    clear_mappings: Annotated[
+        bool,
+        typer.Option(
+            "--clear-path-mappings", help="Plex, Jellyfin library: remove its own path mappings."
+        ),
+    ] = False,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Change a collection's sync flag, root, enrichers, hash mode, name or enrichment options.
+    """Change a collection's sync flag, root, enrichers, hash mode, name, enrichment options or
+    (a media server's library) path mappings.
 
     \b
     Examples:
@@ -380,6 +407,7 @@ def update(
       apollonia collection update Movies --add-enricher tmdb --priority 10
       apollonia collection update TV --hash-mode stat --name Series
       apollonia collection update Bumpers --media-type other --no-auto-enrich
+      apollonia collection update Movies --path-mapping /movies=/mnt/movies
     """
     output = Output(json_out)
     if sync_enable and sync_disable:
@@ -413,6 +441,8 @@ def update(
                 now=utcnow(),
                 known_enrichers=enricher_registry(),
                 options=enrichment_options(auto_enrich, media_type, audio_only),
+                mappings=mappings,
+                clear_mappings=clear_mappings,
             )
         return {
             "status": "success",
@@ -501,6 +531,7 @@ def ingest(
         ),
     ] = False,
     enrich: EnrichOpt = False,
+    full: FullOpt = False,
 ) -> None:
     """Ingest a collection, or one title, season or episode of it.
 
@@ -548,6 +579,7 @@ def ingest(
                     scope,
                     allow_empty=allow_empty,
                     hash_in_dry_run=hash_content,
+                    full=full,
                 )
             if enrich and not dry_run:
                 enriched.extend(await enrich_after_ingest(settings, catalog, [collection.uuid]))

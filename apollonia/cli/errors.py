@@ -243,6 +243,78 @@ MESSAGES: dict[str, Wording] = {
         "Error: Ingest of collection '{collection}' failed and was rolled back: {error}",
     ),
     "source_unreachable": _w(UNREACHABLE, "Error: Source '{source}' cannot be accessed: {problem}"),
+    # --- media servers (Plex, Jellyfin) ----------------------------------------------------
+    "media_server_unreachable.refused": _w(
+        UNREACHABLE,
+        "Error: {server} server of source '{source}' at {url} refused the connection "
+        "(is it running, and is the port right?)",
+    ),
+    "media_server_unreachable.timeout": _w(
+        UNREACHABLE,
+        "Error: {server} server of source '{source}' at {url} did not answer in time "
+        "(timed out; 'apollonia source add --timeout' sets how long to wait)",
+    ),
+    "media_server_unreachable.tls": _w(
+        UNREACHABLE,
+        "Error: {server} server of source '{source}' at {url}: TLS failed ({detail})",
+    ),
+    "media_server_unreachable.auth": _w(
+        UNREACHABLE,
+        "Error: {server} server of source '{source}' at {url} refused the credentials "
+        "(HTTP {status}): the token or API key is wrong or was revoked",
+    ),
+    "media_server_unreachable.dns": _w(
+        UNREACHABLE,
+        "Error: {server} server of source '{source}': the host of {url} cannot be resolved",
+    ),
+    "media_server_unreachable.network": _w(
+        UNREACHABLE,
+        "Error: {server} server of source '{source}' at {url} cannot be reached: {detail}",
+    ),
+    "media_server_unreachable.http": _w(
+        UNREACHABLE,
+        "Error: {server} server of source '{source}' at {url} answered HTTP {status}: {detail}",
+    ),
+    "media_server_secret_missing.file": _w(
+        VALIDATION,
+        "Error: the token of source '{source}' cannot be read from {path}: {problem}",
+    ),
+    "media_server_secret_missing.env": _w(
+        VALIDATION,
+        "Error: the token of source '{source}' is read from the environment variable "
+        "{variable}, which is not set in this process",
+    ),
+    "invalid_argument.server_options_for_filesystem": _w(
+        VALIDATION,
+        "Error: --url, --token-file, --token-env and --timeout are for plex and jellyfin "
+        "sources, not {source_type}",
+    ),
+    "invalid_argument.server_url_missing": _w(
+        VALIDATION, "Error: a {source_type} source needs --url (the server's address)"
+    ),
+    "invalid_argument.server_url": _w(
+        VALIDATION, "Error: --url must be an http:// or https:// address, got {url!r}"
+    ),
+    "invalid_argument.server_url_credentials": _w(
+        VALIDATION,
+        "Error: --url {url} must not carry credentials or a query: give the token with "
+        "--token-file or --token-env",
+    ),
+    "invalid_argument.server_secret": _w(
+        VALIDATION,
+        "Error: a {source_type} source needs exactly one of --token-file PATH or --token-env VAR",
+    ),
+    "invalid_argument.server_secret_variable": _w(
+        VALIDATION, "Error: --token-env must name an environment variable, got {variable!r}"
+    ),
+    "invalid_argument.collection_mappings_need_server": _w(
+        VALIDATION,
+        "Error: collection '{collection}' is not a Plex or Jellyfin library: its path mappings "
+        "are its source's ('apollonia source update SOURCE --path-mapping FROM=TO')",
+    ),
+    "invalid_argument.server_timeout": _w(
+        VALIDATION, "Error: --timeout must be above 0 and at most 600 seconds, got {timeout}"
+    ),
     "no_eligible_collections": _w(
         VALIDATION,
         "Error: No enabled collections: source '{source}' has no collection that is both "

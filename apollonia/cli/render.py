@@ -29,6 +29,13 @@ def source_dict(source: Source, collections: int | None = None) -> dict[str, Any
         "created_at": iso(source.created_at),
         "updated_at": iso(source.updated_at),
     }
+    if source.server is not None:
+        # Where the secret comes from, never what it is.
+        doc["server"] = {
+            "url": source.server.url,
+            "secret": source.server.secret.as_dict(),
+            "timeout_seconds": source.server.timeout,
+        }
     if collections is not None:
         doc["collections"] = collections
     return doc
@@ -52,6 +59,16 @@ def collection_dict(collection: Collection, assets: int | None = None) -> dict[s
         "created_at": iso(collection.created_at),
         "updated_at": iso(collection.updated_at),
     }
+    state = collection.importer_state
+    if state.get("library_id"):
+        # A media server's library: which one, and what the next ingest starts from.
+        doc["server_library"] = {
+            "id": state.get("library_id"),
+            "kind": state.get("kind"),
+            "locations": state.get("locations") or [],
+            "path_mappings": state.get("path_mappings") or [],
+            "changed_since": state.get("high_water"),
+        }
     if assets is not None:
         doc["assets"] = assets
     return doc

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from apollonia.bootstrap import collection_ingestor
 from apollonia.cli import errors
-from apollonia.cli.collection import EnrichOpt
+from apollonia.cli.collection import EnrichOpt, FullOpt
 from apollonia.cli.common import (
     CatalogTarget,
     DryRunOpt,
@@ -50,11 +50,46 @@ SourceArg = Annotated[
 YesOpt = Annotated[bool, typer.Option("--yes", help="Confirm a destructive change.")]
 
 
+UrlOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--url", metavar="URL", help="plex, jellyfin: the server's address (http://HOST:PORT)."
+    ),
+]
+TokenFileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token-file",
+        metavar="PATH",
+        help="plex, jellyfin: a file holding the Plex token or Jellyfin API key, read "
+        "each time the server is asked (the catalog keeps only this path).",
+    ),
+]
+TokenEnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--token-env",
+        metavar="VAR",
+        help="plex, jellyfin: an environment variable holding the token or API key, "
+        "read each time the server is asked (the catalog keeps only its name).",
+    ),
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        help="plex, jellyfin: how long to wait for an answer (default 10).",
+    ),
+]
+
+
 @app.command("add")
 def add(
     name: Annotated[str, typer.Option("--name", metavar="NAME", help="Unique name of the source.")],
     source_type: Annotated[
-        str, typer.Option("--type", metavar="TYPE", help="Source type: filesystem.")
+        str,
+        typer.Option("--type", metavar="TYPE", help="Source type: filesystem, plex or jellyfin."),
     ],
     path: Annotated[
         str | None,
@@ -70,7 +105,8 @@ def add(
         typer.Option(
             "--path-mapping",
             metavar="FROM=TO",
-            help="A path prefix as reported elsewhere, and as this host sees it. Repeatable.",
+            help="A path prefix as reported elsewhere (a media server's path), and as this "
+            "host sees it; the longest matching prefix wins. Repeatable.",
         ),
     ] = None,
     external_id: Annotated[
@@ -81,15 +117,23 @@ def add(
             help="The id another system knows it by; accepted wherever a name is.",
         ),
     ] = None,
+    url: UrlOpt = None,
+    token_file: TokenFileOpt = None,
+    token_env: TokenEnvOpt = None,
+    timeout: TimeoutOpt = None,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Add a source.
+    """Add a source: a folder tree, or a Plex or Jellyfin server.
 
     \b
     Examples:
       apollonia source add --type filesystem --name Media --path /mnt/media
       apollonia source add --type filesystem --name NAS --path /nas --path-mapping /data=/nas
+      apollonia source add --type plex --name home --url http://plex:32400 \\
+          --token-file /run/secrets/plex_token --path-mapping /data/movies=/mnt/movies
+      apollonia source add --type jellyfin --name jf --url http://jellyfin:8096 \\
+          --token-env JELLYFIN_API_KEY --path-mapping /media=/mnt/media
     """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
@@ -104,6 +148,9 @@ def add(
                 mappings=mappings or [],
                 external_id=external_id,
                 now=utcnow(),
+                server=admin.ServerOptions(
+                    url=url, token_file=token_file, token_env=token_env, timeout=timeout
+                ),
             )
         return root_report(
             {"status": "success", "mode": target.mode, "source": source_dict(source)}, source
@@ -118,6 +165,24 @@ def add(
     )
     if "warning" in doc:
         output.note(doc["warning"])
+
+
+def server_lines(src: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A media server's address and where its secret is read from (never the secret)."""
+    server = src.get("server")
+    if not server:
+        return []
+    secret = server["secret"]
+    where = (
+        f"read from the file {secret['path']}"
+        if secret["from"] == "file"
+        else f"read from the environment variable {secret['variable']}"
+    )
+    return [
+        ("server", server["url"]),
+        ("token", where),
+        ("timeout", f"{server['timeout_seconds']:g} s"),
+    ]
 
 
 def root_report(doc: dict[str, Any], source: Source) -> dict[str, Any]:
@@ -188,6 +253,7 @@ def show(source_sel: SourceArg, test_db: TestDbOpt = False, json_out: JsonOpt = 
                 ("external id", src["external_id"] or "-"),
                 ("type", src["type"]),
                 ("root", src["root_path"] or "-"),
+                *server_lines(src),
                 ("path mappings", mappings),
                 ("collections", src["collections"]),
             ],
@@ -227,15 +293,21 @@ def update(
     clear_mappings: Annotated[
         bool, typer.Option("--clear-path-mappings", help="Remove every path mapping.")
     ] = False,
+    url: UrlOpt = None,
+    token_file: TokenFileOpt = None,
+    token_env: TokenEnvOpt = None,
+    timeout: TimeoutOpt = None,
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Rename a source, change its root, or its path mappings.
+    """Rename a source, change its root, its path mappings, or a media server's address, secret
+    or timeout.
 
     \b
     Examples:
       apollonia source update Media --path /mnt/media2
       apollonia source update NAS --clear-path-mappings --path-mapping /share=/mnt/nas
+      apollonia source update home --url https://plex.lan:32400 --token-env PLEX_TOKEN
     """
     output = Output(json_out)
     target = CatalogTarget(settings_or_exit(output), test_db=test_db)
@@ -250,6 +322,9 @@ def update(
                 mappings=mappings,
                 clear_mappings=clear_mappings,
                 now=utcnow(),
+                server=admin.ServerOptions(
+                    url=url, token_file=token_file, token_env=token_env, timeout=timeout
+                ),
             )
         return root_report(
             {"status": "success", "mode": target.mode, "source": source_dict(source)}, source
@@ -307,11 +382,13 @@ def discover(
     test_db: TestDbOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Create one collection per top-level folder of the source root (sync disabled).
+    """Create one collection per top-level folder of the source root, or per movie and TV
+    library of a Plex or Jellyfin server (sync disabled).
 
     \b
     Examples:
       apollonia source discover Media --dry-run
+      apollonia source discover home --json
     """
     output = Output(json_out)
     settings = settings_or_exit(output)
@@ -337,8 +414,9 @@ def discover(
         verb = "Would create" if dry_run else "Created"
         console.print(f"Discovering collections of source '{doc['source']['name']}'", markup=False)
         for col in doc["created"]:
+            library = f" library {col['external_id']}" if doc["source"].get("server") else ""
             console.print(
-                f"  {verb} '{col['name']}' ({col['root_path']}) "
+                f"  {verb} '{col['name']}'{library} ({col['root_path']}) "
                 f"ingestible={col['ingestible']} sync=disabled",
                 markup=False,
             )
@@ -378,6 +456,7 @@ def ingest(
     season: Annotated[str | None, typer.Option("--season", metavar="N", hidden=True)] = None,
     episode: Annotated[str | None, typer.Option("--episode", metavar="N", hidden=True)] = None,
     enrich: EnrichOpt = False,
+    full: FullOpt = False,
 ) -> None:
     """Ingest every sync-enabled, ingestible collection of a source, each in its own transaction.
 
@@ -385,6 +464,7 @@ def ingest(
     Examples:
       apollonia source ingest Media
       apollonia source ingest Media --dry-run --json
+      apollonia source ingest home --full
     """
     output = Output(json_out)
     if title is not None or season is not None or episode is not None:  # B-3/B-4
@@ -401,7 +481,11 @@ def ingest(
             progress = progress_for(f"source {source.name}", enabled=not json_out)
             async with collection_ingestor(settings, catalog, progress) as ingestor:
                 result = await SourceIngestor(ingestor).ingest(
-                    source, collections, allow_empty=allow_empty, hash_in_dry_run=hash_content
+                    source,
+                    collections,
+                    allow_empty=allow_empty,
+                    hash_in_dry_run=hash_content,
+                    full=full,
                 )
             enriched = (
                 await enrich_after_ingest(

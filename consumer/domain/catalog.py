@@ -61,6 +61,52 @@ def apply_mappings(path: str, mappings: list[PathMapping]) -> str:
     return (target + rest) or "/"
 
 
+SecretFrom = Literal["file", "env"]
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRef:
+    """Where a media server's token or API key is read from when it is needed: a file (a
+    Docker or systemd secret) or an environment variable. The catalog keeps only this."""
+
+    kind: SecretFrom
+    ref: str  # the file's path, or the variable's name
+
+    def as_dict(self) -> dict[str, str]:
+        return {"from": self.kind, "path" if self.kind == "file" else "variable": self.ref}
+
+    def describe(self) -> str:
+        if self.kind == "file":
+            return f"read from the file {self.ref}"
+        return f"read from the environment variable {self.ref}"
+
+    @classmethod
+    def from_mapping(cls, value: dict[str, Any]) -> SecretRef:
+        kind: SecretFrom = "file" if value.get("from") == "file" else "env"
+        return cls(kind, str(value.get("path") if kind == "file" else value.get("variable")))
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """How to reach a media server (Plex, Jellyfin): its base URL, the secret's reference and
+    how long to wait for an answer."""
+
+    url: str
+    secret: SecretRef
+    timeout: float = 10.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"url": self.url, "secret": self.secret.as_dict(), "timeout": self.timeout}
+
+    @classmethod
+    def from_mapping(cls, value: dict[str, Any]) -> ServerConfig:
+        return cls(
+            url=str(value["url"]),
+            secret=SecretRef.from_mapping(dict(value.get("secret") or {})),
+            timeout=float(value.get("timeout") or 10.0),
+        )
+
+
 @dataclass(slots=True)
 class Source:
     uuid: str
@@ -71,6 +117,7 @@ class Source:
     external_id: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    server: ServerConfig | None = None  # media-server sources only
 
 
 @dataclass(slots=True)
@@ -91,6 +138,8 @@ class Collection:
     auto_enrich: bool = True
     media_type: MediaType | None = None  # forced on every asset (editorial enrichers obey)
     audio_only: bool = False  # quality control then wants an audio stream, not video
+    # A media-server importer's memory between ingests (library id and kind, high-water mark).
+    importer_state: dict[str, Any] = field(default_factory=dict)
 
     @property
     def enricher_checksum(self) -> str:

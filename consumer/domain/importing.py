@@ -10,9 +10,10 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
-from consumer.domain.catalog import Collection
+from consumer.domain.catalog import Collection, Source
+from consumer.domain.errors import OperationError
 from consumer.domain.media_info import MediaInfo, parse
 
 
@@ -85,6 +86,10 @@ class ScopeNotFoundError(LookupError):
 class Ingestibility:
     ok: bool
     reason: str
+    # Set when the collection cannot be ingested because a system cannot be reached (a media
+    # server refusing, timing out, rejecting the token): the ingest then fails with this error
+    # (exit 3) instead of "not ingestible" (exit 1).
+    unreachable: OperationError | None = None
 
 
 @dataclass(slots=True)
@@ -104,6 +109,93 @@ class DiscoveredItem:
         if self._info is None:
             self._info = parse(self.canonical_key)
         return self._info
+
+
+@dataclass(slots=True)
+class ServerItem(DiscoveredItem):
+    """An item a media server listed: its file (mapped to this host's path), and what the server
+    says about it. `canonical_key` is the item's stable identity on the server (Plex: its guid;
+    Jellyfin: its item id), not its path.
+
+    `unreachable` says why the mapped file cannot be read here (the asset is then cataloged
+    from the server's word alone, and cannot become ready); `metadata` becomes the asset's
+    `tech_metadata`, `editorial` the importer's editorial enrichment result."""
+
+    metadata: dict[str, Any] = field(default_factory=dict)
+    editorial: dict[str, Any] = field(default_factory=dict)
+    unreachable: str | None = None
+    # Changed on the server since the last ingest (or never ingested): its editorial result
+    # is recorded again even when its file is unchanged.
+    fresh: bool = True
+
+    def media_info(self) -> MediaInfo:
+        if self._info is None:
+            m = self.metadata
+            self._info = MediaInfo(
+                m.get("title"),
+                m.get("season"),
+                m.get("episode"),
+                m.get("year"),
+                m.get("episode_title"),
+            )
+        return self._info
+
+
+# The error code of a system a source lives on that cannot be reached (exit 3); its `case` says
+# how: refused, timeout, tls, auth, dns, network, http.
+UNREACHABLE = "media_server_unreachable"
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    return isinstance(exc, OperationError) and exc.error_code == UNREACHABLE
+
+
+LibraryKind = Literal["movie", "show"]
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """A library a media server offers: one collection each."""
+
+    library_id: str
+    name: str
+    kind: LibraryKind
+    root: str  # where it is on the server, as a URL: the collection's root
+    locations: tuple[str, ...] = ()  # the server's folders for it
+
+
+@dataclass(slots=True)
+class ServerListing:
+    """What an incremental importer listed: the items, whether that is everything the library
+    holds (a full pass: what is not listed is gone) or only what changed, and the collection's
+    importer state to keep once the listing is applied."""
+
+    items: list[DiscoveredItem]
+    complete: bool
+    state: dict[str, Any]
+
+
+@runtime_checkable
+class LibraryImporter(Protocol):
+    """An importer whose collections are a server's libraries (`source discover`)."""
+
+    def libraries(self) -> list[Library]: ...
+
+    def check_reachable(self) -> None: ...
+
+
+@runtime_checkable
+class IncrementalImporter(Protocol):
+    """An importer that can list only what changed since the last ingest."""
+
+    def listing(self, collection: Collection, *, full: bool) -> ServerListing: ...
+
+
+def bind_source(importer: object, source: Source) -> object:
+    """An importer for this very source: those that talk to a server need its URL and secret
+    (`bind(source)`); the filesystem importer needs nothing and is returned as it is."""
+    bind = getattr(importer, "bind", None)
+    return bind(source) if callable(bind) else importer
 
 
 @runtime_checkable

@@ -47,12 +47,19 @@ def check(
     tail: TailCheck | None,
     *,
     audio_only: bool = False,
+    reported_duration: float | None = None,
+    unreachable: str | None = None,
 ) -> QcReport:
     """The QC rules, each failure with its reason. `technical` is None when probing failed or no
-    technical enricher ran; `tail` is None when the tail was not checked."""
+    technical enricher ran; `tail` is None when the tail was not checked. `reported_duration` is
+    what a media server says the item lasts (compared with the probe: a warning), and
+    `unreachable` why a media server's file could not be reached when it was cataloged (such an
+    asset was never looked at here, so it cannot pass)."""
     failures: list[RuleFailure] = []
+    if unreachable:
+        failures.append(RuleFailure("reachable", unreachable))
     if technical is None:
-        return QcReport((RuleFailure("probe", "the file could not be probed"),))
+        return QcReport((*failures, RuleFailure("probe", "the file could not be probed")))
     duration = technical.get("duration")
     if not isinstance(duration, int | float) or duration <= 0:
         failures.append(RuleFailure("duration", f"duration is {duration!r}, not above zero"))
@@ -66,7 +73,9 @@ def check(
         failures.append(
             RuleFailure("tail_decodes", f"the last seconds do not decode: {tail.detail}".strip())
         )
-    return QcReport(tuple(failures))
+    probed = duration if isinstance(duration, int | float) else None
+    warning = duration_warning(probed, reported_duration)
+    return QcReport(tuple(failures), (warning,) if warning is not None else ())
 
 
 def duration_warning(probed: float | None, reported: float | None) -> RuleFailure | None:

@@ -24,16 +24,89 @@ from consumer.domain.catalog import (
     HashMode,
     MediaType,
     PathMapping,
+    SecretRef,
+    ServerConfig,
     Source,
 )
 from consumer.domain.errors import OperationError
-from consumer.domain.importing import ImporterInterface, ensure_compliant
+from consumer.domain.importing import (
+    ImporterInterface,
+    Library,
+    LibraryImporter,
+    bind_source,
+    ensure_compliant,
+)
 from consumer.domain.keys import InvalidPathError, normalize_root, root_relation
 from consumer.domain.signatures import EnricherRef
 from consumer.service_layer.enrichers import KnownEnrichers
 from consumer.service_layer.unit_of_work import Catalog, UnitOfWork
 
-SOURCE_TYPES = ("filesystem",)
+SOURCE_TYPES = ("filesystem", "plex", "jellyfin")
+MEDIA_SERVER_TYPES = ("plex", "jellyfin")
+DEFAULT_SERVER_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """What `source add` is told about a media server: its URL, where its token or API key is
+    (a file or an environment variable, exactly one) and how long to wait for it."""
+
+    url: str | None = None
+    token_file: str | None = None
+    token_env: str | None = None
+    timeout: float | None = None
+
+    @property
+    def given(self) -> bool:
+        return any(v is not None for v in (self.url, self.token_file, self.token_env, self.timeout))
+
+
+def changed_server(source: Source, options: ServerOptions) -> ServerConfig | None:
+    """A media server's reference with what `source update` changes (a new secret replaces
+    the old one, whichever kind it was)."""
+    old = source.server
+    secret_given = options.token_file is not None or options.token_env is not None
+    merged = ServerOptions(
+        url=options.url if options.url is not None else (old.url if old else None),
+        token_file=options.token_file
+        if secret_given
+        else (old.secret.ref if old and old.secret.kind == "file" else None),
+        token_env=options.token_env
+        if secret_given
+        else (old.secret.ref if old and old.secret.kind == "env" else None),
+        timeout=options.timeout if options.timeout is not None else (old.timeout if old else None),
+    )
+    return server_config(source.type, merged)
+
+
+def server_config(source_type: str, options: ServerOptions) -> ServerConfig | None:
+    """The media server's reference (never its secret), checked; None for a filesystem."""
+    if source_type not in MEDIA_SERVER_TYPES:
+        if options.given:
+            raise invalid(case="server_options_for_filesystem", source_type=source_type)
+        return None
+    url = (options.url or "").strip().rstrip("/")
+    if not url:
+        raise invalid(case="server_url_missing", source_type=source_type)
+    if not url.startswith(("http://", "https://")) or "://" not in url or len(url) < 10:
+        raise invalid(case="server_url", url=url)
+    if "?" in url or "#" in url or "@" in url.partition("://")[2].partition("/")[0]:
+        # A token in the URL would be printed wherever the URL is: only the secret file or
+        # variable may hold it.
+        raise invalid(case="server_url_credentials", url=url.partition("?")[0])
+    if (options.token_file is None) == (options.token_env is None):
+        raise invalid(case="server_secret", source_type=source_type)
+    if options.token_file is not None:
+        secret = SecretRef("file", os.path.abspath(os.path.expanduser(options.token_file)))
+    else:
+        variable = (options.token_env or "").strip()
+        if not variable or not variable.replace("_", "").isalnum():
+            raise invalid(case="server_secret_variable", variable=variable)
+        secret = SecretRef("env", variable)
+    timeout = DEFAULT_SERVER_TIMEOUT if options.timeout is None else options.timeout
+    if not 0 < timeout <= 600:
+        raise invalid(case="server_timeout", timeout=timeout)
+    return ServerConfig(url=url, secret=secret, timeout=float(timeout))
 
 
 class NotFoundError(OperationError):
@@ -160,6 +233,7 @@ async def add_source(
     mappings: Sequence[str],
     external_id: str | None,
     now: datetime,
+    server: ServerOptions | None = None,
 ) -> Source:
     if source_type not in SOURCE_TYPES:
         raise invalid("unknown_source_type", source_type=source_type, known=SOURCE_TYPES)
@@ -169,6 +243,7 @@ async def add_source(
         raise invalid("duplicate_name", case="source", name=name)
     if external_id and await uow.sources.find(external_id):
         raise invalid("duplicate_external_id", external_id=external_id)
+    config = server_config(source_type, server or ServerOptions())
     root = absolute_root(root_path) if root_path else None
     if root is not None:
         source_root_exists(root)
@@ -181,6 +256,7 @@ async def add_source(
         external_id=external_id,
         created_at=now,
         updated_at=now,
+        server=config,
     )
     await uow.sources.add(source)
     return source
@@ -195,7 +271,10 @@ async def update_source(
     mappings: Sequence[str] | None,
     clear_mappings: bool,
     now: datetime,
+    server: ServerOptions | None = None,
 ) -> Source:
+    if server is not None and server.given:
+        source.server = changed_server(source, server)
     if name is not None:
         taken = any(
             s.name.lower() == name.lower() and s.uuid != source.uuid
@@ -245,7 +324,10 @@ async def discover_collections(
     now: datetime,
 ) -> DiscoverResult:
     """One collection per top-level folder of the source root, created sync-disabled with
-    `ingestible` evaluated; folders that already have a collection are left as they are."""
+    `ingestible` evaluated; folders that already have a collection are left as they are. A
+    media server's collections are its libraries instead (`discover_libraries`)."""
+    if isinstance(importer, LibraryImporter):
+        return await discover_libraries(uow, source, importer, now=now)
     if not source.root_path:
         raise invalid(case="no_root_path", source=source.name, source_id=source.uuid)
     if not await asyncio.to_thread(os.path.isdir, source.root_path):
@@ -282,6 +364,72 @@ async def discover_collections(
         result.created.append(collection)
     if overlaps:  # nothing is created: the operator resolves the overlaps first
         raise invalid("overlapping_root", case="discover", source=source.name, overlaps=overlaps)
+    for collection in result.created:
+        await uow.collections.add(collection)
+    return result
+
+
+def change_library_mappings(
+    collection: Collection, mappings: Sequence[str], *, clear: bool
+) -> list[str]:
+    """A media-server library's own path mappings (beside its source's; the longest prefix of
+    either wins, the library's on a tie): for a library on a share of its own."""
+    if not collection.importer_state.get("library_id"):
+        raise invalid(case="collection_mappings_need_server", collection=collection.name)
+    kept = [] if clear else list(collection.importer_state.get("path_mappings") or [])
+    added = [m.as_dict() for m in parse_mappings(mappings)]
+    state = dict(collection.importer_state)
+    state["path_mappings"] = kept + added
+    collection.importer_state = state
+    words = ["path mappings cleared"] if clear else []
+    return words + [f"path mapping {m['from']}={m['to']}" for m in added]
+
+
+async def discover_libraries(
+    uow: UnitOfWork, source: Source, importer: LibraryImporter, *, now: datetime
+) -> DiscoverResult:
+    """One collection per movie or TV library of a media server, sync disabled; its external
+    id is the server's library id (prefixed with the source's name when another collection
+    already has that id: Plex numbers its libraries 1, 2, 3 on every server). Libraries that
+    already have a collection are left as they are."""
+    libraries: list[Library] = await asyncio.to_thread(importer.libraries)
+    existing = await uow.collections.all(source.uuid)
+    everywhere = await uow.collections.all()
+    by_library = {str(c.importer_state.get("library_id")): c for c in existing}
+    names = {c.name.lower() for c in existing}
+    taken_ids = {c.external_id for c in everywhere if c.external_id}
+    result = DiscoverResult()
+    for library in libraries:
+        match = by_library.get(library.library_id)
+        if match is not None:
+            result.existing.append(match)
+            continue
+        name = library.name
+        if name.lower() in names:
+            name = f"{library.name} ({library.library_id})"
+        external_id = library.library_id
+        if external_id in taken_ids:
+            external_id = f"{source.name}:{library.library_id}"
+        collection = Collection(
+            uuid=new_uuid(),
+            source_uuid=source.uuid,
+            name=name,
+            root_path=library.root,
+            sync_enabled=False,
+            ingestible=True,  # it answered just now
+            external_id=external_id,
+            created_at=now,
+            updated_at=now,
+            importer_state={
+                "library_id": library.library_id,
+                "kind": library.kind,
+                "locations": list(library.locations),
+            },
+        )
+        names.add(name.lower())
+        taken_ids.add(external_id)
+        by_library[library.library_id] = collection
+        result.created.append(collection)
     for collection in result.created:
         await uow.collections.add(collection)
     return result
@@ -379,9 +527,13 @@ async def update_collection(
     now: datetime,
     known_enrichers: KnownEnrichers | None = None,
     options: EnrichmentOptions | None = None,
+    mappings: Sequence[str] | None = None,
+    clear_mappings: bool = False,
 ) -> list[str]:
     """Apply the requested changes; returns what changed, in words."""
     changes: list[str] = apply_enrichment_options(collection, options or EnrichmentOptions())
+    if mappings or clear_mappings:
+        changes += change_library_mappings(collection, mappings or [], clear=clear_mappings)
     if name is not None and name != collection.name:
         siblings = await uow.collections.all(collection.source_uuid)
         if any(c.name.lower() == name.lower() and c.uuid != collection.uuid for c in siblings):
@@ -433,7 +585,7 @@ ImporterFor = Callable[[str], object]
 
 
 def importer_of(importer_for: ImporterFor, source: Source) -> ImporterInterface:
-    return ensure_compliant(importer_for(source.type))
+    return ensure_compliant(bind_source(importer_for(source.type), source))
 
 
 async def create_source(
@@ -445,6 +597,7 @@ async def create_source(
     mappings: Sequence[str],
     external_id: str | None,
     now: datetime,
+    server: ServerOptions | None = None,
 ) -> Source:
     async with catalog.unit_of_work() as uow:
         source = await add_source(
@@ -455,6 +608,7 @@ async def create_source(
             mappings=mappings,
             external_id=external_id,
             now=now,
+            server=server,
         )
         await uow.commit()
     return source
@@ -469,6 +623,7 @@ async def change_source(
     mappings: Sequence[str] | None,
     clear_mappings: bool,
     now: datetime,
+    server: ServerOptions | None = None,
 ) -> Source:
     async with catalog.unit_of_work() as uow:
         source = await update_source(
@@ -479,6 +634,7 @@ async def change_source(
             mappings=mappings,
             clear_mappings=clear_mappings,
             now=now,
+            server=server,
         )
         await uow.commit()
     return source
@@ -590,6 +746,8 @@ async def change_collection(
     now: datetime,
     known_enrichers: KnownEnrichers | None = None,
     options: EnrichmentOptions | None = None,
+    mappings: Sequence[str] | None = None,
+    clear_mappings: bool = False,
 ) -> CollectionChange:
     async with catalog.unit_of_work() as uow:
         collection = await resolve_collection(uow, selector)
@@ -608,6 +766,8 @@ async def change_collection(
             now=now,
             known_enrichers=known_enrichers,
             options=options,
+            mappings=mappings,
+            clear_mappings=clear_mappings,
         )
         await uow.commit()
     return CollectionChange(collection, changes)

@@ -33,19 +33,23 @@ from consumer.domain.importing import (
     DiscoveredItem,
     ImporterInterface,
     ImporterNotCompliantError,
+    IncrementalImporter,
     IngestScope,
     ScopeNotFoundError,
+    ServerItem,
     StatListing,
     StatListingImporter,
+    bind_source,
     ensure_compliant,
 )
 from consumer.domain.media_info import media_metadata
 from consumer.domain.records import AssetFingerprint, IngestRun, StatEntry
-from consumer.domain.signatures import needs_hash
+from consumer.domain.signatures import content_signature, needs_hash
 from consumer.domain.stat_lines import key_of
 from consumer.service_layer.apply import (
     ApplyOutcome,
     FileGone,
+    FileMoved,
     FilePresent,
     apply_changes,
     decide_changes,
@@ -70,6 +74,13 @@ def utcnow() -> datetime:
 class IngestFailure(OperationError):  # noqa: N818 - an outcome the CLI reports, not a bug
     """An ingest that cannot go on (gate refused, scope not found, rolled back): an error code
     and its facts (`apollonia.cli.errors` words them)."""
+
+
+def carried(exc: OperationError) -> IngestFailure:
+    """An error from below (a media server unreachable, its secret missing) as the ingest's
+    failure: the same code, case and facts, so it is worded and exits as it would itself."""
+    code = exc.error_code
+    return IngestFailure(code, case=exc.case, **exc.facts)
 
 
 class Progress(Protocol):
@@ -197,7 +208,7 @@ class CollectionIngestor:
     def importer(self, source: Source) -> ImporterInterface:
         """The source's importer, verified compliant before any work (B-10/B-12, D-10)."""
         try:
-            return ensure_compliant(self.importer_for(source.type))
+            return ensure_compliant(bind_source(self.importer_for(source.type), source))
         except (ImporterNotCompliantError, KeyError, LookupError) as exc:
             message = exc.args[0] if exc.args else str(exc)
             raise IngestFailure(
@@ -221,6 +232,9 @@ class CollectionIngestor:
             passed=verdict.ok,
             reason=verdict.reason,
         )
+        if not verdict.ok and verdict.unreachable is not None:
+            # A server refusing, timing out: exit 3, saying which.
+            raise carried(verdict.unreachable)
         if not verdict.ok:
             raise IngestFailure(
                 "not_ingestible", collection=collection.name, ref=ref, reason=verdict.reason
@@ -237,9 +251,11 @@ class CollectionIngestor:
         allow_empty: bool = False,
         kind: str = "collection_ingest",
         hash_in_dry_run: bool = False,
+        full: bool = False,
     ) -> CollectionIngestResult:
         """Ingest `scope` of `collection`. A dry run reads no file content unless
-        `hash_in_dry_run`: new and changed files are then judged by their stat alone."""
+        `hash_in_dry_run`: new and changed files are then judged by their stat alone. An
+        importer that can list only what changed (a media server) does so unless `full`."""
         started = self.clock()
         t0 = time.perf_counter()
         run_id = None if self.dry_run else str(uuid.uuid4())
@@ -264,7 +280,7 @@ class CollectionIngestor:
                 # The listing runs before the write lock is taken: on a NAS it may take minutes,
                 # and the consumer must be able to commit meanwhile.
                 self.progress.listing()
-                listing = await self._list(uow, importer, collection, scope)
+                listing = await self._list(uow, importer, collection, scope, full=full)
                 log.info(
                     scope.describe(collection.name),
                     collection=collection.name,
@@ -340,8 +356,12 @@ class CollectionIngestor:
         importer: ImporterInterface,
         collection: Collection,
         scope: IngestScope,
+        *,
+        full: bool = False,
     ) -> _Listing:
         """What is on disk, and (fast path) which of it the catalog already holds unchanged."""
+        if scope.is_full and isinstance(importer, IncrementalImporter):
+            return await _server_listing(importer, collection, full=full)
         # A first ingest has nothing to compare with: the plain walk builds its items directly.
         if (
             scope.is_full
@@ -362,6 +382,9 @@ class CollectionIngestor:
                 items = await asyncio.to_thread(_describe_all, importer, collection, fast)
                 return _Listing(items, _walk_errors(importer), unchanged, live)
         items, walk_errors = await _enumerate(importer, collection, scope)
+        if isinstance(importer, IncrementalImporter):  # a media server's --title/--season
+            servers = [item for item in items if type(item) is ServerItem]
+            return _Listing(items, walk_errors, complete=False, servers=servers)
         return _Listing(items, walk_errors)
 
     async def _apply(
@@ -385,17 +408,26 @@ class CollectionIngestor:
         stat says is unchanged, hash and decide the rest, soft-delete what went missing, count
         duplicates, record the run."""
         run = _Pass(uow, collection, scope, stats, started, run_id, write=not self.dry_run)
+        run.state = listing.state
         index: dict[str, StatEntry] | None = None
         if listing.unchanged is None:
             index = await uow.assets.stat_index(collection.uuid, collection.enricher_checksum)
             live = sum(1 for entry in index.values() if not entry.is_deleted)
         else:
             live = listing.live
-        if scope.is_full and not listing.discovered and live and not allow_empty:
+        if (
+            scope.is_full
+            and listing.complete
+            and not listing.discovered
+            and live
+            and not allow_empty
+        ):
             raise IngestFailure(
                 "empty_root", collection=collection.name, root_path=collection.root_path, live=live
             )
-        candidates, seen_live = _unchanged_skipped(listing, index)
+        if listing.servers and index is not None:
+            await _follow_reidentified(run, listing, index)
+        candidates, seen_live = _unchanged_skipped(listing, index, stats)
         stats.assets_skipped += listing.discovered - len(candidates)
         seen_live += await self._decide_and_write(
             run,
@@ -405,7 +437,10 @@ class CollectionIngestor:
             read=collection.hash_mode == "full" and read_content,
             neighbors=neighbors,
         )
-        if scope.is_full and seen_live < live:  # some live asset was not seen on disk
+        if listing.servers:
+            await _record_editorial(run, listing, {item.canonical_key for item in candidates})
+        # Only a complete listing says what is gone (a media server's incremental one does not).
+        if scope.is_full and listing.complete and seen_live < live:
             if index is None:
                 index = await uow.assets.stat_index(collection.uuid, collection.enricher_checksum)
             await _soft_delete_missing(
@@ -514,7 +549,9 @@ class CollectionIngestor:
         to_hash = [
             item
             for item in chunk
-            if hash_content and _needs_hash(known.get(item.canonical_key), item)
+            if hash_content
+            and _needs_hash(known.get(item.canonical_key), item)
+            and not (type(item) is ServerItem and item.unreachable)  # nothing here to read
         ]
         if not read:
             stats.content_unread += len(to_hash)
@@ -568,6 +605,7 @@ class CollectionIngestor:
                     xxh128=fp.xxh128 if fp else None,
                     observed_at=observed_at,
                     neighbors=list(found_beside.get(item.canonical_key, ())),
+                    tech_metadata=dict(item.metadata) if type(item) is ServerItem else {},
                 )
             )
         return observations
@@ -623,6 +661,11 @@ class _Listing:
     walk_errors: list[tuple[str, str]]
     unchanged: set[str] | None = None  # signatures (fast path only)
     live: int = 0  # live assets when the signatures were read (fast path only)
+    # False for a media server's incremental listing: what it does not list is not gone.
+    complete: bool = True
+    # A media server's listing: the importer state to keep once applied, and its items.
+    state: dict[str, Any] | None = None
+    servers: list[ServerItem] = field(default_factory=list)
 
     @property
     def discovered(self) -> int:
@@ -648,6 +691,7 @@ class _Pass:
     write: bool
     # Live content hash per key touched (for counting duplicates in a dry run).
     touched: dict[str, str | None] = field(default_factory=dict)
+    state: dict[str, Any] | None = None  # the importer state to keep (media servers)
 
     def account(self, outcome: ApplyOutcome) -> None:
         stats = self.stats
@@ -661,10 +705,14 @@ class _Pass:
 
 
 def _unchanged_skipped(
-    listing: _Listing, index: Mapping[str, StatEntry] | None
+    listing: _Listing, index: Mapping[str, StatEntry] | None, stats: IngestStats
 ) -> tuple[list[DiscoveredItem], int]:
     """Stage 1, for every file: same stat and enrichers as the catalog -> skipped, unread.
-    The items left, and how many live assets were seen on disk doing so."""
+    The items left, and how many live assets were seen on disk doing so.
+
+    A media server's item whose file cannot be reached here while its asset is live is left
+    as it was (skipped, reported): an unmounted share must not rewrite, nor un-approve, what
+    was cataloged from the file itself."""
     if index is None:  # the stat listing already did it, by signature
         return listing.items, len(listing.unchanged or ())
     candidates = []
@@ -681,6 +729,14 @@ def _unchanged_skipped(
             is_deleted=entry.is_deleted,
             enrichers_same=entry.enrichers_same,
         ):
+            if (
+                entry is not None
+                and not entry.is_deleted
+                and type(item) is ServerItem
+                and item.unreachable
+            ):
+                stats.error(item.path, f"left as it was: {item.unreachable}")
+                continue
             candidates.append(item)
     return candidates, seen_live
 
@@ -720,7 +776,11 @@ async def _record_success(
 ) -> None:
     """The collection's last ingest time and the run record, in the ingest's transaction."""
     uow, collection, stats, run_id = run.uow, run.collection, run.stats, run.run_id
-    if not collection.ingestible:
+    state_changed = run.state is not None and run.state != collection.importer_state
+    if state_changed:
+        assert run.state is not None
+        collection.importer_state = run.state
+    if not collection.ingestible or state_changed:
         collection.ingestible = True
         collection.updated_at = finished
         await uow.collections.update(collection)
@@ -792,11 +852,116 @@ async def _enumerate(
         raise IngestFailure(
             "enumeration_failed", collection=collection.name, error=str(exc)
         ) from exc
+    except OperationError as exc:  # a media server unreachable, its secret missing
+        raise carried(exc) from exc
     except Exception as exc:  # an importer bug must not take sibling collections down
         log.exception("importer failed", collection=collection.name)
         raise IngestFailure(
             "importer_failed", collection=collection.name, error=f"{type(exc).__name__}: {exc}"
         ) from exc
+
+
+async def _server_listing(
+    importer: IncrementalImporter, collection: Collection, *, full: bool
+) -> _Listing:
+    """A media server's listing: only what changed since the last ingest unless `full` (or
+    nothing was ingested yet), in a worker thread (blocking HTTP)."""
+
+    def listing() -> _Listing:
+        found = importer.listing(collection, full=full)
+        servers = [item for item in found.items if type(item) is ServerItem]
+        return _Listing(
+            found.items,
+            _walk_errors(importer),
+            complete=found.complete,
+            state=found.state,
+            servers=servers,
+        )
+
+    try:
+        return await asyncio.to_thread(listing)
+    except OperationError as exc:
+        raise carried(exc) from exc
+    except Exception as exc:
+        log.exception("importer failed", collection=collection.name)
+        raise IngestFailure(
+            "importer_failed", collection=collection.name, error=f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+async def _follow_reidentified(run: _Pass, listing: _Listing, index: dict[str, StatEntry]) -> None:
+    """An item the server identifies anew (Plex re-matched it, or matched an item it had only
+    as `local://`) keeps its asset: a live asset at the item's file under another key the
+    listing does not hold is moved to the new key, as a rename would be."""
+    listed = {item.canonical_key for item in listing.items}
+    unknown = {
+        item.path: item
+        for item in listing.servers
+        if item.canonical_key not in index or index[item.canonical_key].is_deleted
+    }
+    if not unknown:
+        return
+    by_path = await run.uow.assets.keys_by_path(run.collection.uuid, list(unknown))
+    moves = [
+        FileMoved(
+            old_key,
+            FileFacts(
+                canonical_key=unknown[path].canonical_key,
+                path=path,
+                size=index[old_key].size,
+                mtime_ns=index[old_key].mtime_ns,
+                observed_at=run.started,
+                tech_metadata=dict(unknown[path].metadata),
+            ),
+        )
+        for path, old_key in by_path.items()
+        if old_key not in listed and old_key in index
+    ]
+    if not moves:
+        return
+    outcome = await apply_changes(
+        run.uow, run.collection, moves, now=run.started, run_uuid=run.run_id, write=run.write
+    )
+    run.touched.update(outcome.touched)
+    for move in moves:  # the stat index follows, so the moved assets are seen, not missing
+        entry = index.pop(move.from_key)
+        index[move.obs.canonical_key] = entry
+    log.info("items re-identified by the server keep their assets", moved=outcome.moved)
+
+
+async def _record_editorial(run: _Pass, listing: _Listing, decided: set[str]) -> None:
+    """The server's editorial fields as the importer's editorial enrichment result: for every
+    item created or changed here, and every item the server changed since the last ingest."""
+    if not run.write:
+        return
+    wanted = [item for item in listing.servers if item.fresh or item.canonical_key in decided]
+    if not wanted:
+        return
+    for start in range(0, len(wanted), SLICE):
+        part = wanted[start : start + SLICE]
+        known = await run.uow.assets.fingerprints_for_keys(
+            run.collection.uuid, [item.canonical_key for item in part]
+        )
+        rows = [
+            {
+                "asset_uuid": fp.uuid,
+                "enricher_id": (enricher := str(item.metadata.get("server") or "server")),
+                "enricher_version": "1",
+                "kind": "editorial",
+                "ok": True,
+                "fields": item.editorial,
+                "reason": None,
+                "tool": f"{enricher} server",
+                "tool_version": None,
+                "content_signature": content_signature(fp.sha256, fp.size, fp.mtime_ns),
+                "job_uuid": None,
+                "time": run.started,
+            }
+            for item in part
+            if (fp := known.get(item.canonical_key)) is not None and not fp.is_deleted
+        ]
+        if rows:
+            await run.uow.results.add_enrichment(rows)
 
 
 async def _no_neighbors() -> Mapping[str, list[str]]:

@@ -377,7 +377,15 @@ class Enrichment:
             if isinstance(result, EnrichmentFailed)
         ]
         technical, tail = technical_of(ran)
-        report = check(technical, tail, audio_only=collection.audio_only)
+        meta = asset.tech_metadata
+        reported = meta.get("server_duration")
+        report = check(
+            technical,
+            tail,
+            audio_only=collection.audio_only,
+            reported_duration=float(reported) if isinstance(reported, int | float) else None,
+            unreachable=str(meta["unreachable"]) if meta.get("unreachable") else None,
+        )
         # Before the state changes: the database refuses `ready` without this row.
         await uow.results.add_qc(
             {

@@ -9,15 +9,18 @@ collection goes through exactly the collection-ingest pipeline in full scope (D-
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 from consumer.domain.catalog import Collection, Source
-from consumer.domain.importing import IngestScope
+from consumer.domain.errors import OperationError
+from consumer.domain.importing import IngestScope, LibraryImporter
 from consumer.service_layer.collection_ingest import (
     CollectionIngestor,
     CollectionIngestResult,
     IngestFailure,
+    carried,
 )
 from shared.files import folder_problem
 from shared.runtime.log import get_logger
@@ -69,7 +72,7 @@ class SourceIngestResult:
         if self.succeeded:
             return 2
         # Everything failed: "unreachable" only when every failure was an access problem.
-        unreachable = {"empty_root", "not_ingestible"}
+        unreachable = {"empty_root", "not_ingestible", "media_server_unreachable"}
         if all(o.failure and o.failure.error_code in unreachable for o in self.failed):
             return 3
         return 1
@@ -123,10 +126,17 @@ class SourceIngestor:
         *,
         allow_empty: bool = False,
         hash_in_dry_run: bool = False,
+        full: bool = False,
     ) -> SourceIngestResult:
         # B-10/B-12: compliance before anything else is attempted.
-        self.collections.importer(source)
-        if source.root_path:
+        importer = self.collections.importer(source)
+        if isinstance(importer, LibraryImporter):
+            # One clear "cannot reach the server" (exit 3) rather than one per collection.
+            try:
+                await asyncio.to_thread(importer.check_reachable)
+            except OperationError as exc:
+                raise carried(exc) from exc
+        elif source.root_path:
             problem = folder_problem(source.root_path)
             if problem is not None:
                 raise IngestFailure("source_unreachable", source=source.name, problem=problem)
@@ -156,6 +166,7 @@ class SourceIngestor:
                     allow_empty=allow_empty,
                     kind="source_ingest",
                     hash_in_dry_run=hash_in_dry_run,
+                    full=full,
                 )
             except IngestFailure as failure:
                 result.outcomes.append(CollectionOutcome(collection, failure=failure))

@@ -43,6 +43,7 @@ class AssetStore(Protocol):
     async def fingerprints_for_keys(
         self, collection_uuid: str, keys: Iterable[str]
     ) -> dict[str, AssetFingerprint]: ...
+    async def keys_by_path(self, collection_uuid: str, paths: Iterable[str]) -> dict[str, str]: ...
     async def list_assets(
         self,
         *,

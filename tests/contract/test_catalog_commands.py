@@ -113,7 +113,8 @@ def test_changing_the_path_re_evaluates_ingestible(library: Library) -> None:
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["source", "add", "--type", "plex", "--name", "X"], "unknown source type 'plex'"),
+        (["source", "add", "--type", "ftp", "--name", "X"], "unknown source type 'ftp'"),
+        (["source", "add", "--type", "plex", "--name", "X"], "a plex source needs --url"),
         (["source", "add", "--type", "filesystem"], "Missing option '--name'"),
         (
             ["source", "add", "--type", "filesystem", "--name", "X", "--path-mapping", "nope"],

@@ -245,12 +245,12 @@ def test_b15_gate_order_prerequisites_before_scope(library: Library) -> None:
 def test_b10_b12_non_compliant_importer_exits_1_before_work(library: Library) -> None:
     """B-10/B-12: a source whose importer is not available/compliant fails before any work."""
     library.setup()
-    library.execute("UPDATE sources SET type = 'plex'")
+    library.execute("UPDATE sources SET type = 'ftp'")
     result = library.cli("collection", "ingest", "TV", "--json")
     assert result.code == 1
     doc = result.json()
     assert doc["errors"][0]["code"] == "importer_not_compliant"
-    assert "Importer for source 'Local' (type plex) is not usable" in doc["errors"][0]["message"]
+    assert "Importer for source 'Local' (type ftp) is not usable" in doc["errors"][0]["message"]
     assert library.query("SELECT count(*) FROM assets") == [(0,)]
 
 

@@ -14,7 +14,8 @@ from tests.cli import run_cli
 pytestmark = pytest.mark.integration
 
 INSERT = (
-    "INSERT INTO sources VALUES"
+    "INSERT INTO sources (uuid, external_id, name, type, root_path, path_mappings, created_at,"
+    " updated_at) VALUES"
     " ('s', NULL, 'S', 'filesystem', '/m', '[]', '2026-01-01', '2026-01-01');"
     "INSERT INTO collections (uuid, source_uuid, name, root_path, created_at, updated_at)"
     " VALUES ('c', 's', 'C', '/m', '2026-01-01', '2026-01-01');"

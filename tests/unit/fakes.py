@@ -275,6 +275,14 @@ class FakeAssetStore:
             if a.canonical_key in wanted
         }
 
+    async def keys_by_path(self, collection_uuid: str, paths: Iterable[str]) -> dict[str, str]:
+        wanted = set(paths)
+        return {
+            a.path: a.canonical_key
+            for a in self._of(collection_uuid)
+            if a.path in wanted and not a.is_deleted
+        }
+
     async def list_assets(
         self,
         *,

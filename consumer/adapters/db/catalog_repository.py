@@ -9,7 +9,7 @@ from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from consumer.adapters.db.tables import assets, collections, sources
-from consumer.domain.catalog import Collection, PathMapping, Source
+from consumer.domain.catalog import Collection, PathMapping, ServerConfig, Source
 from consumer.domain.signatures import EnricherRef
 
 
@@ -24,6 +24,7 @@ def source_from_row(row: Row[Any]) -> Source:
         external_id=m["external_id"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        server=ServerConfig.from_mapping(m["server"]) if m["server"] else None,
     )
 
 
@@ -45,6 +46,7 @@ def collection_from_row(row: Row[Any]) -> Collection:
         auto_enrich=bool(m["auto_enrich"]),
         media_type=m["media_type"],
         audio_only=bool(m["audio_only"]),
+        importer_state=dict(m["importer_state"] or {}),
     )
 
 
@@ -58,6 +60,7 @@ def _source_row(source: Source) -> dict[str, Any]:
         "external_id": source.external_id,
         "created_at": source.created_at,
         "updated_at": source.updated_at,
+        "server": source.server.as_dict() if source.server else None,
     }
 
 
@@ -78,6 +81,7 @@ def _collection_row(collection: Collection) -> dict[str, Any]:
         "auto_enrich": collection.auto_enrich,
         "media_type": collection.media_type,
         "audio_only": collection.audio_only,
+        "importer_state": collection.importer_state,
     }
 
 

@@ -220,6 +220,22 @@ class AssetRepository:
         """Light rows for the given keys only (event batches, targeted ingests)."""
         return await _fingerprints_for_keys(self._conn, collection_uuid, keys)
 
+    async def keys_by_path(self, collection_uuid: str, paths: Iterable[str]) -> dict[str, str]:
+        """The canonical key of the live asset at each path (for importers whose keys are not
+        paths: an item the server re-identified is found again by its file)."""
+        wanted = list(dict.fromkeys(paths))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):
+            rows = await self._conn.execute(
+                select(assets.c.path, assets.c.canonical_key).where(
+                    assets.c.collection_uuid == collection_uuid,
+                    assets.c.is_deleted.is_(False),
+                    assets.c.path.in_(wanted[start : start + 500]),
+                )
+            )
+            found.update({r[0]: r[1] for r in rows})
+        return found
+
     async def list_assets(
         self,
         *,

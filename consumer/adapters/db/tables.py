@@ -53,6 +53,9 @@ sources = Table(
     Column("path_mappings", JSON, nullable=False, server_default=text("'[]'")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Migration 0009: a media server's URL, timeout and where its secret comes from (never the
+    # secret itself).
+    Column("server", JSON, nullable=True),
 )
 
 collections = Table(
@@ -80,6 +83,8 @@ collections = Table(
     Column("auto_enrich", Boolean, nullable=False, server_default=text("1")),
     Column("media_type", String, nullable=True),  # forced: movie, episode or other
     Column("audio_only", Boolean, nullable=False, server_default=false()),
+    # Migration 0009: what a media-server importer keeps between ingests.
+    Column("importer_state", JSON, nullable=False, server_default=text("'{}'")),
     UniqueConstraint("source_uuid", "name"),
     CheckConstraint(f"hash_mode IN {HASH_MODES!r}", name="hash_mode"),
 )
