@@ -164,7 +164,7 @@ async def test_migration_0008_backfills_items_and_steps_back_keeping_the_guards(
         seed_0007(db)
         triggers = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
         guards = sorted(triggers.fetchall())
-    await migrate.upgrade(engine)
+    await migrate.upgrade(engine, "0008")
     assert await migrate.current_revision(engine) == "0008"
     with raw(catalog_path) as db:
         items = {
@@ -202,8 +202,8 @@ async def test_migration_0008_backfills_items_and_steps_back_keeping_the_guards(
         # The rebuild of `assets` cascaded nothing away.
         assert db.execute("SELECT count(*) FROM asset_history").fetchone() == (1,)
         assert db.execute("SELECT count(*) FROM enrichment_results").fetchone() == (3,)
-    await migrate.upgrade(engine)  # and forward again
-    assert await migrate.current_revision(engine) == "0008"
+    await migrate.upgrade(engine)  # and forward again, to the newest
+    assert await migrate.current_revision(engine) == migrate.HEAD_REVISION
 
 
 NFO = b"<movie><title>Alien</title><year>1979</year></movie>"

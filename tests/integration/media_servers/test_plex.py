@@ -264,6 +264,10 @@ def test_tv_flat_listing_and_narrowing_through_search(
     episode = keyed[f"plex://episode/{firefly.rating_key}102"]
     meta = cli.json("asset", "show", episode["id"])["asset"]["tech_metadata"]
     assert (meta["title"], meta["season"], meta["episode"]) == ("Firefly", 1, 2)
+    # A server's episodes land in the media item (the season) the server names.
+    items = cli.json("media", "list", "--collection", "TV Shows", "--all")["items"]
+    seasons = {(i["name"], i["season"]): i["progress"]["total"] for i in items}
+    assert seasons[("Firefly", 1)] == 3
 
 
 def test_an_unreachable_mapped_file_is_cataloged_but_never_fingerprinted(
