@@ -36,7 +36,7 @@ from consumer.domain.enrichment import (
     EnrichmentFailed,
     EnrichmentInput,
 )
-from consumer.domain.jobs import DISCARDED, Job, JobStatus, retry_of
+from consumer.domain.jobs import DISCARDED, Job, JobLog, JobStatus, retry_of
 from consumer.domain.lifecycle import AssetState
 from consumer.domain.probe import summary
 from consumer.domain.quality import QcReport, TailCheck, check
@@ -116,6 +116,18 @@ class Claimed:
     job: Job
     asset: Asset
     collection: Collection
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one result transaction read up front for all its jobs, and the log lines it
+    writes at the end (in order, in one statement)."""
+
+    now: datetime
+    jobs: dict[str, Job]
+    assets: dict[str, Asset]
+    collections: dict[str, Collection | None] = field(default_factory=dict)
+    lines: list[JobLog] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -212,6 +224,8 @@ class Enrichment:
                 return []
             assets = await uow.assets.get_many_by_uuid(j.asset_uuid for j in jobs)
             collections: dict[str, Collection | None] = {}
+            lines: list[JobLog] = []
+            enriching: list[Asset] = []
             for job in jobs:
                 asset = assets[job.asset_uuid]
                 if asset.collection_uuid not in collections:
@@ -219,23 +233,28 @@ class Enrichment:
                         asset.collection_uuid
                     )
                 collection = collections[asset.collection_uuid]
-                await uow.jobs.log(
-                    job.uuid,
-                    "info",
-                    f"claimed by {self.policy.worker_id} (pid {self.pid}), attempt {job.attempt}",
-                    now,
+                lines.append(
+                    JobLog(
+                        job.uuid,
+                        now,
+                        "info",
+                        f"claimed by {self.policy.worker_id} (pid {self.pid}), "
+                        f"attempt {job.attempt}",
+                    )
                 )
                 if (
                     collection is None
                     or self._stale(job, asset)
                     or asset.state == AssetState.RETIRED
                 ):
-                    await self._discard(uow, job, asset, now)
+                    await self._discard(uow, lines, job, asset, now)
                     continue
                 if asset.state == AssetState.NEW:
                     set_state(asset, AssetState.ENRICHING, now)
-                    await uow.assets.update(asset)
+                    enriching.append(asset)
                 claimed.append(Claimed(job, asset, collection))
+            await uow.assets.update_many(enriching)
+            await uow.jobs.log_many(lines)
             await uow.commit()
         return claimed
 
@@ -247,7 +266,9 @@ class Enrichment:
             or asset.enricher_checksum != job.enricher_checksum
         )
 
-    async def _discard(self, uow: UnitOfWork, job: Job, asset: Asset | None, now: datetime) -> None:
+    async def _discard(
+        self, uow: UnitOfWork, lines: list[JobLog], job: Job, asset: Asset | None, now: datetime
+    ) -> None:
         job.status, job.completed_at, job.error, job.lease_until = (
             JobStatus.COMPLETED,
             now,
@@ -255,7 +276,7 @@ class Enrichment:
             None,
         )
         await uow.jobs.update(job)
-        await uow.jobs.log(job.uuid, "info", f"{DISCARDED}: the result is not applied", now)
+        lines.append(JobLog(job.uuid, now, "info", f"{DISCARDED}: the result is not applied"))
         if asset is not None and asset.state == AssetState.ENRICHING:
             set_state(asset, AssetState.NEW, now)
             await uow.assets.update(asset)
@@ -306,21 +327,17 @@ class Enrichment:
         """What several jobs came to, written in one transaction."""
         async with self.catalog.unit_of_work(label="enrichment result") as uow:
             now = self.clock()
-            collections: dict[str, Collection | None] = {}
-            outcomes = [
-                await self._record(uow, item, ran, now, collections) for item, ran in finished
-            ]
+            batch = _Batch(
+                now,
+                await uow.jobs.get_many([item.job.uuid for item, _ in finished]),
+                await uow.assets.get_many_by_uuid(item.asset.uuid for item, _ in finished),
+            )
+            outcomes = [await self._record(uow, batch, item, ran) for item, ran in finished]
+            await uow.jobs.log_many(batch.lines)
             await uow.commit()
         return outcomes
 
-    async def _record(
-        self,
-        uow: UnitOfWork,
-        item: Claimed,
-        ran: Ran,
-        now: datetime,
-        collections: dict[str, Collection | None],
-    ) -> JobOutcome:
+    async def _record(self, uow: UnitOfWork, batch: _Batch, item: Claimed, ran: Ran) -> JobOutcome:
         outcome = JobOutcome(
             item.job.uuid,
             item.asset.uuid,
@@ -329,7 +346,8 @@ class Enrichment:
             item.collection.name,
             "lost",
         )
-        job = await uow.jobs.get(item.job.uuid)
+        now, lines = batch.now, batch.lines
+        job = batch.jobs.get(item.job.uuid)
         if (
             job is None
             or job.status != JobStatus.IN_PROGRESS
@@ -339,22 +357,23 @@ class Enrichment:
             # Our lease ran out and another worker took the job: its result will count.
             log.warning("enrichment job lost its lease", job=item.job.uuid)
             return outcome
-        for level, message in ran.logs:
-            await uow.jobs.log(job.uuid, level, message, now)
-        asset = await uow.assets.get_by_uuid(job.asset_uuid)
+        lines += (JobLog(job.uuid, now, level, message) for level, message in ran.logs)
+        asset = batch.assets.get(job.asset_uuid)
         if asset is None or self._stale(job, asset):
-            await self._discard(uow, job, asset, now)
+            await self._discard(uow, lines, job, asset, now)
             outcome.outcome = "discarded"
             return outcome
         if ran.unavailable is not None:
-            await self._wait(uow, job, asset, ran.unavailable, now)
+            await self._wait(uow, lines, job, asset, ran.unavailable, now)
             outcome.outcome = "waiting"
             outcome.failures = [Failure("-", ran.unavailable)]
             return outcome
-        if asset.collection_uuid not in collections:
-            collections[asset.collection_uuid] = await uow.collections.get(asset.collection_uuid)
-        collection = collections[asset.collection_uuid] or item.collection
-        outcome.failures = await self._apply(uow, job, asset, collection, ran, now)
+        if asset.collection_uuid not in batch.collections:
+            batch.collections[asset.collection_uuid] = await uow.collections.get(
+                asset.collection_uuid
+            )
+        collection = batch.collections[asset.collection_uuid] or item.collection
+        outcome.failures = await self._apply(uow, lines, job, asset, collection, ran, now)
         if not outcome.failures:
             outcome.outcome = "ready"
         elif any(f.enricher != "qc" for f in outcome.failures):
@@ -364,7 +383,13 @@ class Enrichment:
         return outcome
 
     async def _wait(
-        self, uow: UnitOfWork, job: Job, asset: Asset, reason: str, now: datetime
+        self,
+        uow: UnitOfWork,
+        lines: list[JobLog],
+        job: Job,
+        asset: Asset,
+        reason: str,
+        now: datetime,
     ) -> None:
         """Back to pending, no attempt burned: the enricher may come back (ffprobe installed)."""
         if reason not in self._reported_unavailable:
@@ -374,7 +399,7 @@ class Enrichment:
         job.worker_id = job.pid = job.started_at = job.lease_until = None
         job.next_attempt_at = now + timedelta(seconds=self.policy.unavailable_delay)
         await uow.jobs.update(job)
-        await uow.jobs.log(job.uuid, "warning", f"waiting: {reason}", now)
+        lines.append(JobLog(job.uuid, now, "warning", f"waiting: {reason}"))
         if asset.state == AssetState.ENRICHING:
             set_state(asset, AssetState.NEW, now)
             await uow.assets.update(asset)
@@ -382,6 +407,7 @@ class Enrichment:
     async def _apply(
         self,
         uow: UnitOfWork,
+        lines: list[JobLog],
         job: Job,
         asset: Asset,
         collection: Collection,
@@ -435,7 +461,7 @@ class Enrichment:
         if not failures:
             set_state(asset, AssetState.READY, now)
             job.status, job.error = JobStatus.COMPLETED, None
-            await uow.jobs.log(job.uuid, "info", "quality control passed: asset ready", now)
+            lines.append(JobLog(job.uuid, now, "info", "quality control passed: asset ready"))
             reason = "enriched; quality control passed"
         else:
             words = "; ".join(f"{f.enricher}: {f.reason}" for f in failures)
@@ -447,9 +473,9 @@ class Enrichment:
             # Quality control failing is a verdict on this content: it stands until it changes.
             job.status = JobStatus.FAILED if enricher_failed else JobStatus.COMPLETED
             job.error = words
-            await uow.jobs.log(job.uuid, "warning", f"not ready: {words}", now)
+            lines.append(JobLog(job.uuid, now, "warning", f"not ready: {words}"))
             if enricher_failed:
-                await self._retry(uow, job, now)
+                await self._retry(uow, lines, job, now)
             reason = f"enrichment: not ready ({words})"
         await uow.jobs.update(job)
         await uow.assets.update(asset)
@@ -467,22 +493,23 @@ class Enrichment:
             [auto_revocation(approved.get(asset.uuid), asset, reason, now, words)]
         )
 
-    async def _retry(self, uow: UnitOfWork, job: Job, now: datetime) -> None:
+    async def _retry(self, uow: UnitOfWork, lines: list[JobLog], job: Job, now: datetime) -> None:
         if job.attempt >= self.policy.max_attempts:
-            await uow.jobs.log(
-                job.uuid,
-                "warning",
-                f"attempt {job.attempt} of {self.policy.max_attempts}: waiting for an operator "
-                "(apollonia job retry)",
-                now,
+            lines.append(
+                JobLog(
+                    job.uuid,
+                    now,
+                    "warning",
+                    f"attempt {job.attempt} of {self.policy.max_attempts}: waiting for an "
+                    "operator (apollonia job retry)",
+                )
             )
             return
         delay = self.policy.backoff.delay(job.attempt)
         follow = retry_of(job, now, delay)
         await uow.jobs.add_many([follow])
-        await uow.jobs.log(
-            job.uuid, "info", f"attempt {follow.attempt} queued, not before {delay:.0f} s", now
-        )
+        queued = f"attempt {follow.attempt} queued, not before {delay:.0f} s"
+        lines.append(JobLog(job.uuid, now, "info", queued))
 
     # --- the pool -----------------------------------------------------------------------------
     async def process(self, item: Claimed) -> JobOutcome:
