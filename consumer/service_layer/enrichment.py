@@ -627,7 +627,8 @@ class Enrichment:
                 if step is not None:
                     pending.add(step)
                 timeout = None
-                if dry_since is not None and not once:
+                if dry_since is not None and not once and step is None and not ahead:
+                    # Busy, but the queue was dry: look again once the poll interval is over.
                     timeout = max(0.0, dry_since + self.policy.poll_interval - loop.time())
                 done, _ = await asyncio.wait(
                     pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
