@@ -1,6 +1,7 @@
 """Consumer throughput against the broker's own ceiling, and event-to-commit latency.
 
     python bench/pipeline.py [--events 50000] [--rate 1000] [--seconds 15]
+                             [--enrichment-backlog N]
 
 1. Ceiling: N persistent messages (the same JSON events) consumed by a bare aio-pika consumer
    that only acks them, in this process, on this machine, now.
@@ -11,6 +12,17 @@
    p50/p99 of event-to-commit as the consumer records it.
 
 Targets (issue "Consumer service..."): consumer >= 0.6x the bare consumer; p99 < 1 s at 1,000/s.
+
+`--enrichment-backlog N` (issue 13: p99 < 1 s at 1,000/s with 2,000 jobs pending): before the
+catalog takes events, N real media files (one tiny clip made with ffmpeg, 0.5 s of 160x120
+H.264 + AAC in MKV, copied under N names into a temporary folder) are applied through the apply
+path to a second collection with the ffprobe enricher, which queues N `enrich` jobs. Real files,
+so each job does what production does (ffprobe and the tail decode, then QC and the results
+written to the same SQLite catalog), not a fast failure. For step 3 only, the enrichment worker
+runs beside the consumer as `apollonia consumer` runs it by default: in the same process, at
+the settings' concurrency (one job per core), its tools at a lower CPU priority (nice 10).
+Prints the jobs done during the run and the jobs still pending after it.
+
 Figures only, no assertions: the machine is shared.
 """
 
@@ -20,7 +32,9 @@ import argparse
 import asyncio
 import hashlib
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +50,10 @@ from apollonia.settings import load_settings
 from consumer import metrics
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.adapters.importers.filesystem import FilesystemImporter
+from consumer.domain.assets import FileFacts
+from consumer.entrypoints.enrichment_worker import EnrichmentWorker
 from consumer.service_layer import admin
+from consumer.service_layer.apply import FilePresent, apply_changes
 from shared.runtime.log import configure_logging
 from shared.schemas.file_event import FileEvent
 from shared.topology import Topology, declare_topology, delete_topology
@@ -166,11 +183,107 @@ async def setup_catalog(path: Path) -> str:
     return url
 
 
+class EnrichmentBacklog:
+    """N pending enrich jobs on real tiny clips, and the enrichment worker that works them
+    beside the consumer while it runs."""
+
+    def __init__(self, jobs: int, work: Path) -> None:
+        self.jobs = jobs
+        self.folder = work / "backlog"
+        self.worker: EnrichmentWorker | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.seconds = 0.0
+
+    def make_media(self) -> list[Path]:
+        if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+            raise SystemExit(
+                "--enrichment-backlog needs ffmpeg and ffprobe (apt-get install ffmpeg)"
+            )
+        self.folder.mkdir(parents=True)
+        clip = self.folder.parent / "clip.mkv"
+        subprocess.run(
+            ["ffmpeg", "-nostdin", "-v", "error", "-y",
+             "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25",
+             "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+             "-t", "0.5", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+             "-c:a", "aac", str(clip)],
+            check=True,
+        )  # fmt: skip
+        paths = []
+        for n in range(self.jobs):
+            path = self.folder / f"Clip {n:05d}.mkv"
+            shutil.copyfile(clip, path)
+            paths.append(path)
+        return paths
+
+    async def seed(self, url: str) -> None:
+        """A collection with the ffprobe enricher over the clips, applied through the apply
+        path: it queues one job per clip."""
+        paths = self.make_media()
+        now = datetime.now(UTC)
+        catalog = CatalogDatabase(url)
+        async with catalog, catalog.unit_of_work() as uow:
+            (source,) = await uow.sources.find("bench")
+            collection = await admin.add_collection(
+                uow,
+                source,
+                FilesystemImporter(["mkv"]),
+                name="backlog",
+                root_path=str(self.folder),
+                enrichers=["ffprobe:1"],
+                sync_enabled=True,
+                hash_mode="stat",
+                external_id=None,
+                now=now,
+            )
+            changes = []
+            for path in paths:
+                st = path.stat()
+                facts = FileFacts(path.name, str(path), st.st_size, st.st_mtime_ns, observed_at=now)
+                changes.append(FilePresent(facts))
+            await apply_changes(uow, collection, changes, now=now)
+            await uow.commit()
+        print(f"  {await self.counts(url)} enrich jobs queued on real clips", file=sys.stderr)
+
+    async def counts(self, url: str) -> dict[str, int]:
+        catalog = CatalogDatabase(url)
+        async with catalog, catalog.unit_of_work(read_only=True) as uow:
+            return await uow.jobs.counts()
+
+    async def start(self, settings: Any) -> None:
+        self.worker = bootstrap.enrichment_worker(settings)
+        await self.worker.catalog.open()
+        self.task = asyncio.create_task(self.worker.run_until_stopped())
+        self.seconds = time.perf_counter()
+
+    async def stop(self) -> None:
+        assert self.worker is not None and self.task is not None
+        self.seconds = time.perf_counter() - self.seconds
+        self.worker.request_stop()
+        await self.task
+        await self.worker.catalog.close()
+
+    async def report(self, url: str) -> str:
+        counts = await self.counts(url)
+        done = counts.get("completed", 0) + counts.get("failed", 0)
+        return (
+            f"enrichment beside it:            {done} jobs done in {self.seconds:.0f} s "
+            f"(of {self.jobs}; {counts.get('pending', 0)} still pending)"
+        )
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument(
+        "--enrichment-backlog",
+        type=int,
+        default=0,
+        metavar="N",
+        help="queue N enrich jobs on real clips and run the worker beside step 3",
+    )
     args = parser.parse_args()
     configure_logging("WARNING", "json")
 
@@ -185,8 +298,11 @@ async def main() -> int:
     connection = await aio_pika.connect_robust(AMQP_URL)
     channel = await connection.channel(publisher_confirms=True)
     declared = await declare_topology(channel, topology)
+    backlog = EnrichmentBacklog(args.enrichment_backlog, work) if args.enrichment_backlog else None
     try:
         url = await setup_catalog(work / "catalog.db")
+        if backlog is not None:
+            await backlog.seed(url)
         publish_s = await publish(declared.exchange, bodies)
         print(
             f"  published {args.events} events in {publish_s:.1f}s "
@@ -217,6 +333,8 @@ async def main() -> int:
             original(value, *extra)
 
         metrics.EVENT_TO_COMMIT.observe = record  # type: ignore[method-assign,assignment]
+        if backlog is not None:
+            await backlog.start(settings)
         total = args.rate * args.seconds
         base = args.events
         tick = 0.1
@@ -243,8 +361,12 @@ async def main() -> int:
             await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
         while service.applied < args.events + total:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
+        if backlog is not None:
+            await backlog.stop()
         await service.stop()
     finally:
+        if backlog is not None:
+            shutil.rmtree(backlog.folder, ignore_errors=True)
         await delete_topology(channel, topology)
         await connection.close()
 
@@ -261,6 +383,8 @@ async def main() -> int:
         f"latency at {args.rate}/s offered:     p50 {p50 * 1000:6.0f} ms"
         f"  p99 {p99 * 1000:6.0f} ms  (target p99 < 1000 ms)  {'OK' if p99 < 1 else 'MISS'}"
     )
+    if backlog is not None:
+        print(await backlog.report(url))
     return 0
 
 

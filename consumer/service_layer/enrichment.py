@@ -10,6 +10,10 @@ A result computed for content that changed meanwhile is discarded, never applied
 that cannot run here (ffprobe missing) sends the job back to `pending` with the reason, burning
 no attempt. Jobs run in a bounded pool; a heartbeat keeps their leases, and a worker killed
 mid-job leaves leases that run out, so another worker (or the same one restarted) takes them.
+
+The pool's slots never wait for the database: jobs are claimed ahead of them, several in one
+transaction, so a slot that frees starts its next job at once; what finished is recorded beside
+the running tools, every job that finished meanwhile in one transaction (`work`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +37,7 @@ from consumer.domain.enrichment import (
     EnrichmentInput,
     merge_editorial,
 )
-from consumer.domain.jobs import DISCARDED, Job, JobStatus, retry_of
+from consumer.domain.jobs import DISCARDED, Job, JobLog, JobStatus, retry_of
 from consumer.domain.lifecycle import AssetState
 from consumer.domain.probe import summary
 from consumer.domain.quality import QcReport, TailCheck, check
@@ -116,6 +121,29 @@ class Claimed:
 
 
 @dataclass(slots=True)
+class _Batch:
+    """What one result transaction read up front for all its jobs, and the log lines it
+    writes at the end (in order, in one statement)."""
+
+    now: datetime
+    jobs: dict[str, Job]
+    assets: dict[str, Asset]
+    collections: dict[str, Collection | None] = field(default_factory=dict)
+    lines: list[JobLog] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Step:
+    """One turn of the pool's database step: the outcomes written, the jobs claimed (of
+    `asked`), or why the claim failed."""
+
+    outcomes: list[JobOutcome]
+    asked: int = 0
+    claimed: list[Claimed] = field(default_factory=list)
+    error: Exception | None = None
+
+
+@dataclass(slots=True)
 class Ran:
     """The enrichers' results for one job (in run order), or why they could not run."""
 
@@ -172,7 +200,10 @@ class Enrichment:
         self.clock = clock
         self.pid = os.getpid()
         self._reported_unavailable: set[str] = set()
-        self._running: dict[str, asyncio.Task[JobOutcome]] = {}
+        # Every job this worker holds a lease on, from its claim until its outcome is written:
+        # waiting for a slot, running, or finished and waiting to be recorded.
+        self._held: dict[str, Claimed] = {}
+        self._running: dict[str, asyncio.Task[Ran]] = {}
 
     # --- claim ------------------------------------------------------------------------------
     async def claim(self, scope: Scope, limit: int) -> list[Claimed]:
@@ -195,6 +226,8 @@ class Enrichment:
                 return []
             assets = await uow.assets.get_many_by_uuid(j.asset_uuid for j in jobs)
             collections: dict[str, Collection | None] = {}
+            lines: list[JobLog] = []
+            enriching: list[Asset] = []
             for job in jobs:
                 asset = assets[job.asset_uuid]
                 if asset.collection_uuid not in collections:
@@ -202,23 +235,28 @@ class Enrichment:
                         asset.collection_uuid
                     )
                 collection = collections[asset.collection_uuid]
-                await uow.jobs.log(
-                    job.uuid,
-                    "info",
-                    f"claimed by {self.policy.worker_id} (pid {self.pid}), attempt {job.attempt}",
-                    now,
+                lines.append(
+                    JobLog(
+                        job.uuid,
+                        now,
+                        "info",
+                        f"claimed by {self.policy.worker_id} (pid {self.pid}), "
+                        f"attempt {job.attempt}",
+                    )
                 )
                 if (
                     collection is None
                     or self._stale(job, asset)
                     or asset.state == AssetState.RETIRED
                 ):
-                    await self._discard(uow, job, asset, now)
+                    await self._discard(uow, lines, job, asset, now)
                     continue
                 if asset.state == AssetState.NEW:
                     set_state(asset, AssetState.ENRICHING, now)
-                    await uow.assets.update(asset)
+                    enriching.append(asset)
                 claimed.append(Claimed(job, asset, collection))
+            await uow.assets.update_many(enriching)
+            await uow.jobs.log_many(lines)
             await uow.commit()
         return claimed
 
@@ -230,7 +268,9 @@ class Enrichment:
             or asset.enricher_checksum != job.enricher_checksum
         )
 
-    async def _discard(self, uow: UnitOfWork, job: Job, asset: Asset | None, now: datetime) -> None:
+    async def _discard(
+        self, uow: UnitOfWork, lines: list[JobLog], job: Job, asset: Asset | None, now: datetime
+    ) -> None:
         job.status, job.completed_at, job.error, job.lease_until = (
             JobStatus.COMPLETED,
             now,
@@ -238,7 +278,7 @@ class Enrichment:
             None,
         )
         await uow.jobs.update(job)
-        await uow.jobs.log(job.uuid, "info", f"{DISCARDED}: the result is not applied", now)
+        lines.append(JobLog(job.uuid, now, "info", f"{DISCARDED}: the result is not applied"))
         if asset is not None and asset.state == AssetState.ENRICHING:
             set_state(asset, AssetState.NEW, now)
             await uow.assets.update(asset)
@@ -282,6 +322,24 @@ class Enrichment:
 
     # --- record -------------------------------------------------------------------------------
     async def record(self, item: Claimed, ran: Ran) -> JobOutcome:
+        (outcome,) = await self.record_many([(item, ran)])
+        return outcome
+
+    async def record_many(self, finished: Sequence[tuple[Claimed, Ran]]) -> list[JobOutcome]:
+        """What several jobs came to, written in one transaction."""
+        async with self.catalog.unit_of_work(label="enrichment result") as uow:
+            now = self.clock()
+            batch = _Batch(
+                now,
+                await uow.jobs.get_many([item.job.uuid for item, _ in finished]),
+                await uow.assets.get_many_by_uuid(item.asset.uuid for item, _ in finished),
+            )
+            outcomes = [await self._record(uow, batch, item, ran) for item, ran in finished]
+            await uow.jobs.log_many(batch.lines)
+            await uow.commit()
+        return outcomes
+
+    async def _record(self, uow: UnitOfWork, batch: _Batch, item: Claimed, ran: Ran) -> JobOutcome:
         outcome = JobOutcome(
             item.job.uuid,
             item.asset.uuid,
@@ -290,35 +348,34 @@ class Enrichment:
             item.collection.name,
             "lost",
         )
-        async with self.catalog.unit_of_work(label="enrichment result") as uow:
-            now = self.clock()
-            job = await uow.jobs.get(item.job.uuid)
-            if (
-                job is None
-                or job.status != JobStatus.IN_PROGRESS
-                or job.worker_id != self.policy.worker_id
-                or job.started_at != item.job.started_at
-            ):
-                # Our lease ran out and another worker took the job: its result will count.
-                log.warning("enrichment job lost its lease", job=item.job.uuid)
-                return outcome
-            for level, message in ran.logs:
-                await uow.jobs.log(job.uuid, level, message, now)
-            asset = await uow.assets.get_by_uuid(job.asset_uuid)
-            if asset is None or self._stale(job, asset):
-                await self._discard(uow, job, asset, now)
-                await uow.commit()
-                outcome.outcome = "discarded"
-                return outcome
-            if ran.unavailable is not None:
-                await self._wait(uow, job, asset, ran.unavailable, now)
-                await uow.commit()
-                outcome.outcome = "waiting"
-                outcome.failures = [Failure("-", ran.unavailable)]
-                return outcome
-            collection = await uow.collections.get(asset.collection_uuid) or item.collection
-            outcome.failures = await self._apply(uow, job, asset, collection, ran, now)
-            await uow.commit()
+        now, lines = batch.now, batch.lines
+        job = batch.jobs.get(item.job.uuid)
+        if (
+            job is None
+            or job.status != JobStatus.IN_PROGRESS
+            or job.worker_id != self.policy.worker_id
+            or job.started_at != item.job.started_at
+        ):
+            # Our lease ran out and another worker took the job: its result will count.
+            log.warning("enrichment job lost its lease", job=item.job.uuid)
+            return outcome
+        lines += (JobLog(job.uuid, now, level, message) for level, message in ran.logs)
+        asset = batch.assets.get(job.asset_uuid)
+        if asset is None or self._stale(job, asset):
+            await self._discard(uow, lines, job, asset, now)
+            outcome.outcome = "discarded"
+            return outcome
+        if ran.unavailable is not None:
+            await self._wait(uow, lines, job, asset, ran.unavailable, now)
+            outcome.outcome = "waiting"
+            outcome.failures = [Failure("-", ran.unavailable)]
+            return outcome
+        if asset.collection_uuid not in batch.collections:
+            batch.collections[asset.collection_uuid] = await uow.collections.get(
+                asset.collection_uuid
+            )
+        collection = batch.collections[asset.collection_uuid] or item.collection
+        outcome.failures = await self._apply(uow, lines, job, asset, collection, ran, now)
         if not outcome.failures:
             outcome.outcome = "ready"
         elif any(f.enricher != "qc" for f in outcome.failures):
@@ -328,7 +385,13 @@ class Enrichment:
         return outcome
 
     async def _wait(
-        self, uow: UnitOfWork, job: Job, asset: Asset, reason: str, now: datetime
+        self,
+        uow: UnitOfWork,
+        lines: list[JobLog],
+        job: Job,
+        asset: Asset,
+        reason: str,
+        now: datetime,
     ) -> None:
         """Back to pending, no attempt burned: the enricher may come back (ffprobe installed)."""
         if reason not in self._reported_unavailable:
@@ -338,7 +401,7 @@ class Enrichment:
         job.worker_id = job.pid = job.started_at = job.lease_until = None
         job.next_attempt_at = now + timedelta(seconds=self.policy.unavailable_delay)
         await uow.jobs.update(job)
-        await uow.jobs.log(job.uuid, "warning", f"waiting: {reason}", now)
+        lines.append(JobLog(job.uuid, now, "warning", f"waiting: {reason}"))
         if asset.state == AssetState.ENRICHING:
             set_state(asset, AssetState.NEW, now)
             await uow.assets.update(asset)
@@ -346,6 +409,7 @@ class Enrichment:
     async def _apply(
         self,
         uow: UnitOfWork,
+        lines: list[JobLog],
         job: Job,
         asset: Asset,
         collection: Collection,
@@ -407,7 +471,7 @@ class Enrichment:
         if not failures:
             set_state(asset, AssetState.READY, now)
             job.status, job.error = JobStatus.COMPLETED, None
-            await uow.jobs.log(job.uuid, "info", "quality control passed: asset ready", now)
+            lines.append(JobLog(job.uuid, now, "info", "quality control passed: asset ready"))
             reason = "enriched; quality control passed"
         else:
             words = "; ".join(f"{f.enricher}: {f.reason}" for f in failures)
@@ -419,9 +483,9 @@ class Enrichment:
             # Quality control failing is a verdict on this content: it stands until it changes.
             job.status = JobStatus.FAILED if enricher_failed else JobStatus.COMPLETED
             job.error = words
-            await uow.jobs.log(job.uuid, "warning", f"not ready: {words}", now)
+            lines.append(JobLog(job.uuid, now, "warning", f"not ready: {words}"))
             if enricher_failed:
-                await self._retry(uow, job, now)
+                await self._retry(uow, lines, job, now)
             reason = f"enrichment: not ready ({words})"
         editorial = merge_editorial(
             [
@@ -447,22 +511,23 @@ class Enrichment:
             [auto_revocation(approved.get(asset.uuid), asset, reason, now, words)]
         )
 
-    async def _retry(self, uow: UnitOfWork, job: Job, now: datetime) -> None:
+    async def _retry(self, uow: UnitOfWork, lines: list[JobLog], job: Job, now: datetime) -> None:
         if job.attempt >= self.policy.max_attempts:
-            await uow.jobs.log(
-                job.uuid,
-                "warning",
-                f"attempt {job.attempt} of {self.policy.max_attempts}: waiting for an operator "
-                "(apollonia job retry)",
-                now,
+            lines.append(
+                JobLog(
+                    job.uuid,
+                    now,
+                    "warning",
+                    f"attempt {job.attempt} of {self.policy.max_attempts}: waiting for an "
+                    "operator (apollonia job retry)",
+                )
             )
             return
         delay = self.policy.backoff.delay(job.attempt)
         follow = retry_of(job, now, delay)
         await uow.jobs.add_many([follow])
-        await uow.jobs.log(
-            job.uuid, "info", f"attempt {follow.attempt} queued, not before {delay:.0f} s", now
-        )
+        queued = f"attempt {follow.attempt} queued, not before {delay:.0f} s"
+        lines.append(JobLog(job.uuid, now, "info", queued))
 
     # --- the pool -----------------------------------------------------------------------------
     async def process(self, item: Claimed) -> JobOutcome:
@@ -473,18 +538,50 @@ class Enrichment:
         interval = max(0.1, self.policy.lease_seconds / 3)
         while True:
             await asyncio.sleep(interval)
-            if not self._running:
+            if not self._held:
                 continue
             try:
                 async with self.catalog.unit_of_work(label="enrichment lease") as uow:
                     await uow.jobs.extend_leases(
-                        list(self._running),
+                        list(self._held),
                         self.policy.worker_id,
                         self.clock() + timedelta(seconds=self.policy.lease_seconds),
                     )
                     await uow.commit()
             except Exception as exc:  # a busy catalog: the next beat tries again
                 log.warning("could not extend enrichment leases", error=str(exc))
+
+    async def _write(self, finished: list[tuple[Claimed, Ran]]) -> list[JobOutcome]:
+        """Record finished jobs together; when that fails, each on its own, so one job that
+        cannot be written (it is logged, its lease runs out) does not hold back the others."""
+        try:
+            return await self.record_many(finished)
+        except Exception as exc:
+            if len(finished) == 1:
+                log.error("enrichment job crashed", job=finished[0][0].job.uuid, error=repr(exc))
+                return []
+        outcomes: list[JobOutcome] = []
+        for pair in finished:
+            try:
+                outcomes += await self.record_many([pair])
+            except Exception as exc:
+                log.error("enrichment job crashed", job=pair[0].job.uuid, error=repr(exc))
+        return outcomes
+
+    async def _step(self, scope: Scope, finished: list[tuple[Claimed, Ran]], want: int) -> Step:
+        """One turn of the database: write what finished, then claim up to `want` jobs. A claim
+        that fails is returned, not raised: what was written stands."""
+        step = Step(await self._write(finished) if finished else [], asked=want)
+        for item, _ in finished:
+            self._held.pop(item.job.uuid, None)
+        if want:
+            try:
+                step.claimed = await self.claim(scope, want)
+            except Exception as exc:
+                step.error = exc
+            for item in step.claimed:
+                self._held[item.job.uuid] = item
+        return step
 
     async def work(
         self,
@@ -496,60 +593,119 @@ class Enrichment:
     ) -> list[JobOutcome]:
         """Claim and run jobs, at most `concurrency` at a time. `once`: until none is due, then
         return; else until `stop` is set. Stopping cancels what runs (their tools are killed)
-        and hands those jobs back."""
+        and hands those jobs back, and those claimed ahead.
+
+        Up to `concurrency` jobs wait claimed beside the running ones, so a slot that frees
+        starts the next at once; when none waits, one transaction claims enough to fill the
+        free slots and the waiting room again. The database does one step at a time beside the
+        slots (`_step`): what finished meanwhile, in one transaction, then the claim. A job
+        waiting for its slot holds its lease like a running one: the heartbeat renews it, and a
+        worker killed leaves it to run out like the others."""
         outcomes: list[JobOutcome] = []
         stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        slots = self.policy.concurrency
+        ahead: deque[Claimed] = deque()
+        finished: list[tuple[Claimed, Ran]] = []
+        step: asyncio.Task[Step] | None = None
+        # When the last claim found fewer jobs than it asked for, if nothing was written since
+        # (a write may queue a retry due at once): claim again only after the poll interval,
+        # and `once` ends when nothing runs.
+        dry_since: float | None = None
+
+        def report(written: list[JobOutcome]) -> None:
+            for outcome in written:
+                outcomes.append(outcome)
+                if on_outcome is not None:
+                    on_outcome(outcome)
+
         stopping = asyncio.create_task(stop.wait())
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while not stop.is_set():
-                free = self.policy.concurrency - len(self._running)
-                try:
-                    claimed = await self.claim(scope, free)
-                except Exception as exc:
-                    if once:
-                        raise
-                    log.warning("could not claim enrichment jobs", error=str(exc))
-                    claimed = []
-                for item in claimed:
-                    self._running[item.job.uuid] = asyncio.create_task(self.process(item))
-                if not self._running:
-                    if once:
+                while ahead and len(self._running) < slots:
+                    item = ahead.popleft()
+                    self._running[item.job.uuid] = asyncio.create_task(self.run(item))
+                if step is None:
+                    may_claim = dry_since is None or (
+                        not once and loop.time() - dry_since >= self.policy.poll_interval
+                    )
+                    want = 2 * slots - len(self._running) if may_claim and not ahead else 0
+                    if finished or want:
+                        step = asyncio.create_task(self._step(scope, finished, want))
+                        finished = []
+                if step is None and not self._running:
+                    if once:  # nothing runs, nothing waits, and nothing more is due
                         break
-                    await asyncio.wait({stopping}, timeout=self.policy.poll_interval)
+                    assert dry_since is not None
+                    wait = dry_since + self.policy.poll_interval - loop.time()
+                    await asyncio.wait({stopping}, timeout=max(0.0, wait))
                     continue
+                pending = {*self._running.values(), stopping}
+                if step is not None:
+                    pending.add(step)
+                timeout = None
+                if dry_since is not None and not once and step is None and not ahead:
+                    # Busy, but the queue was dry: look again once the poll interval is over.
+                    timeout = max(0.0, dry_since + self.policy.poll_interval - loop.time())
                 done, _ = await asyncio.wait(
-                    {*self._running.values(), stopping},
-                    timeout=None if once else self.policy.poll_interval,
-                    return_when=asyncio.FIRST_COMPLETED,
+                    pending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
                 )
                 for uuid, task in list(self._running.items()):
                     if task in done:
                         del self._running[uuid]
                         try:
-                            result = task.result()
+                            finished.append((self._held[uuid], task.result()))
                         except Exception as exc:
+                            # Its lease runs out and the job is taken again.
                             log.error("enrichment job crashed", job=uuid, error=repr(exc))
-                            continue
-                        outcomes.append(result)
-                        if on_outcome is not None:
-                            on_outcome(result)
+                            self._held.pop(uuid, None)
+                if step is not None and step in done:
+                    turn, step = step.result(), None
+                    report(turn.outcomes)
+                    ahead.extend(turn.claimed)
+                    if turn.error is not None:
+                        if once:
+                            raise turn.error
+                        log.warning("could not claim enrichment jobs", error=str(turn.error))
+                        dry_since = loop.time()
+                    elif turn.asked:
+                        dry_since = loop.time() if len(turn.claimed) < turn.asked else None
+                    elif turn.outcomes:
+                        dry_since = None
         finally:
             heartbeat.cancel()
             stopping.cancel()
-            await self._abandon()
+            report(await self._stop(step, finished))
         return outcomes
 
-    async def _abandon(self) -> None:
-        """Cancel running jobs (their tools die with them) and hand them back to pending."""
-        if not self._running:
-            return
+    async def _stop(
+        self, step: asyncio.Task[Step] | None, finished: list[tuple[Claimed, Ran]]
+    ) -> list[JobOutcome]:
+        """Let the database step in flight end (cutting a transaction short helps nobody), write
+        what finished, cancel what runs and hand back every job still held (running, or
+        claimed ahead)."""
+        written: list[JobOutcome] = []
+        if step is not None:
+            with contextlib.suppress(Exception):
+                written += (await asyncio.shield(step)).outcomes
         tasks = list(self._running.values())
-        uuids = list(self._running)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._running.clear()
+        if finished:
+            written += await self._write(finished)
+            for item, _ in finished:
+                self._held.pop(item.job.uuid, None)
+        held, self._held = list(self._held), {}
+        await self._abandon(held)
+        return written
+
+    async def _abandon(self, uuids: list[str]) -> None:
+        """Hand jobs back to pending (their tools are dead)."""
+        if not uuids:
+            return
         with contextlib.suppress(Exception):
             async with self.catalog.unit_of_work(label="enrichment stop") as uow:
                 now = self.clock()

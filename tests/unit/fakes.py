@@ -698,6 +698,10 @@ class FakeJobStore:
     async def get(self, job_uuid: str) -> Job | None:
         return _copy(self._uow.read().jobs.get(job_uuid))
 
+    async def get_many(self, job_uuids: Sequence[str]) -> dict[str, Job]:
+        found = self._uow.read().jobs
+        return {u: _copy(found[u]) for u in job_uuids if u in found}
+
     async def find_by_uuid_prefix(self, prefix: str, limit: int = 2) -> list[Job]:
         return _copy([j for u, j in self._uow.read().jobs.items() if u.startswith(prefix)][:limit])
 
@@ -755,6 +759,9 @@ class FakeJobStore:
 
     async def log(self, job_uuid: str, level: str, message: str, time: datetime) -> None:
         self._uow.write().job_logs.append(JobLog(job_uuid, time, level, message))
+
+    async def log_many(self, lines: Sequence[JobLog]) -> None:
+        self._uow.write().job_logs.extend(lines)
 
     async def logs(self, job_uuid: str) -> list[JobLog]:
         return [entry for entry in self._uow.read().job_logs if entry.job_uuid == job_uuid]

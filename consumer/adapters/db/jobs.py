@@ -173,6 +173,9 @@ class JobRepository:
             ]
         return out
 
+    async def get_many(self, job_uuids: Sequence[str]) -> dict[str, Job]:
+        return {j.uuid: j for j in await self._by_uuids(job_uuids)}
+
     async def get(self, job_uuid: str) -> Job | None:
         row = (await self._conn.execute(select(jobs).where(jobs.c.uuid == job_uuid))).first()
         return None if row is None else job_from_row(row)
@@ -252,6 +255,17 @@ class JobRepository:
         await self._conn.execute(
             job_logs.insert().values(job_uuid=job_uuid, level=level, message=message, time=time)
         )
+
+    async def log_many(self, lines: Sequence[JobLog]) -> None:
+        """Several log lines (of one job or many) in one statement."""
+        if lines:
+            await self._conn.execute(
+                job_logs.insert(),
+                [
+                    {"job_uuid": j.job_uuid, "level": j.level, "message": j.message, "time": j.time}
+                    for j in lines
+                ],
+            )
 
     async def logs(self, job_uuid: str) -> list[JobLog]:
         rows = await self._conn.execute(

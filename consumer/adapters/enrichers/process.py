@@ -50,7 +50,11 @@ async def run_tool(argv: Sequence[str], *, deadline: float, nice: int = 0) -> Ra
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,  # its own process group: killed with its children
+        # Its own process group, so it is killed with its children; not its own session: with
+        # the kernel's autogroup scheduling (Debian's default) every session is scheduled as
+        # a group of its own, nice(1) counts only inside it, and a tool in a new session would
+        # get as much CPU as the whole apply path beside it.
+        process_group=0,
     )
     try:
         stdout, stderr = await asyncio.wait_for(proc.communicate(), deadline)
