@@ -27,7 +27,7 @@ from tests.integration.consumer.conftest import (
 )
 from tests.integration.ingestor.proxy import TcpProxy
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 KEY = "Show/Season 01/Show - S01E01.mkv"
 PATH = f"{TV}/{KEY}"
