@@ -22,9 +22,11 @@ def is_postgres(url: str | URL) -> bool:
 
 def normalise_url(url: str | URL) -> URL:
     """`postgresql://` and `postgres://` mean psycopg 3: the only PostgreSQL driver we ship."""
-    parsed = make_url(str(url).replace("postgres://", "postgresql://", 1)) if isinstance(
-        url, str
-    ) else url
+    parsed = (
+        make_url(str(url).replace("postgres://", "postgresql://", 1))
+        if isinstance(url, str)
+        else url
+    )
     if parsed.get_backend_name() != "postgresql":
         raise ValueError(f"not a PostgreSQL URL: {parsed.render_as_string()}")
     if parsed.get_driver_name() != "psycopg":
@@ -32,7 +34,9 @@ def normalise_url(url: str | URL) -> URL:
     return parsed
 
 
-def create_engine(url: str | URL, *, application_name: str = "apollonia", **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: str | URL, *, application_name: str = "apollonia", **kwargs: Any
+) -> AsyncEngine:
     connect_args = dict(kwargs.pop("connect_args", {}))
     connect_args.setdefault("application_name", application_name)
     # A server that does not answer is said within seconds, not after the kernel's TCP timeout.

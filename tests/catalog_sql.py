@@ -25,8 +25,8 @@ def _sqlite_value(value: Any) -> Any:
 
 
 def _pg(url: str) -> Any:
-    import psycopg  # noqa: PLC0415
-    from psycopg.types.string import TextLoader  # noqa: PLC0415
+    import psycopg
+    from psycopg.types.string import TextLoader
 
     libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     conn = psycopg.connect(libpq)

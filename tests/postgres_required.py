@@ -24,9 +24,7 @@ from sqlalchemy.engine.url import make_url
 ADMIN_URL = os.environ.get(
     "APOLLONIA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-REQUIRED = (
-    os.environ.get("APOLLONIA_REQUIRE_POSTGRES") == "1" or os.environ.get("CI") == "true"
-)
+REQUIRED = os.environ.get("APOLLONIA_REQUIRE_POSTGRES") == "1" or os.environ.get("CI") == "true"
 BACKENDS = ("sqlite", "postgresql")
 
 
@@ -52,7 +50,7 @@ def url_for(database: str) -> str:
 @functools.cache
 def answers() -> str | None:
     """None when the server accepts a connection, else why not (asked once per run)."""
-    import psycopg  # noqa: PLC0415
+    import psycopg
 
     try:
         with psycopg.connect(_libpq(ADMIN_URL), connect_timeout=3):
@@ -80,7 +78,7 @@ def require_postgres() -> None:
 
 def admin(sql: str) -> None:
     """One statement outside a transaction (CREATE / DROP DATABASE need that)."""
-    import psycopg  # noqa: PLC0415
+    import psycopg
 
     with psycopg.connect(_libpq(ADMIN_URL), autocommit=True) as conn:
         conn.execute(sql)  # type: ignore[arg-type]
@@ -99,9 +97,9 @@ def drop_database(name: str) -> None:
 @functools.cache
 def migrated_template() -> str:
     """A database at the schema head, cloned for each test; dropped at the end of the run."""
-    import asyncio  # noqa: PLC0415
+    import asyncio
 
-    from consumer.adapters.db import migrate  # noqa: PLC0415
+    from consumer.adapters.db import migrate
 
     name = create_database()
     asyncio.run(migrate.upgrade_catalog(url_for(name)))
@@ -119,8 +117,8 @@ def fresh_url(*, migrated: bool = True) -> Iterator[str]:
 def fetch(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Rows of a query written for sqlite3 (`?` placeholders), read from a PostgreSQL catalog
     with values as sqlite3 returns them: booleans as 0/1, JSON as its text."""
-    import psycopg  # noqa: PLC0415
-    from psycopg.types.string import TextLoader  # noqa: PLC0415
+    import psycopg
+    from psycopg.types.string import TextLoader
 
     with psycopg.connect(_libpq(url)) as conn:
         conn.adapters.register_loader("json", TextLoader)

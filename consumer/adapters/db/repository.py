@@ -99,8 +99,10 @@ def asset_to_row(asset: Asset) -> dict[str, Any]:
 
 
 class AssetRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, *, lock_keys: bool = False) -> None:
         self._conn = conn
+        # PostgreSQL writers: competing consumers must never apply to one key at once.
+        self._lock_keys = lock_keys
 
     async def get(self, collection_uuid: str, canonical_key: str) -> Asset | None:
         row = (
@@ -230,7 +232,14 @@ class AssetRepository:
     async def fingerprints_for_keys(
         self, collection_uuid: str, keys: Iterable[str]
     ) -> dict[str, AssetFingerprint]:
-        """Light rows for the given keys only (event batches, targeted ingests)."""
+        """Light rows for the given keys only (event batches, targeted ingests).
+
+        In a PostgreSQL writer the keys are locked first, until the transaction ends: a second
+        consumer applying an event for one of them waits here, then reads what the first one
+        committed (so the stale-event guard and the history's UNIQUE(asset, event) see it)."""
+        keys = list(dict.fromkeys(keys))
+        if self._lock_keys:
+            await lock_keys(self._conn, collection_uuid, keys)
         return await _fingerprints_for_keys(self._conn, collection_uuid, keys)
 
     async def list_assets(
@@ -385,6 +394,21 @@ class AssetRepository:
             )
             count += result.rowcount
         return count
+
+
+async def lock_keys(conn: AsyncConnection, collection_uuid: str, keys: Sequence[str]) -> None:
+    """pg_advisory_xact_lock on every (collection, key), in one statement, in ascending lock-id
+    order: two transactions locking overlapping keys take them in the same order, so they wait
+    for each other and never deadlock."""
+    if not keys:
+        return
+    await conn.exec_driver_sql(
+        "SELECT pg_advisory_xact_lock(id) FROM ("
+        "  SELECT DISTINCT hashtextextended(%s || '/' || key, 0) AS id"
+        "  FROM unnest(%s::text[]) AS key ORDER BY id"
+        ") AS wanted",
+        (collection_uuid, list(keys)),
+    )
 
 
 def _qc_rule_failed(dialect: str, qc_rule: str) -> ColumnElement[bool]:

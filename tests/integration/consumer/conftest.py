@@ -74,9 +74,7 @@ class Catalog:
         return catalog_sql.rows(self.url, sql, params)
 
     def asset(self, key: str) -> dict[str, Any] | None:
-        found = catalog_sql.dicts(
-            self.url, "SELECT * FROM assets WHERE canonical_key = ?", (key,)
-        )
+        found = catalog_sql.dicts(self.url, "SELECT * FROM assets WHERE canonical_key = ?", (key,))
         return found[0] if found else None
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
