@@ -109,3 +109,17 @@ async def engine(catalog_url: str) -> AsyncIterator[AsyncEngine]:
         yield eng
     finally:
         await eng.dispose()
+
+
+@pytest.fixture
+def catalog_ref(catalog_backend: str, catalog_path: Path, catalog_url: str) -> Path | str:
+    """What raw-SQL helpers (tests/catalog_sql.py) read for the `catalog` fixture: the SQLite
+    file, or the PostgreSQL URL."""
+    return catalog_path if catalog_backend == "sqlite" else catalog_url
+
+
+@pytest.fixture
+def cli_catalog_ref(config_dir: Path, catalog_env: str | None) -> Path | str:
+    """The catalog the CLI uses: `apollonia.db` in the config dir, or the PostgreSQL URL that
+    `catalog_env` exported."""
+    return config_dir / "apollonia.db" if catalog_env is None else catalog_env
