@@ -14,8 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import uuid
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Generator
 
 import pytest
 from sqlalchemy.engine.url import make_url
@@ -81,7 +80,7 @@ def admin(sql: str) -> None:
     import psycopg
 
     with psycopg.connect(_libpq(ADMIN_URL), autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 def create_database(*, template: str = "template0") -> str:
@@ -106,21 +105,9 @@ def migrated_template() -> str:
     return name
 
 
-def fresh_url(*, migrated: bool = True) -> Iterator[str]:
+def fresh_url(*, migrated: bool = True) -> Generator[str]:
     name = create_database(template=migrated_template() if migrated else "template0")
     try:
         yield url_for(name)
     finally:
         drop_database(name)
-
-
-def fetch(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Rows of a query written for sqlite3 (`?` placeholders), read from a PostgreSQL catalog
-    with values as sqlite3 returns them: booleans as 0/1, JSON as its text."""
-    import psycopg
-    from psycopg.types.string import TextLoader
-
-    with psycopg.connect(_libpq(url)) as conn:
-        conn.adapters.register_loader("json", TextLoader)
-        rows = conn.execute(sql.replace("?", "%s"), params).fetchall()  # type: ignore[arg-type]
-    return [tuple(int(v) if isinstance(v, bool) else v for v in row) for row in rows]

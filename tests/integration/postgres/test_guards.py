@@ -54,7 +54,7 @@ def psql(catalog_url: str) -> Iterator[psycopg.Connection[Any]]:
 
 def refused(conn: psycopg.Connection[Any], sql: str, match: str) -> None:
     with pytest.raises(psycopg.errors.IntegrityError, match=match):
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 async def test_big_sizes_and_nanosecond_mtimes_fit(catalog: CatalogDatabase) -> None:
