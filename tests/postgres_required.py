@@ -162,7 +162,7 @@ def _schema(url: str) -> str:
     import psycopg
 
     with psycopg.connect(_libpq(url)) as conn:
-        row = conn.execute(_SCHEMA).fetchone()  # type: ignore[arg-type]
+        row = conn.execute(_SCHEMA).fetchone()
     return str(row[0]) if row else ""
 
 
@@ -181,7 +181,7 @@ def _recycle(name: str) -> None:
             conn.execute("SET lock_timeout = '2s'")
             # The approvals trail refuses TRUNCATE; triggers do not fire for a replica session.
             conn.execute("SET session_replication_role = replica")
-            conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")  # type: ignore[arg-type]
+            conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     except psycopg.Error:
         drop_later(name)
         return
