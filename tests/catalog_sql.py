@@ -34,6 +34,11 @@ def _pg(url: str) -> Any:
     return conn
 
 
+def _pg_sql(sql: str) -> str:
+    """sqlite3's `?` placeholders as psycopg's `%s` (a literal `%`, as in LIKE, doubled)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
 def rows(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     path = sqlite_path(url)
     if path is not None:
@@ -43,7 +48,7 @@ def rows(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ..
         finally:
             conn.close()
     with _pg(url) as pg:
-        found = pg.execute(sql.replace("?", "%s"), params).fetchall()
+        found = pg.execute(_pg_sql(sql), params).fetchall()
     return [tuple(_sqlite_value(v) for v in row) for row in found]
 
 
@@ -57,7 +62,7 @@ def dicts(url: str, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, An
         finally:
             conn.close()
     with _pg(url) as pg:
-        cursor = pg.execute(sql.replace("?", "%s"), params)
+        cursor = pg.execute(_pg_sql(sql), params)
         names = [c.name for c in cursor.description or ()]
         return [
             {n: _sqlite_value(v) for n, v in zip(names, row, strict=True)}
@@ -77,7 +82,7 @@ def execute(url: str, sql: str, params: tuple[Any, ...] = ()) -> None:
             conn.close()
         return
     with _pg(url) as pg:
-        pg.execute(sql.replace("?", "%s"), params)
+        pg.execute(_pg_sql(sql), params)
 
 
 def digest(url: str) -> str:
