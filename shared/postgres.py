@@ -43,3 +43,14 @@ def create_engine(
     connect_args.setdefault("connect_timeout", 10)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(normalise_url(url), connect_args=connect_args, **kwargs)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether a driver error means the server could not be reached (or the connection was
+    lost), rather than a refused statement: connection-level errors carry no SQLSTATE."""
+    orig = getattr(exc, "orig", exc)
+    try:
+        import psycopg  # noqa: PLC0415 - only PostgreSQL catalogs load the driver
+    except ImportError:  # pragma: no cover - a dependency
+        return False
+    return isinstance(orig, psycopg.OperationalError) and getattr(orig, "sqlstate", None) is None

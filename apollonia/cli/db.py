@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from sqlalchemy.engine.url import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from apollonia.cli.common import (
     JsonOpt,
@@ -20,7 +20,8 @@ from apollonia.cli.output import ExitCode, Output
 from consumer.adapters.db import migrate
 from consumer.adapters.db.copy import CopyError, copy_catalog
 from shared.database import is_postgres
-from shared.runtime.masking import mask_text, mask_url
+from shared.postgres import unreachable
+from shared.runtime.masking import mask_url
 from shared.sqlite import CatalogNotFoundError
 
 app = typer.Typer(help="Catalog database maintenance.", no_args_is_help=True)
@@ -51,6 +52,8 @@ def upgrade(test_db: TestDbOpt = False, json_out: JsonOpt = False) -> None:
 
     try:
         doc = run_async(_upgrade)
+    except DBAPIError as exc:
+        fail_on_database(output, url, exc)
     except (OSError, migrate.SchemaError) as exc:
         output.fail(
             ExitCode.VALIDATION,
@@ -86,6 +89,8 @@ def current(test_db: TestDbOpt = False, json_out: JsonOpt = False) -> None:
 
     try:
         revision = run_async(lambda: migrate.catalog_revision(url))
+    except DBAPIError as exc:
+        fail_on_database(output, url, exc)
     except OSError as exc:
         output.fail(ExitCode.VALIDATION, f"cannot read {mask_url(url)}: {exc}")
     doc = {
@@ -101,6 +106,20 @@ def current(test_db: TestDbOpt = False, json_out: JsonOpt = False) -> None:
             f"{doc['database']}: revision {revision or 'none'} (expected {migrate.HEAD_REVISION})",
             markup=False,
         ),
+    )
+
+
+def fail_on_database(output: Output, url: str, exc: DBAPIError) -> NoReturn:
+    if unreachable(exc):
+        output.fail(
+            ExitCode.UNREACHABLE,
+            f"cannot reach {mask_url(url)}: {database_error_text(exc)}",
+            error_code="database_unreachable",
+        )
+    output.fail(
+        ExitCode.VALIDATION,
+        f"catalog database error on {mask_url(url)}: {database_error_text(exc)}",
+        error_code="database_error",
     )
 
 
@@ -165,16 +184,16 @@ def copy(
             f"cannot copy {mask_url(url)}: {exc}",
             error_code="catalog_unavailable",
         )
-    except OperationalError as exc:
-        output.fail(
-            ExitCode.UNREACHABLE,
-            f"cannot reach {mask_url(to)}: {mask_text(database_error_text(exc))}",
-            error_code="database_unreachable",
-        )
     except DBAPIError as exc:
+        if unreachable(exc):
+            output.fail(
+                ExitCode.UNREACHABLE,
+                f"cannot reach a catalog database: {database_error_text(exc)}",
+                error_code="database_unreachable",
+            )
         output.fail(
             ExitCode.VALIDATION,
-            f"copy failed, nothing was written: {mask_text(database_error_text(exc))}",
+            f"copy failed, nothing was written: {database_error_text(exc)}",
             error_code="database_error",
         )
 
