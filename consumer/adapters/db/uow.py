@@ -10,6 +10,10 @@ failed ingest persists nothing. In a dry run `commit()` rolls back too: nothing 
 
 With `deferred=True` the transaction starts only at `begin_write()`, so a long job (a folder walk
 that may take minutes on a NAS) does not hold SQLite's write lock while it is not writing.
+
+On PostgreSQL there is no database-wide write lock: transactions are READ COMMITTED, and a
+writer locks the asset keys it reads (`AssetRepository(lock_keys=True)`, a transaction-scoped
+advisory lock per key) so that competing consumers never apply to one key at once.
 """
 
 from __future__ import annotations
