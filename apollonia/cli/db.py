@@ -186,9 +186,11 @@ def copy(
         )
     except DBAPIError as exc:
         if unreachable(exc):
+            # A SQLite source is a file: the server that does not answer is the target's.
+            where = f"{mask_url(url)} or {mask_url(to)}" if is_postgres(url) else mask_url(to)
             output.fail(
                 ExitCode.UNREACHABLE,
-                f"cannot reach a catalog database: {database_error_text(exc)}",
+                f"cannot reach {where}: {database_error_text(exc)}",
                 error_code="database_unreachable",
             )
         output.fail(
