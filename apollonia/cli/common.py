@@ -18,7 +18,9 @@ from apollonia.settings import Settings, load_settings
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.adapters.db.migrate import SchemaError
 from consumer.domain.errors import OperationError
+from shared.postgres import unreachable
 from shared.runtime.log import get_logger
+from shared.runtime.masking import mask_text
 from shared.sqlite import CatalogNotFoundError
 from shared.storage import StorageError
 
@@ -98,7 +100,14 @@ def run_operation(
         )
     except DBAPIError as exc:
         # SQLAlchemy's text holds the SQL statement: that is for the debug log, not the operator.
-        log.debug("catalog database error", error=str(exc))
+        log.debug("catalog database error", error=mask_text(str(exc)))
+        if unreachable(exc):  # a PostgreSQL catalog whose server does not answer
+            output.fail(
+                ExitCode.UNREACHABLE,
+                f"catalog database unreachable: {database_error_text(exc)}",
+                error_code="database_unreachable",
+                document=context,
+            )
         output.fail(
             ExitCode.VALIDATION,
             f"catalog database error: {database_error_text(exc)}",
@@ -108,8 +117,8 @@ def run_operation(
 
 
 def database_error_text(exc: DBAPIError) -> str:
-    """The driver's own message (no SQL statement, no parameters)."""
-    return str(exc.orig) if exc.orig is not None else type(exc).__name__
+    """The driver's own message (no SQL statement, no parameters, no password)."""
+    return mask_text(str(exc.orig).strip()) if exc.orig is not None else type(exc).__name__
 
 
 def fail_on_storage(

@@ -28,6 +28,7 @@ import os
 from collections.abc import Sequence
 
 from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.adapters.db.single_consumer import ConsumerLock, refuse_second_consumer
 from consumer.entrypoints.acks import Acknowledger
 from consumer.entrypoints.amqp_transport import AmqpTransport, Delivery
 from consumer.entrypoints.batch_apply import BatchApplier, Prepared
@@ -73,6 +74,7 @@ class ConsumerService:
         self._prepared: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=1)
         self._tasks: list[asyncio.Task[None]] = []
         self.health: HealthServer | None = None
+        self._consumer_lock: ConsumerLock | None = None
 
     @property
     def applied(self) -> int:
@@ -81,6 +83,8 @@ class ConsumerService:
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
+        # A SQLite catalog takes one consumer (SecondConsumerError names PostgreSQL).
+        self._consumer_lock = refuse_second_consumer(self.catalog.url)
         await self.catalog.open()
         if self.config.writer_process and sqlite_path(self.catalog.url) is not None:
             self.batches.writer = ProcessWriter(
@@ -159,6 +163,8 @@ class ConsumerService:
             await self.health.stop()
         if self._owns_catalog:
             await self.catalog.close()
+        if self._consumer_lock is not None:
+            self._consumer_lock.release()
         log.info("consumer stopped", applied=self.applied)
 
     async def run(self) -> int:

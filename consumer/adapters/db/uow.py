@@ -10,6 +10,10 @@ failed ingest persists nothing. In a dry run `commit()` rolls back too: nothing 
 
 With `deferred=True` the transaction starts only at `begin_write()`, so a long job (a folder walk
 that may take minutes on a NAS) does not hold SQLite's write lock while it is not writing.
+
+On PostgreSQL there is no database-wide write lock: transactions are READ COMMITTED, and a
+writer locks the asset keys it reads (`AssetRepository(lock_keys=True)`, a transaction-scoped
+advisory lock per key) so that competing consumers never apply to one key at once.
 """
 
 from __future__ import annotations
@@ -78,7 +82,9 @@ class SqlUnitOfWork:
                 await conn.close()
                 raise
         self._conn = conn
-        self.assets = AssetRepository(conn)
+        self.assets = AssetRepository(
+            conn, lock_keys=self._writes and conn.dialect.name == "postgresql"
+        )
         self.sources = SourceRepository(conn)
         self.collections = CollectionRepository(conn)
         self.runs = RunRepository(conn)
@@ -100,6 +106,9 @@ class SqlUnitOfWork:
         writer): a long job does its slow reading of the outside world first."""
         conn = self._require()
         if conn.in_transaction():
+            if conn.dialect.name == "postgresql":
+                # Its reads began the transaction already; PostgreSQL has no write lock to take.
+                return
             raise RuntimeError("the unit of work has already begun")
         await self._begin(conn)
 

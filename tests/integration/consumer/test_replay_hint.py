@@ -11,7 +11,7 @@ from tests.broker import AMQP_URL, Broker
 from tests.cli import Result, run_cli
 from tests.integration.consumer.conftest import TV, Catalog, event
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 

@@ -12,7 +12,7 @@ import pytest
 from consumer.entrypoints.amqp_transport import AmqpTransport
 from shared.topology import Topology
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 # A liveness bound only: without the fix the attempt would hang for the whole connect timeout.
 BOUND = 60.0

@@ -19,7 +19,7 @@ from consumer.domain.enrichment import (
     merge_editorial,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 NFO = b"""<?xml version="1.0" encoding="UTF-8"?>
 <movie><title>Alien</title><year>1979</year>

@@ -12,7 +12,7 @@ from tests.cli import run_cli
 from tests.integration.enrichment.helpers import copy, rows
 from tests.media import media, needs_ffmpeg, truncated
 
-pytestmark = [pytest.mark.integration, needs_ffmpeg]
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends, needs_ffmpeg]
 __all__ = ["media"]
 Media = Callable[[str], Path]
 
@@ -40,7 +40,7 @@ def setup(root: Path, *extra: str) -> None:
 
 
 def test_ingest_with_enrich_reports_enriched_and_failed(
-    tmp_path: Path, config_dir: Path, media: Media
+    tmp_path: Path, cli_catalog_ref: Path | str, media: Media
 ) -> None:
     root = library(tmp_path, media)
     setup(root)
@@ -52,7 +52,7 @@ def test_ingest_with_enrich_reports_enriched_and_failed(
     assert (tally["collection"], tally["enriched"], tally["failed"]) == ("Films", 1, 1)
     (failure,) = [f for f in tally["failures"] if f["enricher"] == "qc"]
     assert failure["canonical_key"] == "cut.mkv" and "tail_decodes" in failure["reason"]
-    states = dict(rows(config_dir / "apollonia.db", "SELECT canonical_key, state FROM assets"))
+    states = dict(rows(cli_catalog_ref, "SELECT canonical_key, state FROM assets"))
     assert states == {"good.mkv": "ready", "cut.mkv": "new"}
     human = run_cli("collection", "ingest", "Films", "--enrich")
     assert human.code == 0 and "Enrichment: nothing to enrich" in human.stdout
@@ -64,7 +64,7 @@ def test_ingest_with_enrich_reports_enriched_and_failed(
 
 
 def test_a_collection_without_a_technical_enricher_says_it_cannot_reach_ready(
-    tmp_path: Path, config_dir: Path, media: Media
+    tmp_path: Path, cli_catalog_ref: Path | str, media: Media
 ) -> None:
     root = library(tmp_path, media)
     assert (
@@ -85,11 +85,11 @@ def test_a_collection_without_a_technical_enricher_says_it_cannot_reach_ready(
     human = run_cli("collection", "show", "Bare")
     assert "can reach ready" in human.stdout and "no technical enricher" in human.stdout
     run_cli("collection", "ingest", "Bare")
-    assert rows(config_dir / "apollonia.db", "SELECT count(*) FROM jobs") == [(0,)]
+    assert rows(cli_catalog_ref, "SELECT count(*) FROM jobs") == [(0,)]
 
 
 def test_manual_collections_wait_for_apollonia_enrich(
-    tmp_path: Path, config_dir: Path, media: Media
+    tmp_path: Path, cli_catalog_ref: Path | str, media: Media
 ) -> None:
     root = library(tmp_path, media)
     setup(root, "--no-auto-enrich")
@@ -103,7 +103,7 @@ def test_manual_collections_wait_for_apollonia_enrich(
 
 
 def test_a_failed_job_out_of_retries_waits_for_job_retry(
-    tmp_path: Path, config_dir: Path, media: Media
+    tmp_path: Path, cli_catalog_ref: Path | str, media: Media
 ) -> None:
     root = tmp_path / "films"
     root.mkdir()
@@ -123,18 +123,18 @@ def test_a_failed_job_out_of_retries_waits_for_job_retry(
 
 
 def test_apollonia_run_once_brings_a_folder_to_ready(
-    tmp_path: Path, config_dir: Path, media: Media
+    tmp_path: Path, cli_catalog_ref: Path | str, media: Media
 ) -> None:
     root = tmp_path / "films"
     root.mkdir()
     copy(media("movie.mp4"), root / "film.mp4")
     result = run_cli("run", "--data", str(root), "--once")
     assert result.code == 0, result.stderr
-    assert rows(config_dir / "apollonia.db", "SELECT state FROM assets") == [("ready",)]
+    assert rows(cli_catalog_ref, "SELECT state FROM assets") == [("ready",)]
 
 
 def test_the_ffprobe_path_setting_is_honoured(
-    tmp_path: Path, config_dir: Path, media: Media
+    tmp_path: Path, cli_catalog_ref: Path | str, media: Media
 ) -> None:
     root = library(tmp_path, media)
     setup(root)
@@ -143,7 +143,7 @@ def test_the_ffprobe_path_setting_is_honoured(
     assert result.code == 0
     (tally,) = result.json()["enrichment"]
     assert (tally["enriched"], tally["failed"], tally["other"]) == (0, 0, 2)
-    errors = rows(config_dir / "apollonia.db", "SELECT DISTINCT status, error FROM jobs")
+    errors = rows(cli_catalog_ref, "SELECT DISTINCT status, error FROM jobs")
     assert errors == [
         (
             "pending",

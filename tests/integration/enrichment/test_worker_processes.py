@@ -18,7 +18,7 @@ from tests.cli import run_cli
 from tests.integration.enrichment.helpers import copy, rows
 from tests.media import media, needs_ffmpeg
 
-pytestmark = [pytest.mark.integration, needs_ffmpeg]
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends, needs_ffmpeg]
 __all__ = ["media"]
 Media = Callable[[str], Path]
 
@@ -63,7 +63,7 @@ def setup(root: Path) -> None:
 
 
 def test_two_worker_processes_never_run_the_same_job(
-    tmp_path: Path, config_dir: Path, media: Media
+    tmp_path: Path, cli_catalog_ref: Path | str, media: Media
 ) -> None:
     root = tmp_path / "films"
     root.mkdir()
@@ -71,7 +71,7 @@ def test_two_worker_processes_never_run_the_same_job(
         copy(media("movie.mkv"), root / f"film{n}.mkv")
     setup(root)
     assert run_cli("collection", "ingest", "F").code == 0
-    db = config_dir / "apollonia.db"
+    db = cli_catalog_ref
     env = {"APOLLONIA_ENRICHMENT_CONCURRENCY": "2"}
     with (
         worker({**env, "APOLLONIA_INGESTOR_ID": "one"}),
@@ -86,14 +86,14 @@ def test_two_worker_processes_never_run_the_same_job(
 
 
 def test_a_worker_killed_mid_job_leaves_it_to_the_next_one(
-    tmp_path: Path, config_dir: Path, media: Media
+    tmp_path: Path, cli_catalog_ref: Path | str, media: Media
 ) -> None:
     root = tmp_path / "films"
     root.mkdir()
     copy(media("movie.mkv"), root / "film.mkv")
     setup(root)
     assert run_cli("collection", "ingest", "F").code == 0
-    db = config_dir / "apollonia.db"
+    db = cli_catalog_ref
     hang = tmp_path / "ffprobe-that-hangs"
     hang.write_text("#!/bin/sh\nexec sleep 5\n")  # ends by itself: the killed worker cannot
     hang.chmod(0o755)
