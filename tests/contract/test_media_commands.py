@@ -12,7 +12,7 @@ import pytest
 from tests.cli import run_cli
 from tests.contract.conftest import write_tree
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 SHOWS = {
     "Firefly/Season 01/Firefly - S01E01 - Serenity.mkv": b"e1",
@@ -29,7 +29,7 @@ def ok(*args: str) -> Any:
 
 
 @pytest.fixture
-def library(tmp_path: Path, config_dir: Path) -> Path:
+def library(tmp_path: Path, config_dir: Path, catalog_env: str | None) -> Path:
     root = tmp_path / "media"
     write_tree(root / "shows", SHOWS)
     write_tree(root / "films", FILMS)

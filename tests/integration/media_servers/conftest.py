@@ -76,5 +76,5 @@ class Cli:
 
 
 @pytest.fixture
-def cli() -> Cli:
+def cli(catalog_env: str | None) -> Cli:
     return Cli()

@@ -13,7 +13,7 @@ from tests.fakes_media_servers.plex import FakePlex, PlexVideo
 from tests.integration.media_servers.conftest import PLEX_TOKEN, Cli
 from tests.media import media, needs_ffmpeg
 
-pytestmark = [pytest.mark.integration, needs_ffmpeg]
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends, needs_ffmpeg]
 __all__ = ["media"]
 
 

@@ -11,7 +11,7 @@ from consumer.adapters.importers import jellyfin as jellyfin_importer
 from tests.fakes_media_servers.jellyfin import FakeJellyfin, JellyfinItem
 from tests.integration.media_servers.conftest import JELLYFIN_KEY, Cli, put
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 
 def library(server: FakeJellyfin, disk: Path) -> dict[str, JellyfinItem]:

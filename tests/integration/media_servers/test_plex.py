@@ -12,7 +12,7 @@ from consumer.adapters.importers import plex as plex_importer
 from tests.fakes_media_servers.plex import FakePlex, PlexShow, PlexVideo, next_key
 from tests.integration.media_servers.conftest import PLEX_TOKEN, Cli, closed_port, put
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 
 def add_source(cli: Cli, url: str, token_file: Path, disk: Path, *extra: str) -> dict:  # type: ignore[type-arg]
