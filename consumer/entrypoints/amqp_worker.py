@@ -35,6 +35,7 @@ from consumer.entrypoints.batching import Batcher
 from consumer.entrypoints.config import ConsumerConfig
 from consumer.entrypoints.poison import DeadLetters
 from consumer.entrypoints.queue_depth import poll_queue_depth
+from consumer.entrypoints.single_consumer import SingleConsumerLock
 from consumer.entrypoints.unmatched_report import UnmatchedReport
 from consumer.entrypoints.worker_log import log
 from consumer.entrypoints.writer import ProcessWriter
@@ -52,6 +53,8 @@ class ConsumerService:
             config.database_url, busy_timeout_ms=config.busy_timeout_ms
         )
         self._owns_catalog = catalog is None
+        # A SQLite catalog takes one consumer; on PostgreSQL several compete for the queue.
+        self._single = SingleConsumerLock(self.catalog.url)
         self._stop_requested = asyncio.Event()
         self._stopping = False
         self._acks: Acknowledger[Delivery] = Acknowledger()
@@ -81,6 +84,7 @@ class ConsumerService:
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
+        self._single.acquire()  # before anything else: a refused consumer touches nothing
         await self.catalog.open()
         if self.config.writer_process and sqlite_path(self.catalog.url) is not None:
             self.batches.writer = ProcessWriter(
@@ -159,6 +163,7 @@ class ConsumerService:
             await self.health.stop()
         if self._owns_catalog:
             await self.catalog.close()
+        self._single.release()
         log.info("consumer stopped", applied=self.applied)
 
     async def run(self) -> int:
