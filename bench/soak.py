@@ -61,7 +61,7 @@ from sqlalchemy import create_engine, text
 if __package__ in (None, ""):  # run as `python bench/soak.py`: the repository root on the path
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.tcp_proxy import TcpProxy  # noqa: E402
+from bench.tcp_proxy import TcpProxy
 from shared.topology import Topology, declare_topology, delete_topology
 
 BROKER_HOST, BROKER_PORT = "127.0.0.1", 5672
@@ -153,18 +153,18 @@ class Service:
         self.kills += 1
         self.down_since = time.monotonic()
 
-    async def terminate(self, timeout: float = 60.0) -> int | None:
+    async def terminate(self, within: float = 60.0) -> int | None:
         """SIGTERM and wait, without blocking the loop: the TCP proxy runs in it, and a service
         closing its broker connection needs it."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + timeout
+            deadline = time.monotonic() + within
             while self.proc.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
             if self.proc.poll() is None:
-                log(f"{self.name} did not stop within {timeout:.0f} s of SIGTERM; killed")
+                log(f"{self.name} did not stop within {within:.0f} s of SIGTERM; killed")
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
@@ -626,6 +626,14 @@ class Soak:
         jobs = dict(self.catalog("SELECT status, count(*) FROM jobs GROUP BY status"))
         states = Counter(state for *_, state in assets)
         history = self.catalog("SELECT count(*) FROM asset_history")[0][0]
+        # Informational: a job whose file moved away while it ran fails (the path it was given
+        # is gone) and no new job follows, as the content did not change.
+        raced = self.catalog(
+            "SELECT count(*) FROM jobs j JOIN assets a ON a.uuid = j.asset_uuid "
+            "WHERE a.is_deleted = false AND j.status = 'failed' "
+            "AND j.error LIKE '%No such file or directory%' AND NOT EXISTS "
+            "(SELECT 1 FROM jobs k WHERE k.asset_uuid = j.asset_uuid AND k.queued_at > j.queued_at)"
+        )[0][0]
         return {
             "lost": lost,
             "doubled": doubled,
@@ -644,6 +652,7 @@ class Soak:
             "jobs": jobs,
             "states": dict(states),
             "history": history,
+            "enrichment_raced_a_move": raced,
         }
 
     # --- the whole run ---------------------------------------------------------------------
@@ -731,6 +740,10 @@ class Soak:
         print(
             f"{'kept_by_design:':17} {len(r['kept_by_design'])}"
             + (f"  e.g. {r['kept_by_design'][:5]}" if r["kept_by_design"] else "")
+        )
+        print(
+            f"{'enrichment raced a move:':17} {r['enrichment_raced_a_move']} live asset(s) whose "
+            "last job failed on a path moved away meanwhile (not retried: content unchanged)"
         )
         if r["model_vs_disk"]:
             print(f"soak bug: its model and the disk differ: {r['model_vs_disk'][:5]}")
