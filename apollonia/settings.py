@@ -85,7 +85,9 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(
         default="",
-        description="Catalog database URL. Default: SQLite file `apollonia.db` in `config_dir`.",
+        description="Catalog database URL. Default: SQLite file `apollonia.db` in `config_dir`. "
+        "PostgreSQL: `postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE` (docs/operations.md, "
+        "\"PostgreSQL catalog\"); the password is masked wherever the URL is shown.",
     )
     test_database_url: str = Field(
         default="",

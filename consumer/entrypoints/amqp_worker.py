@@ -28,6 +28,7 @@ import os
 from collections.abc import Sequence
 
 from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.adapters.db.single_consumer import ConsumerLock, refuse_second_consumer
 from consumer.entrypoints.acks import Acknowledger
 from consumer.entrypoints.amqp_transport import AmqpTransport, Delivery
 from consumer.entrypoints.batch_apply import BatchApplier, Prepared
@@ -35,7 +36,6 @@ from consumer.entrypoints.batching import Batcher
 from consumer.entrypoints.config import ConsumerConfig
 from consumer.entrypoints.poison import DeadLetters
 from consumer.entrypoints.queue_depth import poll_queue_depth
-from consumer.entrypoints.single_consumer import SingleConsumerLock
 from consumer.entrypoints.unmatched_report import UnmatchedReport
 from consumer.entrypoints.worker_log import log
 from consumer.entrypoints.writer import ProcessWriter
@@ -53,8 +53,6 @@ class ConsumerService:
             config.database_url, busy_timeout_ms=config.busy_timeout_ms
         )
         self._owns_catalog = catalog is None
-        # A SQLite catalog takes one consumer; on PostgreSQL several compete for the queue.
-        self._single = SingleConsumerLock(self.catalog.url)
         self._stop_requested = asyncio.Event()
         self._stopping = False
         self._acks: Acknowledger[Delivery] = Acknowledger()
@@ -76,6 +74,7 @@ class ConsumerService:
         self._prepared: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=1)
         self._tasks: list[asyncio.Task[None]] = []
         self.health: HealthServer | None = None
+        self._consumer_lock: ConsumerLock | None = None
 
     @property
     def applied(self) -> int:
@@ -84,7 +83,8 @@ class ConsumerService:
 
     # --- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
-        self._single.acquire()  # before anything else: a refused consumer touches nothing
+        # A SQLite catalog takes one consumer (SecondConsumerError names PostgreSQL).
+        self._consumer_lock = refuse_second_consumer(self.catalog.url)
         await self.catalog.open()
         if self.config.writer_process and sqlite_path(self.catalog.url) is not None:
             self.batches.writer = ProcessWriter(
@@ -163,7 +163,8 @@ class ConsumerService:
             await self.health.stop()
         if self._owns_catalog:
             await self.catalog.close()
-        self._single.release()
+        if self._consumer_lock is not None:
+            self._consumer_lock.release()
         log.info("consumer stopped", applied=self.applied)
 
     async def run(self) -> int:

@@ -49,8 +49,9 @@ from shared.runtime.log import get_logger
 
 log = get_logger(__name__)
 
-# Moved assets wait under `<prefix><uuid>` within the transaction; NUL never occurs in a key.
-PARKED_KEY_PREFIX = "\x00moving/"
+# Moved assets wait under `<prefix><uuid>` within the transaction; no key starts with `/` (and
+# PostgreSQL text cannot hold the NUL this once was).
+PARKED_KEY_PREFIX = "//moving/"
 
 # Per-item decisions are logged at DEBUG up to this many per apply, then summarised, so a
 # 100,000-file ingest does not write 100,000 log lines.

@@ -296,7 +296,10 @@ def test_rabbitmq_service(compose: dict[str, Any]) -> None:
 def test_apollonia_services(compose: dict[str, Any], service: str) -> None:
     spec = compose["services"][service]
     assert spec["build"] == {"context": ".", "dockerfile": f"Dockerfile.{service}"}
-    assert spec["depends_on"] == {"rabbitmq": {"condition": "service_healthy"}}
+    expected = {"rabbitmq": {"condition": "service_healthy"}}
+    if service == "consumer":  # the catalog's PostgreSQL, when the scale profile runs it
+        expected["postgres"] = {"condition": "service_healthy", "required": False}
+    assert spec["depends_on"] == expected
     assert "user" not in spec, "the image's entrypoint drops root to APOLLONIA_UID:APOLLONIA_GID"
     assert set(spec["cap_drop"]) == {"ALL"} and set(spec["cap_add"]) == CAPABILITIES
     assert "no-new-privileges:true" in spec["security_opt"]
@@ -345,10 +348,34 @@ def test_enricher_service(compose: dict[str, Any]) -> None:
     assert media == consumer["volumes"][0] and media.endswith(":/data:ro"), "media read-only"
     assert config == consumer["volumes"][1], "the consumer's catalog volume"
     env = {k: v for k, v in spec["environment"].items() if k not in user}
-    assert env == {"APOLLONIA_DATA_DIRECTORY": "/data", "APOLLONIA_CONFIG_DIR": "/config"}
+    assert env == {
+        "APOLLONIA_DATA_DIRECTORY": "/data",
+        "APOLLONIA_CONFIG_DIR": "/config",
+        "APOLLONIA_DATABASE_URL": consumer["environment"]["APOLLONIA_DATABASE_URL"],
+    }
     # Enrichment does not also run beside the consumer's apply path.
     assert consumer["environment"]["APOLLONIA_ENRICHMENT_WORKER"] == "false"
     assert Settings(enrichment_worker=consumer["environment"]["APOLLONIA_ENRICHMENT_WORKER"])
+
+
+def test_the_scale_profile(compose: dict[str, Any]) -> None:
+    """`--profile scale`: PostgreSQL with a health check, a volume and the password from .env;
+    the consumers and enrichers on its catalog, as many as .env says; SQLite without it."""
+    pg = compose["services"]["postgres"]
+    assert pg["profiles"] == ["scale"]
+    assert pg["environment"]["POSTGRES_PASSWORD"] == "${POSTGRES_PASSWORD:-}"
+    assert "pg_isready" in " ".join(pg["healthcheck"]["test"])
+    assert pg["volumes"] == ["${POSTGRES_VOLUME:-postgres}:/var/lib/postgresql/data"]
+    assert "postgres" in compose["volumes"]
+    for name, replicas in (("consumer", "CONSUMER_REPLICAS"), ("enricher", "ENRICHER_REPLICAS")):
+        spec = compose["services"][name]
+        assert "profiles" not in spec, "the default stack keeps its consumer and enricher"
+        assert spec["deploy"]["replicas"] == f"${{{replicas}:-1}}"
+        assert "hostname" not in spec, "replicas cannot share one"
+        assert spec["environment"]["APOLLONIA_DATABASE_URL"] == "${CATALOG_DATABASE_URL:-}"
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    assert "#COMPOSE_PROFILES=scale" in example
+    assert "@postgres:5432/" in example
 
 
 def test_the_consumer_image_installs_ffmpeg() -> None:

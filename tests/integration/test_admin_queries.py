@@ -13,7 +13,7 @@ from consumer.adapters.importers.filesystem import FilesystemImporter
 from consumer.domain.errors import OperationError
 from consumer.service_layer import admin, queries
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 

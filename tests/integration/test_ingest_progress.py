@@ -17,7 +17,7 @@ from consumer.adapters.importers.filesystem import FilesystemImporter
 from consumer.domain.importing import IngestScope
 from consumer.service_layer import admin
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 CHUNK = 64 * 1024
 BIG = 5 * 1024 * 1024 + 123  # several MiB: many chunks

@@ -13,7 +13,7 @@ from consumer.service_layer.events import EVENT_BATCH, apply_events
 from consumer.service_layer.routing import RouterCache
 from tests.unit.builders import MEDIA, SHOWS, SOURCE, T0, file_event
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 
 async def _setup(catalog: CatalogDatabase) -> None:

@@ -17,7 +17,8 @@ from functools import cache, lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Table
+from sqlalchemy import JSON, Boolean, Table, bindparam, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -40,11 +41,18 @@ def _datetime(value: datetime | None) -> str | None:
     return f"{value:%Y-%m-%d %H:%M:%S.%f}"
 
 
-def read_datetime(value: str | None) -> datetime | None:
-    """A stored UTC datetime (as written above) back as an aware datetime."""
+def read_datetime(value: str | datetime | None) -> datetime | None:
+    """A stored UTC datetime (as written above, or PostgreSQL's naive UTC timestamp) back as an
+    aware datetime."""
     if value is None:
         return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC)
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _postgres(conn: AsyncConnection) -> bool:
+    return conn.dialect.name == "postgresql"
 
 
 def _json(value: Any) -> str | None:
@@ -106,7 +114,11 @@ async def executemany(conn: AsyncConnection, sql: str, params: Sequence[Sequence
 
 
 async def fetch_all(conn: AsyncConnection, sql: str, params: tuple[Any, ...]) -> list[Any]:
-    """Rows as the driver returns them (tuples), for bulk reads on hot paths."""
+    """Rows as the driver returns them (tuples), for bulk reads on hot paths. `sql` is written
+    with `?` placeholders (and no `%`), for both engines."""
+    if _postgres(conn):
+        result = await conn.exec_driver_sql(sql.replace("?", "%s"), params)
+        return [tuple(row) for row in result.all()]
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
     try:
@@ -138,6 +150,12 @@ async def insert_many(
 ) -> None:
     if not rows:
         return
+    if _postgres(conn):
+        statement = pg_insert(table)
+        if or_ignore:
+            statement = statement.on_conflict_do_nothing()
+        await conn.execute(statement, list(rows))
+        return
     columns = tuple(rows[0].keys())
     verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
     sql = (
@@ -154,5 +172,14 @@ async def update_many(
     if not rows:
         return
     columns = tuple(name for name in rows[0] if name != key)
+    if _postgres(conn):
+        # Bind names must differ from the column names in an UPDATE ... SET.
+        statement = (
+            update(table)
+            .where(table.c[key] == bindparam(f"p_{key}"))
+            .values({c: bindparam(f"p_{c}") for c in columns})
+        )
+        await conn.execute(statement, [{f"p_{k}": v for k, v in row.items()} for row in rows])
+        return
     sql = f"UPDATE {table.name} SET {', '.join(f'{c} = ?' for c in columns)} WHERE {key} = ?"
     await executemany(conn, sql, to_tuples(table, (*columns, key), rows))

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import shared.async_engine  # noqa: F401
 from consumer.adapters.db import migrate
 from consumer.adapters.db.uow import SqlUnitOfWork
+from shared.database import create_engine, dialect_of
 from shared.sqlite import (
     DEFAULT_BUSY_TIMEOUT_MS,
     CatalogNotFoundError,
-    create_engine,
     sqlite_path,
 )
 
@@ -33,6 +33,11 @@ class CatalogDatabase:
         self.dry_run = dry_run
         self.busy_timeout_ms = busy_timeout_ms
         self._engine: AsyncEngine | None = None
+
+    @property
+    def dialect(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return dialect_of(self.url)
 
     @property
     def engine(self) -> AsyncEngine:

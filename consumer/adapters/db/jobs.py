@@ -2,7 +2,8 @@
 
 Claiming is one `UPDATE ... WHERE uuid IN (SELECT ... LIMIT n) RETURNING ...` inside the unit of
 work's `BEGIN IMMEDIATE` transaction: SQLite holds its write lock from the start, so two workers
-(threads or processes) never claim the same job.
+(threads or processes) never claim the same job. On PostgreSQL the subquery takes its rows
+`FOR UPDATE SKIP LOCKED`: concurrent workers each get other jobs, none waits for another's claim.
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ class JobRepository:
         wanted = self._claimable(
             now, manual=manual, collection_uuid=collection_uuid, asset_uuid=asset_uuid
         ).limit(limit)
+        # Ignored by SQLite, whose BEGIN IMMEDIATE already excludes every other writer.
+        wanted = wanted.with_for_update(skip_locked=True, of=jobs)
         rows = await self._conn.execute(
             update(jobs)
             .where(jobs.c.uuid.in_(wanted.scalar_subquery()))

@@ -2,7 +2,8 @@
 
 Concurrent starters (twenty `ingest-file` processes on a fresh catalog) serialise on SQLite's write
 lock: the version check and the upgrade happen inside one BEGIN IMMEDIATE transaction, so exactly
-one of them migrates and the others find the schema current.
+one of them migrates and the others find the schema current. On PostgreSQL the same is done by
+a transaction-scoped advisory lock (DDL is transactional there too).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from shared.sqlite import BEGIN_OPTION, create_engine, sqlite_path
+from shared.database import create_engine
+from shared.sqlite import BEGIN_OPTION, sqlite_path
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -27,6 +29,9 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # The newest revision this code expects. A test checks it against the migration scripts, which
 # lets the fast path below skip loading Alembic's script directory on every process start.
 HEAD_REVISION = "0007"
+
+# pg_advisory_xact_lock key of "migrating the catalog" (any fixed 64-bit number; ASCII "apollmig").
+MIGRATION_LOCK = 0x61706F6C6C6D6967
 
 
 class SchemaError(RuntimeError):
@@ -68,12 +73,26 @@ def _migrate(sync_conn: Connection, target: str, *, downgrade: bool) -> None:
         command.downgrade(cfg, target)
     else:
         command.upgrade(cfg, target)
+    if sync_conn.dialect.name != "sqlite":
+        return  # PostgreSQL checks foreign keys on every statement, migrations included
     problems = sync_conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
     if problems:
         raise SchemaError(f"migration left dangling foreign keys: {problems[:5]}")
 
 
+def _migrate_locked(sync_conn: Connection, target: str, *, downgrade: bool) -> None:
+    # Waits for a concurrent starter's migration to commit; it then finds its work done.
+    sync_conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+    if not downgrade and target == "head" and _current(sync_conn) == HEAD_REVISION:
+        return
+    _migrate(sync_conn, target, downgrade=downgrade)
+
+
 async def _run(engine: AsyncEngine, target: str, *, downgrade: bool = False) -> None:
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.run_sync(_migrate_locked, target, downgrade=downgrade)
+        return
     async with engine.connect() as conn:
         # Batch migrations recreate tables; with foreign keys on, dropping the old table would
         # cascade-delete rows that point at it. The pragma only works outside a transaction.

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, func, select, text, update
+from sqlalchemy import ColumnElement, Row, case, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from consumer.adapters.db import bulk
@@ -19,7 +19,7 @@ from consumer.adapters.db.tables import assets
 from consumer.domain.assets import Asset
 from consumer.domain.lifecycle import AssetState
 from consumer.domain.records import AssetFingerprint, StatEntry
-from consumer.domain.stat_lines import SQL_LINE
+from consumer.domain.stat_lines import SQL_LINE, stat_line
 
 # Comfortably under SQLite's bound-parameter limit for IN (...) lists.
 KEY_CHUNK = 500
@@ -99,8 +99,10 @@ def asset_to_row(asset: Asset) -> dict[str, Any]:
 
 
 class AssetRepository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, *, lock_keys: bool = False) -> None:
         self._conn = conn
+        # PostgreSQL writers: competing consumers must never apply to one key at once.
+        self._lock_keys = lock_keys
 
     async def get(self, collection_uuid: str, canonical_key: str) -> Asset | None:
         row = (
@@ -193,6 +195,8 @@ class AssetRepository:
         joins them in C; Python only splits the result. Read straight through the driver, so it
         opens no transaction: a deferred unit of work can call this before `begin_write()`.
         """
+        if self._conn.dialect.name == "postgresql":
+            return await self._stat_signatures_pg(collection_uuid, enricher_checksum)
         rows = await bulk.fetch_all(
             self._conn,
             "SELECT count(*), group_concat(CASE WHEN enricher_checksum = ? AND mtime_ns >= 0 "
@@ -203,19 +207,39 @@ class AssetRepository:
         live, joined = rows[0]
         return int(live), set(joined.split("\0")) if joined else set()
 
+    async def _stat_signatures_pg(
+        self, collection_uuid: str, enricher_checksum: str
+    ) -> tuple[int, set[str]]:
+        # PostgreSQL text cannot hold the NUL that separates SQLite's joined lines (and a file
+        # name may hold any other character): the lines are built here from plain rows.
+        rows = await bulk.fetch_all(
+            self._conn,
+            "SELECT size, mtime_ns, canonical_key, enricher_checksum = ? AND mtime_ns >= 0 "
+            "FROM assets WHERE collection_uuid = ? AND NOT is_deleted",
+            (enricher_checksum, collection_uuid),
+        )
+        return len(rows), {stat_line(r[0], r[1], r[2]) for r in rows if r[3]}
+
     async def live_hashes(self, collection_uuid: str) -> dict[str, str | None]:
         """key -> sha256 of every live asset (duplicate counting in a dry run)."""
-        result = await self._conn.exec_driver_sql(
+        rows = await bulk.fetch_all(
+            self._conn,
             "SELECT canonical_key, sha256 FROM assets WHERE collection_uuid = ? AND NOT is_deleted",
             (collection_uuid,),
         )
-        rows: Any = result.all()
         return {r[0]: r[1] for r in rows}
 
     async def fingerprints_for_keys(
         self, collection_uuid: str, keys: Iterable[str]
     ) -> dict[str, AssetFingerprint]:
-        """Light rows for the given keys only (event batches, targeted ingests)."""
+        """Light rows for the given keys only (event batches, targeted ingests).
+
+        In a PostgreSQL writer the keys are locked first, until the transaction ends: a second
+        consumer applying an event for one of them waits here, then reads what the first one
+        committed (so the stale-event guard and the history's UNIQUE(asset, event) see it)."""
+        keys = list(dict.fromkeys(keys))
+        if self._lock_keys:
+            await lock_keys(self._conn, collection_uuid, keys)
         return await _fingerprints_for_keys(self._conn, collection_uuid, keys)
 
     async def list_assets(
@@ -240,12 +264,7 @@ class AssetRepository:
         if qc_failed or qc_rule is not None:
             query = query.where(func.json_array_length(assets.c.qc_failed_rules) > 0)
         if qc_rule is not None:
-            query = query.where(
-                text(
-                    "EXISTS (SELECT 1 FROM json_each(assets.qc_failed_rules) AS failed"
-                    " WHERE failed.value = :qc_rule)"
-                ).bindparams(qc_rule=qc_rule)
-            )
+            query = query.where(_qc_rule_failed(self._conn.dialect.name, qc_rule))
         if video_codec is not None:
             query = query.where(func.lower(assets.c.video_codec) == video_codec.lower())
         if min_height is not None:
@@ -315,7 +334,7 @@ class AssetRepository:
         )
         if collection_uuid is not None:
             dup_hashes = dup_hashes.having(
-                func.max(assets.c.collection_uuid == collection_uuid) == 1
+                func.max(case((assets.c.collection_uuid == collection_uuid, 1), else_=0)) == 1
             )
         rows = await self._conn.execute(
             select(assets)
@@ -375,6 +394,31 @@ class AssetRepository:
             )
             count += result.rowcount
         return count
+
+
+async def lock_keys(conn: AsyncConnection, collection_uuid: str, keys: Sequence[str]) -> None:
+    """pg_advisory_xact_lock on every (collection, key), in one statement, in ascending lock-id
+    order: two transactions locking overlapping keys take them in the same order, so they wait
+    for each other and never deadlock."""
+    if not keys:
+        return
+    await conn.exec_driver_sql(
+        "SELECT pg_advisory_xact_lock(id) FROM ("
+        "  SELECT DISTINCT hashtextextended(%s || '/' || key, 0) AS id"
+        "  FROM unnest(%s::text[]) AS key ORDER BY id"
+        ") AS wanted",
+        (collection_uuid, list(keys)),
+    )
+
+
+def _qc_rule_failed(dialect: str, qc_rule: str) -> ColumnElement[bool]:
+    """Whether the last QC's failed rules (a JSON array of names) hold `qc_rule`."""
+    elements = (
+        "json_array_elements_text(assets.qc_failed_rules) AS failed WHERE failed = :qc_rule"
+        if dialect == "postgresql"
+        else "json_each(assets.qc_failed_rules) AS failed WHERE failed.value = :qc_rule"
+    )
+    return text(f"EXISTS (SELECT 1 FROM {elements})").bindparams(qc_rule=qc_rule)  # type: ignore[return-value]
 
 
 async def _fingerprints_for_keys(

@@ -19,7 +19,9 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
+from sqlalchemy.types import BigInteger, TypeEngine
 
 from consumer.adapters.db.types import UTCDateTime
 
@@ -30,6 +32,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# Sizes and nanosecond times: SQLite's INTEGER is 64 bits, PostgreSQL's is 32.
+BIG_INTEGER: TypeEngine[int] = Integer().with_variant(BigInteger(), "postgresql")
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -76,7 +81,7 @@ collections = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     # Migration 0006: enrichment options.
-    Column("auto_enrich", Boolean, nullable=False, server_default=text("1")),
+    Column("auto_enrich", Boolean, nullable=False, server_default=true()),
     Column("media_type", String, nullable=True),  # forced: movie, episode or other
     Column("audio_only", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("source_uuid", "name"),
@@ -95,8 +100,8 @@ assets = Table(
     ),
     Column("canonical_key", String, nullable=False),
     Column("path", String, nullable=False),
-    Column("size", Integer, nullable=False),
-    Column("mtime_ns", Integer, nullable=False),
+    Column("size", BIG_INTEGER, nullable=False),
+    Column("mtime_ns", BIG_INTEGER, nullable=False),
     Column("sha256", String(64), nullable=True),
     Column("xxh128", String(32), nullable=True),
     Column("content_signature", String, nullable=False),

@@ -76,7 +76,9 @@ class SqlUnitOfWork:
                 await conn.close()
                 raise
         self._conn = conn
-        self.assets = AssetRepository(conn)
+        self.assets = AssetRepository(
+            conn, lock_keys=self._writes and conn.dialect.name == "postgresql"
+        )
         self.sources = SourceRepository(conn)
         self.collections = CollectionRepository(conn)
         self.runs = RunRepository(conn)
@@ -97,6 +99,9 @@ class SqlUnitOfWork:
         writer): a long job does its slow reading of the outside world first."""
         conn = self._require()
         if conn.in_transaction():
+            if conn.dialect.name == "postgresql":
+                # Its reads began the transaction already; PostgreSQL has no write lock to take.
+                return
             raise RuntimeError("the unit of work has already begun")
         await self._begin(conn)
 

@@ -27,7 +27,7 @@ from tests.integration.enrichment.helpers import (
 )
 from tests.media import media, needs_ffmpeg
 
-pytestmark = [pytest.mark.integration, needs_ffmpeg]
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends, needs_ffmpeg]
 __all__ = ["media"]
 Media = Callable[[str], Path]
 
@@ -53,7 +53,7 @@ def setup_library(tmp_path: Path, media: Media) -> Path:
     return root
 
 
-def trail(db: Path, key: str) -> list[tuple[str, str | None, str]]:
+def trail(db: Path | str, key: str) -> list[tuple[str, str | None, str]]:
     return rows(
         db,
         "SELECT action, reason, actor FROM approvals JOIN assets ON assets.uuid = asset_uuid "
@@ -63,9 +63,9 @@ def trail(db: Path, key: str) -> list[tuple[str, str | None, str]]:
 
 
 def test_the_road_to_air_and_back_after_a_rewrite(
-    tmp_path: Path, config_dir: Path, media: Media
+    tmp_path: Path, cli_catalog_ref: Path | str, media: Media
 ) -> None:
-    db = config_dir / "apollonia.db"
+    db = cli_catalog_ref
     root = setup_library(tmp_path, media)
     ok("collection", "ingest", "Films")
     film = ok("asset", "list", "--json")["assets"]
@@ -135,9 +135,9 @@ def test_the_road_to_air_and_back_after_a_rewrite(
 
 
 def test_refusals_write_nothing_and_bulk_needs_confirmation(
-    tmp_path: Path, config_dir: Path, media: Media
+    tmp_path: Path, cli_catalog_ref: Path | str, media: Media
 ) -> None:
-    db = config_dir / "apollonia.db"
+    db = cli_catalog_ref
     setup_library(tmp_path, media)
     ok("collection", "ingest", "Films")
     ids = {a["canonical_key"]: a["id"] for a in ok("asset", "list")["assets"]}
@@ -183,7 +183,7 @@ def test_refusals_write_nothing_and_bulk_needs_confirmation(
 
 
 async def test_a_re_enrichment_failing_quality_control_withdraws_the_approval(
-    catalog: CatalogDatabase, catalog_path: Path, tmp_path: Path, media: Media
+    catalog: CatalogDatabase, catalog_ref: Path | str, tmp_path: Path, media: Media
 ) -> None:
     root = tmp_path / "films"
     root.mkdir()
@@ -211,8 +211,8 @@ async def test_a_re_enrichment_failing_quality_control_withdraws_the_approval(
     (again,) = await work.work(Scope(manual=True), once=True)
     assert again.outcome in {"qc_failed", "failed"}, again.failures
 
-    assert rows(catalog_path, "SELECT state, approved_for_broadcast FROM assets") == [("new", 0)]
-    assert rows(catalog_path, "SELECT action, reason, actor FROM approvals ORDER BY id") == [
+    assert rows(catalog_ref, "SELECT state, approved_for_broadcast FROM assets") == [("new", 0)]
+    assert rows(catalog_ref, "SELECT action, reason, actor FROM approvals ORDER BY id") == [
         ("approve", None, "alice"),
         ("auto_revoke", "qc_failed", "apollonia"),
     ]

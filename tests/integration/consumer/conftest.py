@@ -1,10 +1,9 @@
-"""Fixtures for the consumer: the real broker, a real SQLite catalog with two collections, and a
-real ConsumerService in-process."""
+"""Fixtures for the consumer: the real broker, a real catalog (SQLite, or PostgreSQL in modules
+marked `catalog_backends`) with two collections, and a real ConsumerService in-process."""
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -23,6 +22,7 @@ from consumer.adapters.importers.filesystem import FilesystemImporter
 from consumer.entrypoints.amqp_worker import ConsumerService
 from consumer.service_layer import admin
 from shared.schemas.file_event import EventKind, FileEvent
+from tests import catalog_sql
 from tests.broker import AMQP_URL, Broker, broker
 
 ROOT = Path("/media/library")  # the consumer never reads files: the roots need not exist
@@ -71,34 +71,19 @@ class Catalog:
     ids: dict[str, str]
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-        try:
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
+        return catalog_sql.rows(self.url, sql, params)
 
     def asset(self, key: str) -> dict[str, Any] | None:
-        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-        conn.row_factory = sqlite3.Row
-        try:
-            row = conn.execute("SELECT * FROM assets WHERE canonical_key = ?", (key,)).fetchone()
-            return dict(row) if row else None
-        finally:
-            conn.close()
+        found = catalog_sql.dicts(self.url, "SELECT * FROM assets WHERE canonical_key = ?", (key,))
+        return found[0] if found else None
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
-        conn = sqlite3.connect(self.path)
-        try:
-            conn.execute(sql, params)
-            conn.commit()
-        finally:
-            conn.close()
+        catalog_sql.execute(self.url, sql, params)
 
 
 @pytest.fixture
-async def catalog(tmp_path: Path) -> Catalog:
-    path = tmp_path / "catalog.db"
-    url = f"sqlite+aiosqlite:///{path}"
+async def catalog(catalog_path: Path, catalog_url: str) -> Catalog:
+    path, url = catalog_path, catalog_url
     now = datetime.now(UTC)
     importer = FilesystemImporter(["mkv", "mp3"])
     db = CatalogDatabase(url)

@@ -27,7 +27,7 @@ from tests.integration.consumer.conftest import (
 )
 from tests.integration.ingestor.proxy import TcpProxy
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 KEY = "Show/Season 01/Show - S01E01.mkv"
 PATH = f"{TV}/{KEY}"
@@ -55,7 +55,7 @@ async def test_created_modified_deleted(
         catalog.execute("UPDATE assets SET state = 'enriching'")
         catalog.execute(  # what enrichment's quality control records before `ready`
             "INSERT INTO qc_results (asset_uuid, passed, content_signature, time) "
-            "SELECT uuid, 1, content_signature, '2026-11-22 12:00:00.000000' FROM assets"
+            "SELECT uuid, TRUE, content_signature, '2026-11-22 12:00:00.000000' FROM assets"
         )
         catalog.execute("UPDATE assets SET state = 'ready'")
         catalog.execute(  # what `apollonia asset approve` records before the flag
@@ -63,7 +63,7 @@ async def test_created_modified_deleted(
             "enricher_checksum) SELECT uuid, 'approve', 'tester', '2026-11-22 12:00:00.000000', "
             "content_signature, enricher_checksum FROM assets"
         )
-        catalog.execute("UPDATE assets SET approved_for_broadcast = 1")
+        catalog.execute("UPDATE assets SET approved_for_broadcast = TRUE")
         modified = event(PATH, b"v2 is longer", kind="modified")
         await bus.publish_event(modified)
         await until(lambda: (catalog.asset(KEY) or {}).get("sha256") == modified.sha256_hash)
@@ -230,10 +230,20 @@ async def test_a_failing_collection_does_not_block_the_others(
 ) -> None:
     """One collection's transaction keeps failing: its message is redelivered until the queue's
     delivery limit dead-letters it; the other collection's events commit meanwhile."""
-    catalog.execute(
-        "CREATE TRIGGER films_broken BEFORE INSERT ON assets WHEN NEW.collection_uuid = "
-        f"'{catalog.ids['films']}' BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END"
-    )
+    if catalog.url.startswith("postgresql"):
+        catalog.execute(
+            "CREATE FUNCTION films_broken() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'disk full (simulated)'; END $$"
+        )
+        catalog.execute(
+            "CREATE TRIGGER films_broken BEFORE INSERT ON assets FOR EACH ROW WHEN "
+            f"(NEW.collection_uuid = '{catalog.ids['films']}') EXECUTE FUNCTION films_broken()"
+        )
+    else:
+        catalog.execute(
+            "CREATE TRIGGER films_broken BEFORE INSERT ON assets WHEN NEW.collection_uuid = "
+            f"'{catalog.ids['films']}' BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END"
+        )
     failures_before = metrics.GROUP_FAILURES._value.get()
     async with running(consumer_settings()) as service:
         await bus.publish_event(event(f"{FILMS}/broken.mkv", b"never"))

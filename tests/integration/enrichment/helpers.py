@@ -16,6 +16,7 @@ from consumer.domain.catalog import Collection, Source
 from consumer.domain.signatures import EnricherRef
 from consumer.service_layer.apply import FilePresent, apply_changes
 from consumer.service_layer.enrichment import Enrichment, EnrichmentPolicy
+from tests import catalog_sql
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -83,8 +84,11 @@ def enrichment(
     return Enrichment(db, registry, EnrichmentPolicy(worker_id=worker, **policy))
 
 
-def rows(db_path: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db_path) as conn:
+def rows(db: Path | str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Raw SQL on a SQLite file, or on a catalog URL (PostgreSQL: values as sqlite3 gives them)."""
+    if isinstance(db, str):
+        return catalog_sql.rows(db, sql, params)
+    with sqlite3.connect(db) as conn:
         return conn.execute(sql, params).fetchall()
 
 

@@ -22,32 +22,32 @@ from tests.integration.enrichment.helpers import (
 )
 from tests.media import media, needs_ffmpeg, truncated
 
-pytestmark = [pytest.mark.integration, needs_ffmpeg]
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends, needs_ffmpeg]
 __all__ = ["media"]
 Media = Callable[[str], Path]
 
 
 async def test_a_good_file_goes_new_enriching_ready(
-    catalog: CatalogDatabase, catalog_path: Path, tmp_path: Path, media: Media
+    catalog: CatalogDatabase, catalog_ref: Path | str, tmp_path: Path, media: Media
 ) -> None:
     root = tmp_path / "films"
     root.mkdir()
     film = copy(media("movie.mkv"), root / "film.mkv")
     collection = await make_collection(catalog, root)
     await apply_files(catalog, collection, root, film)
-    assert rows(catalog_path, "SELECT state FROM assets") == [("new",)]
-    assert rows(catalog_path, "SELECT status, attempt FROM jobs") == [("pending", 1)]
+    assert rows(catalog_ref, "SELECT state FROM assets") == [("new",)]
+    assert rows(catalog_ref, "SELECT status, attempt FROM jobs") == [("pending", 1)]
 
     work = enrichment(catalog)
     claimed = await work.claim(Scope(), 5)
     assert len(claimed) == 1
-    assert rows(catalog_path, "SELECT state FROM assets") == [("enriching",)]
-    assert rows(catalog_path, "SELECT status, worker_id FROM jobs") == [("in_progress", "w1")]
+    assert rows(catalog_ref, "SELECT state FROM assets") == [("enriching",)]
+    assert rows(catalog_ref, "SELECT status, worker_id FROM jobs") == [("in_progress", "w1")]
 
     outcome = await work.process(claimed[0])
     assert outcome.outcome == "ready", outcome.failures
     state, duration, container, codec, width, height, hdr, audio, failed = rows(
-        catalog_path,
+        catalog_ref,
         "SELECT state, duration, container, video_codec, width, height, hdr, audio_languages, "
         "qc_failed_rules FROM assets",
     )[0]
@@ -55,20 +55,20 @@ async def test_a_good_file_goes_new_enriching_ready(
     assert duration == pytest.approx(2.0, abs=0.2)
     assert "matroska" in container and codec == "h264" and (width, height) == (320, 240)
     assert hdr == "SDR" and json.loads(audio) == ["eng"] and json.loads(failed) == []
-    assert rows(catalog_path, "SELECT status, error FROM jobs") == [("completed", None)]
-    assert rows(catalog_path, "SELECT passed FROM qc_results") == [(1,)]
+    assert rows(catalog_ref, "SELECT status, error FROM jobs") == [("completed", None)]
+    assert rows(catalog_ref, "SELECT passed FROM qc_results") == [(1,)]
     ((enricher, ok, tool, version),) = rows(
-        catalog_path, "SELECT enricher_id, ok, tool, tool_version FROM enrichment_results"
+        catalog_ref, "SELECT enricher_id, ok, tool, tool_version FROM enrichment_results"
     )
     assert (enricher, ok, tool) == ("ffprobe", 1, "ffprobe") and version
-    messages = [m for (m,) in rows(catalog_path, "SELECT message FROM job_logs ORDER BY id")]
+    messages = [m for (m,) in rows(catalog_ref, "SELECT message FROM job_logs ORDER BY id")]
     assert messages[0].startswith("claimed by w1") and "asset ready" in messages[-1]
-    history = rows(catalog_path, "SELECT decision, reason FROM asset_history ORDER BY id")
+    history = rows(catalog_ref, "SELECT decision, reason FROM asset_history ORDER BY id")
     assert history[-1][0] == "enrich" and "passed" in history[-1][1]
 
 
 async def test_a_truncated_mkv_probes_but_goes_back_to_new_with_tail_decodes(
-    catalog: CatalogDatabase, catalog_path: Path, tmp_path: Path, media: Media
+    catalog: CatalogDatabase, catalog_ref: Path | str, tmp_path: Path, media: Media
 ) -> None:
     root = tmp_path / "films"
     root.mkdir()
@@ -77,16 +77,16 @@ async def test_a_truncated_mkv_probes_but_goes_back_to_new_with_tail_decodes(
     await apply_files(catalog, collection, root, broken)
     (outcome,) = await enrichment(catalog).work(once=True)
     assert outcome.outcome == "qc_failed"
-    state, failed = rows(catalog_path, "SELECT state, qc_failed_rules FROM assets")[0]
+    state, failed = rows(catalog_ref, "SELECT state, qc_failed_rules FROM assets")[0]
     assert state == "new" and "tail_decodes" in json.loads(failed)
     # Quality control's verdict stands for this content: no retry is queued.
-    assert rows(catalog_path, "SELECT status FROM jobs") == [("completed",)]
-    (failures,) = rows(catalog_path, "SELECT failures FROM qc_results")[0]
+    assert rows(catalog_ref, "SELECT status FROM jobs") == [("completed",)]
+    (failures,) = rows(catalog_ref, "SELECT failures FROM qc_results")[0]
     assert any(f["rule"] == "tail_decodes" for f in json.loads(failures))
 
 
 async def test_a_truncated_mp4_fails_to_probe_and_is_retried_with_backoff(
-    catalog: CatalogDatabase, catalog_path: Path, tmp_path: Path, media: Media
+    catalog: CatalogDatabase, catalog_ref: Path | str, tmp_path: Path, media: Media
 ) -> None:
     root = tmp_path / "films"
     root.mkdir()
@@ -98,9 +98,9 @@ async def test_a_truncated_mp4_fails_to_probe_and_is_retried_with_backoff(
     outcomes = await enrichment(catalog, max_attempts=2).work(once=True)
     assert sorted(o.outcome for o in outcomes) == ["failed", "failed"]
     assert all(o.failures[0].enricher == "ffprobe" for o in outcomes)
-    assert rows(catalog_path, "SELECT DISTINCT state FROM assets") == [("new",)]
+    assert rows(catalog_ref, "SELECT DISTINCT state FROM assets") == [("new",)]
     jobs = rows(
-        catalog_path,
+        catalog_ref,
         "SELECT attempt, status, next_attempt_at IS NOT NULL FROM jobs ORDER BY attempt",
     )
     # Each failed attempt is followed by attempt 2, not due yet (backoff).
@@ -108,7 +108,7 @@ async def test_a_truncated_mp4_fails_to_probe_and_is_retried_with_backoff(
 
 
 async def test_an_audio_only_collection_accepts_a_flac_that_a_video_one_refuses(
-    catalog: CatalogDatabase, catalog_path: Path, tmp_path: Path, media: Media
+    catalog: CatalogDatabase, catalog_ref: Path | str, tmp_path: Path, media: Media
 ) -> None:
     music, films = tmp_path / "music", tmp_path / "films"
     music.mkdir()
@@ -126,7 +126,7 @@ async def test_an_audio_only_collection_accepts_a_flac_that_a_video_one_refuses(
 
 
 async def test_a_result_for_content_that_changed_meanwhile_is_discarded(
-    catalog: CatalogDatabase, catalog_path: Path, tmp_path: Path, media: Media
+    catalog: CatalogDatabase, catalog_ref: Path | str, tmp_path: Path, media: Media
 ) -> None:
     root = tmp_path / "films"
     root.mkdir()
@@ -140,9 +140,9 @@ async def test_a_result_for_content_that_changed_meanwhile_is_discarded(
     await apply_files(catalog, collection, root, film)
     outcome = await work.record(claimed, ran)
     assert outcome.outcome == "discarded"
-    assert rows(catalog_path, "SELECT state FROM assets") == [("new",)]
-    assert rows(catalog_path, "SELECT count(*) FROM qc_results") == [(0,)]
-    jobs = rows(catalog_path, "SELECT status, error FROM jobs ORDER BY queued_at")
+    assert rows(catalog_ref, "SELECT state FROM assets") == [("new",)]
+    assert rows(catalog_ref, "SELECT count(*) FROM qc_results") == [(0,)]
+    jobs = rows(catalog_ref, "SELECT status, error FROM jobs ORDER BY queued_at")
     assert jobs == [("completed", DISCARDED), ("pending", None)]
     # The job for the new content then brings it to ready.
     (fresh,) = await work.work(once=True)
@@ -150,7 +150,7 @@ async def test_a_result_for_content_that_changed_meanwhile_is_discarded(
 
 
 async def test_a_missing_ffprobe_makes_jobs_wait_with_the_reason(
-    catalog: CatalogDatabase, catalog_path: Path, tmp_path: Path, media: Media
+    catalog: CatalogDatabase, catalog_ref: Path | str, tmp_path: Path, media: Media
 ) -> None:
     root = tmp_path / "films"
     root.mkdir()
@@ -160,27 +160,27 @@ async def test_a_missing_ffprobe_makes_jobs_wait_with_the_reason(
     (outcome,) = await enrichment(catalog, ffprobe="/nonexistent/ffprobe").work(once=True)
     assert outcome.outcome == "waiting"
     status, attempt, error, due = rows(
-        catalog_path, "SELECT status, attempt, error, next_attempt_at IS NOT NULL FROM jobs"
+        catalog_ref, "SELECT status, attempt, error, next_attempt_at IS NOT NULL FROM jobs"
     )[0]
     assert (status, attempt, due) == ("pending", 1, 1)
     assert "/nonexistent/ffprobe not found" in error
-    assert rows(catalog_path, "SELECT state FROM assets") == [("new",)]
+    assert rows(catalog_ref, "SELECT state FROM assets") == [("new",)]
 
 
 async def test_a_collection_without_enrichers_queues_nothing(
-    catalog: CatalogDatabase, catalog_path: Path, tmp_path: Path, media: Media
+    catalog: CatalogDatabase, catalog_ref: Path | str, tmp_path: Path, media: Media
 ) -> None:
     root = tmp_path / "films"
     root.mkdir()
     film = copy(media("movie.mkv"), root / "film.mkv")
     collection = await make_collection(catalog, root, enrichers=())
     await apply_files(catalog, collection, root, film)
-    assert rows(catalog_path, "SELECT count(*) FROM assets") == [(1,)]
-    assert rows(catalog_path, "SELECT count(*) FROM jobs") == [(0,)]
+    assert rows(catalog_ref, "SELECT count(*) FROM assets") == [(1,)]
+    assert rows(catalog_ref, "SELECT count(*) FROM jobs") == [(0,)]
 
 
 async def test_automatic_enrichment_off_leaves_jobs_for_the_operator(
-    catalog: CatalogDatabase, catalog_path: Path, tmp_path: Path, media: Media
+    catalog: CatalogDatabase, catalog_ref: Path | str, tmp_path: Path, media: Media
 ) -> None:
     root = tmp_path / "films"
     root.mkdir()
@@ -194,7 +194,7 @@ async def test_automatic_enrichment_off_leaves_jobs_for_the_operator(
 
 
 async def test_an_expired_lease_is_claimed_again(
-    catalog: CatalogDatabase, catalog_path: Path, tmp_path: Path, media: Media
+    catalog: CatalogDatabase, catalog_ref: Path | str, tmp_path: Path, media: Media
 ) -> None:
     root = tmp_path / "films"
     root.mkdir()
@@ -208,4 +208,4 @@ async def test_an_expired_lease_is_claimed_again(
     await asyncio.sleep(0.3)
     (outcome,) = await second.work(once=True)
     assert outcome.outcome == "ready"
-    assert rows(catalog_path, "SELECT worker_id, status FROM jobs") == [("alive", "completed")]
+    assert rows(catalog_ref, "SELECT worker_id, status FROM jobs") == [("alive", "completed")]

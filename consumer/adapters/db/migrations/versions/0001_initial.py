@@ -22,6 +22,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# The guards, per dialect (each frozen here).
 TRIGGERS: dict[str, str] = {
     # Nothing is ever created ready: whatever code (or person with a sqlite3 shell) inserts.
     "trg_assets_never_created_ready": """
@@ -56,8 +57,60 @@ BEGIN
 END""",
 }
 
+# PostgreSQL: one function that refuses with the message its trigger passes, and the same three
+# conditions as trigger WHEN clauses (`IS NOT` is `IS DISTINCT FROM` there). The SQLSTATE is an
+# integrity violation, so the driver raises IntegrityError, as SQLite's RAISE(ABORT) does.
+PG_REFUSE = """
+CREATE FUNCTION apollonia_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'integrity_constraint_violation';
+END
+$$"""
+
+PG_TRIGGERS: dict[str, str] = {
+    "trg_assets_never_created_ready": """
+CREATE TRIGGER trg_assets_never_created_ready
+BEFORE INSERT ON assets
+FOR EACH ROW WHEN (NEW.state = 'ready')
+EXECUTE FUNCTION apollonia_refuse('an asset cannot be created in state ready')""",
+    "trg_assets_legal_transition": """
+CREATE TRIGGER trg_assets_legal_transition
+BEFORE UPDATE OF state ON assets
+FOR EACH ROW WHEN (NEW.state <> OLD.state AND NOT (
+       (OLD.state = 'new' AND NEW.state IN ('enriching', 'retired'))
+    OR (OLD.state = 'enriching' AND NEW.state IN ('ready', 'new', 'retired'))
+    OR (OLD.state = 'ready' AND NEW.state IN ('new', 'retired'))
+))
+EXECUTE FUNCTION apollonia_refuse('illegal asset state transition')""",
+    "trg_assets_update_leaves_ready": """
+CREATE TRIGGER trg_assets_update_leaves_ready
+BEFORE UPDATE ON assets
+FOR EACH ROW WHEN (NEW.state = 'ready' AND (
+       NEW.content_signature IS DISTINCT FROM OLD.content_signature
+    OR NEW.enricher_checksum IS DISTINCT FROM OLD.enricher_checksum
+))
+EXECUTE FUNCTION apollonia_refuse('an updated asset cannot stay ready')""",
+}
+
+# SQLite's NOCASE (names compare case-blind, so `Films` and `films` are one name) as an ICU
+# collation: case-insensitive, accent-sensitive. Created before the tables that use it.
+PG_NOCASE = """
+CREATE COLLATION IF NOT EXISTS "NOCASE"
+    (provider = icu, locale = 'und-u-ks-level2', deterministic = false)"""
+
+
+def _postgres() -> bool:
+    return bool(op.get_bind().dialect.name == "postgresql")
+
+
+def _big() -> sa.types.TypeEngine[int]:
+    """Sizes and nanosecond times: SQLite's INTEGER is 64 bits, PostgreSQL's is 32."""
+    return sa.Integer().with_variant(sa.BigInteger(), "postgresql")
+
 
 def upgrade() -> None:
+    if _postgres():
+        op.execute(PG_NOCASE)
     op.create_table(
         "ingest_runs",
         sa.Column("uuid", sa.String(length=36), nullable=False),
@@ -66,7 +119,7 @@ def upgrade() -> None:
         sa.Column("collection_uuid", sa.String(length=36), nullable=True),
         sa.Column("scope", sa.JSON(), server_default=sa.text("'{}'"), nullable=False),
         sa.Column("status", sa.String(), nullable=False),
-        sa.Column("dry_run", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("dry_run", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("started_at", sa.DateTime(), nullable=False),
         sa.Column("finished_at", sa.DateTime(), nullable=True),
         sa.Column("stats", sa.JSON(), server_default=sa.text("'{}'"), nullable=False),
@@ -102,8 +155,8 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(), nullable=True),
         sa.Column("name", sa.String(collation="NOCASE"), nullable=False),
         sa.Column("root_path", sa.String(), nullable=False),
-        sa.Column("sync_enabled", sa.Boolean(), server_default=sa.text("0"), nullable=False),
-        sa.Column("ingestible", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("sync_enabled", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("ingestible", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("enrichers", sa.JSON(), server_default=sa.text("'[]'"), nullable=False),
         sa.Column("hash_mode", sa.String(), server_default=sa.text("'full'"), nullable=False),
         sa.Column("last_ingest_time", sa.DateTime(), nullable=True),
@@ -150,17 +203,17 @@ def upgrade() -> None:
         sa.Column("collection_uuid", sa.String(length=36), nullable=False),
         sa.Column("canonical_key", sa.String(), nullable=False),
         sa.Column("path", sa.String(), nullable=False),
-        sa.Column("size", sa.Integer(), nullable=False),
-        sa.Column("mtime_ns", sa.Integer(), nullable=False),
+        sa.Column("size", _big(), nullable=False),
+        sa.Column("mtime_ns", _big(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=True),
         sa.Column("xxh128", sa.String(length=32), nullable=True),
         sa.Column("content_signature", sa.String(), nullable=False),
         sa.Column("enricher_checksum", sa.String(length=64), nullable=False),
         sa.Column("state", sa.String(), server_default=sa.text("'new'"), nullable=False),
         sa.Column(
-            "approved_for_broadcast", sa.Boolean(), server_default=sa.text("0"), nullable=False
+            "approved_for_broadcast", sa.Boolean(), server_default=sa.false(), nullable=False
         ),
-        sa.Column("is_deleted", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("is_deleted", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("deleted_at", sa.DateTime(), nullable=True),
         sa.Column("tech_metadata", sa.JSON(), server_default=sa.text("'{}'"), nullable=False),
         sa.Column("neighbors", sa.JSON(), server_default=sa.text("'[]'"), nullable=False),
@@ -227,13 +280,18 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_asset_history_asset_uuid"), ["asset_uuid"], unique=False
         )
-    for ddl in TRIGGERS.values():
-        op.execute(ddl)
+    if _postgres():
+        op.execute(PG_REFUSE)
+        for ddl in PG_TRIGGERS.values():
+            op.execute(ddl)
+    else:
+        for ddl in TRIGGERS.values():
+            op.execute(ddl)
 
 
 def downgrade() -> None:
     for name in TRIGGERS:
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        op.execute(f"DROP TRIGGER IF EXISTS {name}" + (" ON assets" if _postgres() else ""))
     with op.batch_alter_table("asset_history", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_asset_history_asset_uuid"))
 
@@ -256,3 +314,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ingest_runs_collection_uuid"))
 
     op.drop_table("ingest_runs")
+    if _postgres():
+        op.execute("DROP FUNCTION IF EXISTS apollonia_refuse()")
+        op.execute('DROP COLLATION IF EXISTS "NOCASE"')

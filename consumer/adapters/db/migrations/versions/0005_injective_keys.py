@@ -112,11 +112,20 @@ def _rows() -> list[tuple[str, str, str, str]]:
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
+def _sqlite() -> bool:
+    # Only SQLite catalogs can hold keys in the old format: PostgreSQL came after this revision.
+    return bool(op.get_bind().dialect.name == "sqlite")
+
+
 def upgrade() -> None:
+    if not _sqlite():
+        return
     _apply({uuid: rekey(key, root) for uuid, _, key, root in _rows()})
 
 
 def downgrade() -> None:
+    if not _sqlite():
+        return
     convert: dict[str, str] = {}
     taken: dict[tuple[str, str], str] = {}
     for uuid, collection, key, _ in _rows():

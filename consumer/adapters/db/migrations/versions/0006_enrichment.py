@@ -26,8 +26,9 @@ depends_on: str | Sequence[str] | None = None
 JOB_STAGES = "('enrich')"
 JOB_STATUSES = "('pending', 'in_progress', 'completed', 'failed')"
 
-# An asset becomes ready only with a passing QC record for its current content. The same rule
-# for another dialect goes beside it here (PostgreSQL: a plpgsql function + BEFORE UPDATE trigger).
+# An asset becomes ready only with a passing QC record for its current content. PostgreSQL: a
+# trigger's WHEN clause cannot hold a subquery, so the check is a plpgsql function of its own
+# (dropped with its trigger: `FUNCTIONS` names what each dialect creates besides triggers).
 GUARDS: dict[str, dict[str, str]] = {
     "sqlite": {
         "trg_assets_ready_needs_qc": """
@@ -43,6 +44,37 @@ BEGIN
     SELECT RAISE(ABORT, 'an asset cannot be ready without a passing quality check');
 END""",
     },
+    "postgresql": {
+        "apollonia_ready_needs_qc": """
+CREATE FUNCTION apollonia_ready_needs_qc() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM qc_results
+        WHERE qc_results.asset_uuid = NEW.uuid
+          AND qc_results.passed
+          AND qc_results.content_signature = NEW.content_signature
+    ) THEN
+        RAISE EXCEPTION 'an asset cannot be ready without a passing quality check'
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
+END
+$$""",
+        "trg_assets_ready_needs_qc": """
+CREATE TRIGGER trg_assets_ready_needs_qc
+BEFORE UPDATE OF state ON assets
+FOR EACH ROW WHEN (NEW.state = 'ready' AND OLD.state <> 'ready')
+EXECUTE FUNCTION apollonia_ready_needs_qc()""",
+    },
+}
+
+# What `downgrade` drops, per dialect: (kind, name, table).
+DROPS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "sqlite": (("TRIGGER", "trg_assets_ready_needs_qc", ""),),
+    "postgresql": (
+        ("TRIGGER", "trg_assets_ready_needs_qc", "assets"),
+        ("FUNCTION", "apollonia_ready_needs_qc()", ""),
+    ),
 }
 
 
@@ -164,20 +196,20 @@ def upgrade() -> None:
         op.add_column("assets", column)
     op.add_column(
         "collections",
-        sa.Column("auto_enrich", sa.Boolean(), server_default=sa.text("1"), nullable=False),
+        sa.Column("auto_enrich", sa.Boolean(), server_default=sa.true(), nullable=False),
     )
     op.add_column("collections", sa.Column("media_type", sa.String(), nullable=True))
     op.add_column(
         "collections",
-        sa.Column("audio_only", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("audio_only", sa.Boolean(), server_default=sa.false(), nullable=False),
     )
     for ddl in GUARDS.get(op.get_bind().dialect.name, {}).values():
         op.execute(ddl)
 
 
 def downgrade() -> None:
-    for name in GUARDS.get(op.get_bind().dialect.name, {}):
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    for kind, name, table in DROPS.get(op.get_bind().dialect.name, ()):
+        op.execute(f"DROP {kind} IF EXISTS {name}" + (f" ON {table}" if table else ""))
     for name in ("audio_only", "media_type", "auto_enrich"):
         op.drop_column("collections", name)
     for column in reversed(asset_columns()):

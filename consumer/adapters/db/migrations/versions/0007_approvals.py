@@ -10,9 +10,9 @@ has no foreign key to `assets` on purpose: it outlives the asset (a removed coll
 its assets away, and the record of who approved what must not go with them; a cascade would be
 refused by the append-only trigger anyway).
 
-The guards are written per dialect in `GUARDS` (frozen here, like 0001's and 0006's): a
-PostgreSQL version (plpgsql functions raising an exception, BEFORE UPDATE / DELETE triggers on
-`approvals`, BEFORE UPDATE OF approved_for_broadcast on `assets`) goes beside the SQLite one.
+The guards are written per dialect in `GUARDS` (frozen here, like 0001's and 0006's): for
+PostgreSQL, plpgsql functions raising an exception, BEFORE UPDATE / DELETE / TRUNCATE triggers on
+`approvals`, BEFORE UPDATE OF approved_for_broadcast on `assets`.
 """
 
 from __future__ import annotations
@@ -60,6 +60,57 @@ BEGIN
     SELECT RAISE(ABORT, 'an asset cannot be approved without an approval record');
 END""",
     },
+    "postgresql": {
+        # 0001's apollonia_refuse() raises its argument. TRUNCATE skips row triggers in
+        # PostgreSQL, so the trail refuses it too.
+        "trg_approvals_no_update": """
+CREATE TRIGGER trg_approvals_no_update
+BEFORE UPDATE ON approvals
+FOR EACH ROW
+EXECUTE FUNCTION apollonia_refuse('approvals are append-only: a decision cannot be changed')""",
+        "trg_approvals_no_delete": """
+CREATE TRIGGER trg_approvals_no_delete
+BEFORE DELETE ON approvals
+FOR EACH ROW
+EXECUTE FUNCTION apollonia_refuse('approvals are append-only: a decision cannot be deleted')""",
+        "trg_approvals_no_truncate": """
+CREATE TRIGGER trg_approvals_no_truncate
+BEFORE TRUNCATE ON approvals
+FOR EACH STATEMENT
+EXECUTE FUNCTION apollonia_refuse('approvals are append-only: a decision cannot be deleted')""",
+        "apollonia_approval_needs_record": """
+CREATE FUNCTION apollonia_approval_needs_record() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM approvals
+        WHERE approvals.id = (SELECT max(id) FROM approvals WHERE asset_uuid = NEW.uuid)
+          AND approvals.action = 'approve'
+          AND approvals.content_signature = NEW.content_signature
+    ) THEN
+        RAISE EXCEPTION 'an asset cannot be approved without an approval record'
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
+END
+$$""",
+        "trg_assets_approval_needs_record": """
+CREATE TRIGGER trg_assets_approval_needs_record
+BEFORE UPDATE OF approved_for_broadcast ON assets
+FOR EACH ROW WHEN (NEW.approved_for_broadcast AND NOT OLD.approved_for_broadcast)
+EXECUTE FUNCTION apollonia_approval_needs_record()""",
+    },
+}
+
+# What `downgrade` drops, per dialect: (kind, name, table).
+DROPS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "sqlite": tuple(("TRIGGER", name, "") for name in GUARDS["sqlite"]),
+    "postgresql": (
+        ("TRIGGER", "trg_assets_approval_needs_record", "assets"),
+        ("FUNCTION", "apollonia_approval_needs_record()", ""),
+        ("TRIGGER", "trg_approvals_no_truncate", "approvals"),
+        ("TRIGGER", "trg_approvals_no_delete", "approvals"),
+        ("TRIGGER", "trg_approvals_no_update", "approvals"),
+    ),
 }
 
 
@@ -96,6 +147,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in GUARDS.get(op.get_bind().dialect.name, {}):
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    for kind, name, table in DROPS.get(op.get_bind().dialect.name, ()):
+        op.execute(f"DROP {kind} IF EXISTS {name}" + (f" ON {table}" if table else ""))
     op.drop_table("approvals")
