@@ -689,7 +689,23 @@ class Soak:
             await declare_connection.close()
             with contextlib.suppress(Exception):
                 self.drop_catalog()
-        self.report(result, generated_s, settled_s, quiet, codes)
+        if self.args.json:
+            summary = {
+                k: (len(v) if isinstance(v, list) else v)
+                for k, v in result.items()
+                if k not in ("jobs", "states")
+            }
+            summary.update(
+                quiet=quiet,
+                seed=self.args.seed,
+                examples={k: result[k][:5] for k in ("lost", "doubled", "wrong", "split")},
+                operations=dict(self.truth.ops),
+                chaos=dict(self.chaos),
+                exit_codes=codes,
+            )
+            print(json.dumps(summary))
+        else:
+            self.report(result, generated_s, settled_s, quiet, codes)
         counts = ("lost", "doubled", "wrong", "split", "model_vs_disk")
         bad = sum(len(result[c]) for c in counts) + result["stuck"] + result["approved"]
         return 0 if bad == 0 and quiet else 1
@@ -759,6 +775,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=1.0, help="file activity, 1 = default pace")
     parser.add_argument("--quiesce", type=float, default=240.0, help="most seconds to settle")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
+    parser.add_argument("--json", action="store_true", help="the counts as one JSON document")
     args = parser.parse_args(argv)
     if args.seed is None:
         args.seed = random.randrange(1 << 30)
