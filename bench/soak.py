@@ -553,7 +553,10 @@ class Soak:
         return busy
 
     def fingerprint(self) -> tuple[Any, ...]:
-        rows = self.catalog("SELECT count(*), sum(is_deleted), max(updated_at) FROM assets")
+        rows = self.catalog(
+            "SELECT count(*), sum(CASE WHEN is_deleted THEN 1 ELSE 0 END), max(updated_at) "
+            "FROM assets"
+        )
         return rows[0]
 
     async def quiesce(self, within: float) -> bool:
