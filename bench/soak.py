@@ -739,6 +739,11 @@ class Soak:
             f"quiet:            {'yes' if quiet else 'NO'} after {settled_s - generated_s:.0f} s;"
             f" exit codes on SIGTERM: " + ", ".join(f"{k} {v}" for k, v in codes.items())
         )
+        load = os.getloadavg()
+        print(
+            f"machine:          {os.cpu_count()} cores, load average now {load[0]:.1f} "
+            f"{load[1]:.1f} {load[2]:.1f} (1, 5, 15 min; shared with other work)"
+        )
         print(
             f"disk:             {r['files_on_disk']} files; {r['deleted_files']} deleted, "
             f"{r['moved_files']} present files moved at least once"
