@@ -87,7 +87,7 @@ class Settings(BaseSettings):
         default="",
         description="Catalog database URL. Default: SQLite file `apollonia.db` in `config_dir`. "
         "PostgreSQL: `postgresql+psycopg://USER:PASSWORD@HOST:5432/DATABASE` (docs/operations.md, "
-        "\"PostgreSQL catalog\"); the password is masked wherever the URL is shown.",
+        '"PostgreSQL catalog"); the password is masked wherever the URL is shown.',
     )
     test_database_url: str = Field(
         default="",
