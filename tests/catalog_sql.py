@@ -78,3 +78,16 @@ def execute(url: str, sql: str, params: tuple[Any, ...] = ()) -> None:
         return
     with _pg(url) as pg:
         pg.execute(sql.replace("?", "%s"), params)
+
+
+def digest(url: str) -> str:
+    """SHA-256 of every table's rows (PostgreSQL), to tell whether anything was written."""
+    import hashlib
+
+    found = hashlib.sha256()
+    names = rows(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")
+    for (name,) in names:
+        found.update(name.encode())
+        for row in sorted(rows(url, f'SELECT * FROM "{name}"'), key=repr):
+            found.update(repr(row).encode())
+    return found.hexdigest()

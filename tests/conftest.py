@@ -39,6 +39,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def _drop_postgres_template() -> Iterator[None]:
     yield
+    postgres_required.drop_pool()
+    postgres_required.finish_drops()
     if postgres_required.migrated_template.cache_info().currsize:
         postgres_required.drop_database(postgres_required.migrated_template())
 

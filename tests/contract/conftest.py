@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from apollonia.settings import load_settings
+from apollonia.settings import load_settings, sqlite_url
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.adapters.importers.filesystem import FilesystemImporter
 from consumer.service_layer import admin
+from tests import catalog_sql
 from tests.cli import Result, run_cli
 
 TV_FILES = {
@@ -50,6 +50,19 @@ class Library:
 
     root: Path
     config_dir: Path
+    # PostgreSQL runs (modules marked `catalog_backends`): the catalogs' URLs; None on SQLite.
+    url: str | None = None
+    test_url: str | None = None
+
+    @property
+    def backend(self) -> str:
+        return "sqlite" if self.url is None else "postgresql"
+
+    def catalog_url(self, *, test_db: bool = False) -> str:
+        url = self.test_url if test_db else self.url
+        if url is not None:
+            return url
+        return sqlite_url(self.test_db if test_db else self.db)
 
     @property
     def tv(self) -> Path:
@@ -129,46 +142,41 @@ class Library:
     def query(
         self, sql: str, params: tuple[Any, ...] = (), *, test_db: bool = False
     ) -> list[tuple[Any, ...]]:
-        db = self.test_db if test_db else self.db
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
+        return catalog_sql.rows(self.catalog_url(test_db=test_db), sql, params)
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
-        conn = sqlite3.connect(self.db)
-        try:
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute(sql, params)
-            conn.commit()
-        finally:
-            conn.close()
+        catalog_sql.execute(self.catalog_url(), sql, params)
 
     def asset(self, key: str) -> dict[str, Any]:
-        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
-        conn.row_factory = sqlite3.Row
-        try:
-            row = conn.execute("SELECT * FROM assets WHERE canonical_key = ?", (key,)).fetchone()
-        finally:
-            conn.close()
-        assert row is not None, f"no asset {key}"
-        return dict(row)
+        found = catalog_sql.dicts(
+            self.catalog_url(), "SELECT * FROM assets WHERE canonical_key = ?", (key,)
+        )
+        assert found, f"no asset {key}"
+        return found[0]
 
     def snapshot(self) -> dict[str, str]:
-        """Digest of every catalog file in the config dir (main file, WAL, SHM)."""
-        return {p.name: file_digest(p) for p in sorted(self.config_dir.iterdir()) if p.is_file()}
+        """Digest of every catalog file in the config dir (main file, WAL, SHM); on PostgreSQL,
+        of every table's rows, under the names the SQLite files would have."""
+        if self.url is None:
+            return {
+                p.name: file_digest(p) for p in sorted(self.config_dir.iterdir()) if p.is_file()
+            }
+        return {
+            "apollonia.db": catalog_sql.digest(self.catalog_url()),
+            "apollonia-test.db": catalog_sql.digest(self.catalog_url(test_db=True)),
+        }
 
 
 @pytest.fixture
-def library(tmp_path: Path, config_dir: Path) -> Library:
+def library(tmp_path: Path, config_dir: Path, catalog_env: str | None) -> Library:
     root = tmp_path / "media"
     write_tree(root / "tv", TV_FILES)
     write_tree(
         root / "films",
         {"Alien (1979).mkv": b"alien", "Heat (1995)/Heat.mkv": b"heat", "poster.jpg": b"not media"},
     )
-    return Library(root=root, config_dir=config_dir)
+    test_url = os.environ.get("APOLLONIA_TEST_DATABASE_URL") if catalog_env else None
+    return Library(root=root, config_dir=config_dir, url=catalog_env, test_url=test_url)
 
 
 Touch = Callable[[Path], None]

@@ -13,7 +13,7 @@ from tests.cli import run_cli
 from tests.integration.enrichment.helpers import copy
 from tests.media import media, needs_ffmpeg, truncated
 
-pytestmark = [pytest.mark.integration, needs_ffmpeg]
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends, needs_ffmpeg]
 __all__ = ["media"]
 Media = Callable[[str], Path]
 

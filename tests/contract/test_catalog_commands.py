@@ -6,7 +6,7 @@ import pytest
 
 from tests.contract.conftest import Library
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 
 def test_a_new_users_session(library: Library) -> None:

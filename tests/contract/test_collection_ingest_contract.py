@@ -9,7 +9,7 @@ import pytest
 
 from tests.contract.conftest import TV_MEDIA, Library
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 
 def test_b1_resolves_by_uuid_external_id_and_name(library: Library) -> None:
@@ -136,6 +136,8 @@ def test_b7_dry_run_reports_and_writes_nothing(library: Library) -> None:
 
 def test_b7_dry_run_never_creates_a_catalog(library: Library) -> None:
     """B-7: a dry run against a catalog that does not exist creates nothing."""
+    if library.backend == "postgresql":
+        pytest.skip("a PostgreSQL database always exists; tests/integration/postgres covers it")
     result = library.cli("collection", "ingest", "TV", "--dry-run", "--json")
     assert result.code == 1
     assert "a dry run never creates one" in result.json()["errors"][0]["message"]

@@ -23,7 +23,7 @@ from consumer.service_layer.collection_ingest import (
 from shared.hashing import Fingerprint, Hasher, PathLike, ReadProgress
 from tests.contract.conftest import TV_MEDIA, Library, touch_later
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 S1E2 = "The Show (2005)/Season 01/The Show - S01E02.mkv"
 
@@ -34,7 +34,7 @@ def make_ready_and_approved(library: Library, key: str) -> None:
     library.execute("UPDATE assets SET state = 'enriching' WHERE canonical_key = ?", (key,))
     library.execute(
         "INSERT INTO qc_results (asset_uuid, passed, content_signature, time) "
-        "SELECT uuid, 1, content_signature, '2026-11-22 12:00:00.000000' FROM assets "
+        "SELECT uuid, TRUE, content_signature, '2026-11-22 12:00:00.000000' FROM assets "
         "WHERE canonical_key = ?",
         (key,),
     )
@@ -198,7 +198,7 @@ def test_narrowed_ingest_never_marks_other_titles_missing(library: Library) -> N
     library.ok("collection", "ingest", "TV")
     doc = library.ok("collection", "ingest", "TV", "--title", "Other Show")
     assert doc["stats"]["assets_missing"] == 0
-    assert library.query("SELECT count(*) FROM assets WHERE is_deleted = 1") == [(0,)]
+    assert library.query("SELECT count(*) FROM assets WHERE is_deleted") == [(0,)]
 
 
 def test_empty_root_never_wipes_the_catalog(library: Library) -> None:
@@ -211,7 +211,7 @@ def test_empty_root_never_wipes_the_catalog(library: Library) -> None:
     result = library.cli("collection", "ingest", "TV", "--json")
     assert result.code == 3
     assert "the share may be unmounted" in result.json()["errors"][0]["message"]
-    assert library.query("SELECT count(*) FROM assets WHERE is_deleted = 0") == [(len(TV_MEDIA),)]
+    assert library.query("SELECT count(*) FROM assets WHERE NOT is_deleted") == [(len(TV_MEDIA),)]
     doc = library.ok("collection", "ingest", "TV", "--allow-empty")
     assert doc["stats"]["assets_missing"] == len(TV_MEDIA)
 

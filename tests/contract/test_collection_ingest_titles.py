@@ -14,7 +14,7 @@ import pytest
 from tests.cli import run_cli
 from tests.contract.conftest import write_tree
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 MATRIX = "Movies/The Matrix (1999)/The Matrix (1999).mkv"
 ODYSSEY = "Movies/2001 - A Space Odyssey (1968)/2001 - A Space Odyssey (1968).mkv"

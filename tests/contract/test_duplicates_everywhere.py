@@ -7,7 +7,7 @@ import pytest
 
 from tests.contract.conftest import Library
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 SAME = b"the same film, bytes for bytes"
 

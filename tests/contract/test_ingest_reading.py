@@ -16,7 +16,7 @@ import pytest
 from tests.cli import Result
 from tests.contract.conftest import Library, touch_later
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 EPISODE = "The Show (2005)/Season 01/The Show - S01E01 - Pilot.mkv"
 
@@ -74,7 +74,7 @@ def test_unreadable_changed_file_is_an_error_and_keeps_its_old_stat(library: Lib
 
 
 def stats_keys(library: Library) -> list[Any]:
-    return library.query("SELECT canonical_key FROM assets WHERE is_deleted = 0")
+    return library.query("SELECT canonical_key FROM assets WHERE NOT is_deleted")
 
 
 def test_source_ingest_summary_says_with_errors(library: Library) -> None:

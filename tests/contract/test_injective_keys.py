@@ -22,7 +22,7 @@ from tests.contract.conftest import TV_MEDIA, Library
 from tests.contract.test_collection_ingest_data_contract import run_ingest
 from tests.contract.test_rescan_listing import listed, signature, tv_collection
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 BYTE_NAME = b"caf\xe9.mkv"  # Latin-1 é: not valid UTF-8
 TEXT_NAME = b"caf\\xe9.mkv"  # backslash, x, e, 9: what a display of the other one reads

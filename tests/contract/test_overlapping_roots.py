@@ -17,7 +17,7 @@ from consumer.domain.errors import OperationError
 from consumer.service_layer import admin
 from tests.contract.conftest import Library
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 
 def out(result: object) -> str:

@@ -22,7 +22,7 @@ from consumer.domain.importing import DiscoveredItem, IngestScope, StatListing
 from tests.contract.conftest import TV_MEDIA, Library, touch_later
 from tests.contract.test_collection_ingest_data_contract import run_ingest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 
 def extensions() -> frozenset[str]:

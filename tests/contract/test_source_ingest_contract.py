@@ -9,7 +9,7 @@ import pytest
 
 from tests.contract.conftest import TV_MEDIA, Library
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 REFUSAL = (
     "Per-title/season/episode ingest is only supported at the collection level. Use: apollonia "

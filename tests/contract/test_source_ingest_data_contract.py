@@ -18,7 +18,7 @@ from consumer.service_layer.source_ingest import SourceIngestor, SourceIngestRes
 from shared.hashing import Hasher
 from tests.contract.conftest import TV_MEDIA, Library
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.catalog_backends]
 
 
 class FailsForFilms(FilesystemImporter):

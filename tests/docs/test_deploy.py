@@ -296,7 +296,7 @@ def test_rabbitmq_service(compose: dict[str, Any]) -> None:
 def test_apollonia_services(compose: dict[str, Any], service: str) -> None:
     spec = compose["services"][service]
     assert spec["build"] == {"context": ".", "dockerfile": f"Dockerfile.{service}"}
-    expected = {"rabbitmq": {"condition": "service_healthy"}}
+    expected: dict[str, dict[str, object]] = {"rabbitmq": {"condition": "service_healthy"}}
     if service == "consumer":  # the catalog's PostgreSQL, when the scale profile runs it
         expected["postgres"] = {"condition": "service_healthy", "required": False}
     assert spec["depends_on"] == expected
