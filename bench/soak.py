@@ -690,8 +690,11 @@ class Soak:
             with contextlib.suppress(Exception):
                 await delete_topology(channel, self.topology)
             await declare_connection.close()
-            with contextlib.suppress(Exception):
-                self.drop_catalog()
+            if self.args.keep and self.pg_database is not None:
+                log(f"kept the PostgreSQL database {self.pg_database} (drop it yourself)")
+            else:
+                with contextlib.suppress(Exception):
+                    self.drop_catalog()
         if self.args.json:
             summary = {
                 k: (len(v) if isinstance(v, list) else v)
@@ -782,7 +785,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--rate", type=float, default=1.0, help="file activity, 1 = default pace")
     parser.add_argument("--quiesce", type=float, default=240.0, help="most seconds to settle")
-    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work folder (logs) and the PG database"
+    )
     parser.add_argument("--json", action="store_true", help="the counts as one JSON document")
     args = parser.parse_args(argv)
     if args.seed is None:
