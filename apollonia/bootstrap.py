@@ -195,6 +195,7 @@ def enricher_registry(settings: Settings | None = None) -> KnownEnrichers:
 
 
 def enrichment_policy(settings: Settings, *, concurrency: int | None = None) -> EnrichmentPolicy:
+    from consumer.domain.catalog import PathMapping  # noqa: PLC0415
     from consumer.service_layer.enrichment import EnrichmentPolicy  # noqa: PLC0415
     from shared.retry import Backoff  # noqa: PLC0415
 
@@ -206,6 +207,7 @@ def enrichment_policy(settings: Settings, *, concurrency: int | None = None) -> 
         backoff=Backoff(initial=settings.enrichment_retry_seconds, maximum=3600.0),
         unavailable_delay=max(settings.enrichment_poll_interval, 60.0),
         poll_interval=settings.enrichment_poll_interval,
+        path_mappings=tuple(PathMapping.parse(m) for m in settings.enricher_path_mappings),
     )
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from consumer.domain.catalog import PathMapping
 from shared.files import DEFAULT_MEDIA_EXTENSIONS
 from shared.runtime.masking import mask_url
 from shared.topology import Topology
@@ -237,6 +238,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Backoff before the second attempt; it doubles per attempt, up to an hour.",
     )
+    enricher_path_mappings: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Where this enrichment worker finds the media when it is mounted elsewhere "
+        "than on the consumer's host: `SERVER_PREFIX=LOCAL_PREFIX` pairs, comma-separated, "
+        "absolute paths; the longest matching prefix wins, unmatched paths are used as they are "
+        "(docs/operations.md, 'Scaling out').",
+    )
     ffprobe_path: str = Field(
         default="ffprobe", min_length=1, description="The ffprobe program (a name or a path)."
     )
@@ -270,6 +278,17 @@ class Settings(BaseSettings):
             value = value.split(",")
         if isinstance(value, list | tuple):
             return [str(v).strip().lower().lstrip(".") for v in value if str(v).strip()]
+        return value
+
+    @field_validator("enricher_path_mappings", mode="before")
+    @classmethod
+    def _split_path_mappings(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            # Parsed here so a malformed pair fails at start, not at the first job.
+            mappings = [PathMapping.parse(str(v).strip()) for v in value if str(v).strip()]
+            return [f"{m.from_prefix}={m.to_prefix}" for m in mappings]
         return value
 
     @field_validator("data_directory", mode="before")

@@ -1,7 +1,9 @@
-"""Consumer throughput against the broker's own ceiling, and event-to-commit latency.
+"""Consumer throughput against the broker's own ceiling, and event-to-commit latency; with
+`--catalog postgresql`, how applied events/s scale with competing consumers.
 
     python bench/pipeline.py [--events 50000] [--rate 1000] [--seconds 15]
                              [--enrichment-backlog N]
+    python bench/pipeline.py --catalog postgresql --consumers 3 [--events 20000]
 
 1. Ceiling: N persistent messages (the same JSON events) consumed by a bare aio-pika consumer
    that only acks them, in this process, on this machine, now.
@@ -22,6 +24,12 @@ written to the same SQLite catalog), not a fast failure. For step 3 only, the en
 runs beside the consumer as `apollonia consumer` runs it by default: in the same process, at
 the settings' concurrency (one job per core), its tools at a lower CPU priority (nice 10).
 Prints the jobs done during the run and the jobs still pending after it.
+Scaling (`--catalog postgresql --consumers K`, issue 16): in one run, the same N events applied
+by 1 `apollonia consumer` process on SQLite, then by 1, 2 ... K processes competing for the one
+queue into a fresh PostgreSQL database each time. The events are published first; the consumers
+are started together, and applied events/s is measured from the first commit seen to the last
+(the catalog's asset count polled). Targets: 1 consumer on PostgreSQL >= 0.6x SQLite; K
+consumers not slower than 1.
 
 Figures only, no assertions: the machine is shared.
 """
@@ -33,6 +41,7 @@ import asyncio
 import hashlib
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -44,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
+from sqlalchemy import create_engine, text
 
 from apollonia import bootstrap
 from apollonia.settings import load_settings
@@ -153,8 +163,7 @@ async def bare_ceiling(bodies: list[bytes]) -> float:
     return len(bodies) / elapsed
 
 
-async def setup_catalog(path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{path}"
+async def setup_catalog(url: str) -> str:
     now = datetime.now(UTC)
     catalog = CatalogDatabase(url)
     async with catalog, catalog.unit_of_work() as uow:
@@ -272,9 +281,122 @@ class EnrichmentBacklog:
         )
 
 
+PG_ADMIN = os.environ.get("APOLLONIA_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/")
+
+
+def pg_database(action: str, name: str) -> None:
+    admin = create_engine(PG_ADMIN + "postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if action == "create":
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            else:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def asset_count(url: str) -> int:
+    engine = create_engine(url.replace("+aiosqlite", ""))
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM assets")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+async def scaled(bodies: list[bytes], url: str, consumers: int, work: Path) -> float:
+    """Applied events/s of `consumers` `apollonia consumer` processes on the catalog `url`."""
+    topology = Topology(exchange=f"bench-{uuid.uuid4().hex[:8]}")
+    connection = await aio_pika.connect_robust(AMQP_URL)
+    channel = await connection.channel(publisher_confirms=True)
+    declared = await declare_topology(channel, topology)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        await setup_catalog(url)
+        await publish(declared.exchange, bodies)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("APOLLONIA_")}
+        env.update(
+            {
+                "APOLLONIA_AMQP_URL": AMQP_URL,
+                "APOLLONIA_EXCHANGE": topology.exchange,
+                "APOLLONIA_DATABASE_URL": url,
+                "APOLLONIA_CONFIG_DIR": str(work),
+                "APOLLONIA_METRICS_PORT": "0",
+                "APOLLONIA_ENRICHMENT_WORKER": "false",
+                "APOLLONIA_MEDIA_EXTENSIONS": "mkv",
+                "APOLLONIA_LOG_LEVEL": "WARNING",
+            }
+        )
+        for i in range(consumers):
+            log = (work / f"consumer-{consumers}-{i}.log").open("ab")
+            procs.append(
+                subprocess.Popen(  # noqa: ASYNC220 - started once, never waited on here
+                    [sys.executable, "-m", "apollonia", "consumer"],
+                    env=env,
+                    stdout=log,
+                    stderr=log,
+                )
+            )
+            log.close()
+        first: tuple[float, int] | None = None
+        while True:
+            count = await asyncio.to_thread(asset_count, url)
+            now = time.perf_counter()
+            if first is None and count > 0:
+                first = (now, count)
+            if count >= len(bodies):
+                break
+            if any(p.poll() is not None for p in procs):
+                raise SystemExit(f"a consumer exited early; see {work}")
+            await asyncio.sleep(0.1)
+        assert first is not None
+        return (len(bodies) - first[1]) / max(now - first[0], 1e-6)
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                await asyncio.to_thread(proc.wait, 60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        await delete_topology(channel, topology)
+        await connection.close()
+
+
+async def scaling(args: argparse.Namespace) -> int:
+    bodies = [synthetic(i) for i in range(args.events)]
+    work = Path(tempfile.mkdtemp(prefix="apollonia-pipeline-scale-"))
+    rows: list[tuple[str, int, float]] = []
+    sqlite_url = f"sqlite+aiosqlite:///{work / 'catalog.db'}"
+    print(f"SQLite, 1 consumer, {args.events} events ...", file=sys.stderr)
+    rows.append(("sqlite", 1, await scaled(bodies, sqlite_url, 1, work)))
+    for k in range(1, args.consumers + 1):
+        name = f"apollonia_bench_{uuid.uuid4().hex[:10]}"
+        pg_database("create", name)
+        try:
+            print(f"PostgreSQL, {k} consumer(s) ...", file=sys.stderr)
+            rows.append(("postgresql", k, await scaled(bodies, PG_ADMIN + name, k, work)))
+        finally:
+            pg_database("drop", name)
+    base = rows[0][2]
+    pg_one = rows[1][2]
+    print(f"events: {args.events} per run (distinct keys, all creates)")
+    for catalog, k, rate in rows:
+        print(
+            f"{catalog:10} {k} consumer(s): {rate:8.0f} events/s  "
+            f"x{rate / base:4.2f} of SQLite  x{rate / pg_one:4.2f} of 1 on PostgreSQL"
+        )
+    print(
+        f"targets: 1 on PostgreSQL >= 0.6x SQLite: {'OK' if pg_one >= 0.6 * base else 'MISS'}; "
+        f"{args.consumers} not slower than 1: {'OK' if rows[-1][2] >= pg_one else 'MISS'}"
+    )
+    return 0
+
+
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--events", type=int, default=None, help="default 50000 (20000 scaled)")
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument(
@@ -284,8 +406,18 @@ async def main() -> int:
         metavar="N",
         help="queue N enrich jobs on real clips and run the worker beside step 3",
     )
+    parser.add_argument("--catalog", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--consumers", type=int, default=1)
     args = parser.parse_args()
     configure_logging("WARNING", "json")
+    if args.catalog == "postgresql":
+        args.events = args.events or 20_000
+        return await scaling(args)
+    if args.consumers != 1:
+        parser.error(
+            "a SQLite catalog takes one consumer: --consumers K needs --catalog postgresql"
+        )
+    args.events = args.events or 50_000
 
     bodies = [synthetic(i) for i in range(args.events)]
     print(
@@ -300,7 +432,7 @@ async def main() -> int:
     declared = await declare_topology(channel, topology)
     backlog = EnrichmentBacklog(args.enrichment_backlog, work) if args.enrichment_backlog else None
     try:
-        url = await setup_catalog(work / "catalog.db")
+        url = await setup_catalog(f"sqlite+aiosqlite:///{work / 'catalog.db'}")
         if backlog is not None:
             await backlog.seed(url)
         publish_s = await publish(declared.exchange, bodies)

@@ -12,6 +12,7 @@ from apollonia import bootstrap
 from apollonia.cli.common import fail_on_storage, run_async, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
 from consumer.adapters.db.migrate import SchemaError
+from consumer.adapters.db.single_consumer import SecondConsumerError
 from consumer.entrypoints.enrichment_worker import beside
 from shared.runtime.masking import mask_text, mask_url
 from shared.storage import StorageError
@@ -37,6 +38,8 @@ def consumer_command() -> None:
         code = run_async(services)
     except StorageError as exc:  # the config folder or the disk, with its path and owner
         fail_on_storage(output, exc)
+    except SecondConsumerError as exc:  # a SQLite catalog already has its consumer
+        output.fail(ExitCode.VALIDATION, f"Error: {exc}", error_code="second_consumer")
     except (OSError, SQLAlchemyError, SchemaError) as exc:
         output.fail(
             ExitCode.VALIDATION,

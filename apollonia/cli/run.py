@@ -15,6 +15,7 @@ from apollonia.cli.output import ExitCode, Output
 from apollonia.console_words import RUN_WORDS
 from apollonia.embedded import EmbeddedRunner, check_roots, run_with_broker
 from consumer.adapters.db.migrate import SchemaError
+from consumer.adapters.db.single_consumer import SecondConsumerError
 from consumer.domain.errors import OperationError
 from ingestor.state import StateSchemaError
 from shared.runtime.log import use_console_words
@@ -80,6 +81,8 @@ def run_command(
         fail_on_storage(output, exc)
     except OperationError as exc:  # e.g. a folder overlapping a collection already cataloged
         output.fail(errors.exit_code(exc), errors.message(exc), error_code=exc.error_code)
+    except SecondConsumerError as exc:  # a SQLite catalog already has its consumer
+        output.fail(ExitCode.VALIDATION, f"Error: {exc}", error_code="second_consumer")
     except (OSError, SQLAlchemyError, SchemaError, StateSchemaError) as exc:
         output.fail(
             ExitCode.VALIDATION,

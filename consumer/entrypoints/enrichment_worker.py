@@ -63,6 +63,8 @@ class EnrichmentWorker:
             catalog=mask_url(self.catalog.url),
             enrichers=sorted(self.enrichment.registry),
             unavailable=unavailable or None,
+            path_mappings=[f"{m.from_prefix}={m.to_prefix}" for m in self.policy.path_mappings]
+            or None,
         )
         work = asyncio.create_task(
             self.enrichment.work(self.scope, stop=self.stop_requested, on_outcome=count_outcome)

@@ -29,7 +29,7 @@ from typing import Any
 
 from consumer.domain.approvals import auto_revocation, revocation_for_qc
 from consumer.domain.assets import Asset, set_state
-from consumer.domain.catalog import Collection
+from consumer.domain.catalog import Collection, PathMapping, apply_mappings
 from consumer.domain.enrichment import (
     Enriched,
     Enricher,
@@ -68,6 +68,12 @@ class EnrichmentPolicy:
     backoff: Backoff = field(default_factory=lambda: Backoff(initial=30.0, maximum=3600.0))
     unavailable_delay: float = 60.0  # an unavailable enricher is asked again after this
     poll_interval: float = 2.0
+    # Where this worker finds the media when it is mounted elsewhere than where the ingestor
+    # saw it (a worker on another machine): the longest matching prefix wins.
+    path_mappings: tuple[PathMapping, ...] = ()
+
+    def local_path(self, path: str) -> str:
+        return apply_mappings(path, list(self.path_mappings)) if self.path_mappings else path
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,13 +304,16 @@ class Enrichment:
                 break
         if ran.unavailable is not None:
             return ran
+        path = self.policy.local_path(item.asset.path)
+        if path != item.asset.path:
+            ran.logs.append(("info", f"path mapped for this worker: {path}"))
         so_far: dict[str, Any] = {}
         for enricher_id in ids:
             enricher = self.registry[enricher_id]
             result = await enricher.enrich(
                 EnrichmentInput(
                     asset_uuid=item.asset.uuid,
-                    path=item.asset.path,
+                    path=path,
                     canonical_key=item.asset.canonical_key,
                     neighbors=tuple(item.asset.neighbors),
                     media_type=item.collection.media_type,
