@@ -1,0 +1,92 @@
+"""What every screen showing catalog data shares: loading in a worker, refreshing when the
+catalog changes, and saying errors in the CLI's words."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from rich.text import Text
+from textual.screen import Screen
+
+from apollonia.cli import errors
+from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.domain.errors import OperationError
+
+if TYPE_CHECKING:
+    from apollonia.tui.app import ApolloniaApp
+
+T = TypeVar("T")
+
+
+def error_text(exc: BaseException) -> str:
+    """An error as the CLI would say it (without its `Error: ` prefix)."""
+    if isinstance(exc, OperationError):
+        text = errors.message(exc)
+    else:
+        text = str(exc) or type(exc).__name__
+    return text.removeprefix("Error: ")
+
+
+class CatalogScreen(Screen[Any]):
+    """A screen whose content comes from the catalog; `reload` is called on every change."""
+
+    AUTO_FOCUS = "DataTable"
+
+    @property
+    def apollonia(self) -> ApolloniaApp:
+        from apollonia.tui.app import ApolloniaApp  # noqa: PLC0415 - the app imports screens
+
+        assert isinstance(self.app, ApolloniaApp)
+        return self.app
+
+    async def call(self, fn: Callable[[CatalogDatabase], Awaitable[T]]) -> T:
+        return await self.apollonia.backend.call(fn)
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        """Start loading this screen's data (an exclusive worker: a newer load cancels the
+        older one)."""
+        self.run_worker(self._reload, exclusive=True, group="load")
+
+    async def _reload(self) -> None:
+        try:
+            await self.load()
+        except Exception as exc:
+            self.fail(exc)
+
+    async def load(self) -> None:
+        """Fetch and show (override)."""
+
+    def fail(self, exc: BaseException) -> None:
+        self.notify(error_text(exc), severity="error", timeout=8)
+
+    def act(
+        self,
+        fn: Callable[[CatalogDatabase], Awaitable[T]],
+        done: Callable[[T], None] | None = None,
+    ) -> None:
+        """Run `fn(catalog)` in a worker; on success `done(result)` and a reload, else the
+        error."""
+
+        async def run() -> None:
+            try:
+                result = await self.call(fn)
+            except Exception as exc:
+                self.fail(exc)
+                return
+            if done is not None:
+                done(result)
+            self.reload()
+
+        self.run_worker(run, group="action")
+
+
+def cells(*values: object) -> list[Text]:
+    """Table cells as plain text: file names hold brackets that are not markup."""
+    return [Text(str(v)) for v in values]

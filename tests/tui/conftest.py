@@ -1,0 +1,61 @@
+"""A real SQLite catalog for the terminal UI's tests, built through the same paths the services
+use: files applied through the apply path, enriched by the real ffprobe (so assets reach
+`ready` and wait for review), one broken file whose job fails, and an ingest run with its log."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from apollonia.settings import Settings, load_settings
+from apollonia.tui.app import ApolloniaApp
+from apollonia.tui.backend import Backend
+from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.service_layer.enrichment import Scope
+from tests.integration.enrichment.helpers import apply_files, copy, enrichment, make_collection
+from tests.media import media, needs_ffmpeg
+
+__all__ = ["media"]
+
+pytestmark = [pytest.mark.integration, needs_ffmpeg]
+
+Media = Callable[[str], Path]
+
+
+@dataclass(slots=True)
+class Library:
+    settings: Settings
+    root: Path
+    catalog: CatalogDatabase
+
+    def app(self, **options: object) -> ApolloniaApp:
+        """A fresh app on this catalog (fast refresh, so tests see changes soon)."""
+        return ApolloniaApp(
+            Backend(self.settings),
+            poll_seconds=0.2,
+            refresh_seconds=3600.0,
+            **options,  # type: ignore[arg-type]
+        )
+
+
+@pytest.fixture
+async def library(tmp_path: Path, media: Media) -> AsyncIterator[Library]:
+    settings = load_settings()
+    root = tmp_path / "films"
+    root.mkdir()
+    good = [copy(media("movie.mkv"), root / "Alien (1979).mkv")]
+    good.append(copy(media("movie.mp4"), root / "Brazil (1985).mp4"))
+    broken = root / "Zardoz (1974).mkv"
+    broken.write_bytes(b"not a video at all\n" * 100)
+    db = CatalogDatabase(settings.database_url)
+    await db.open()
+    try:
+        collection = await make_collection(db, root, enrichers=("ffprobe",))
+        await apply_files(db, collection, root, *good, broken)
+        await enrichment(db, max_attempts=1).work(Scope(manual=True), once=True)
+        yield Library(settings, root, db)
+    finally:
+        await db.close()
