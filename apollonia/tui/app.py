@@ -11,10 +11,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from apollonia.tui.backend import Backend
 from apollonia.tui.changes import ChangeWatch
@@ -53,11 +54,14 @@ class ApolloniaApp(App[None]):
         self.refresh_seconds = refresh_seconds
         self._last_refresh = time.monotonic()
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen[Any]:
+        """The landing is the bottom screen: Escape goes back to it from everywhere."""
         from apollonia.tui.screens.landing import LandingScreen  # noqa: PLC0415
 
+        return LandingScreen()
+
+    def on_mount(self) -> None:
         self.backend.start()
-        self.push_screen(LandingScreen())
         self.set_interval(self.poll_seconds, self._tick)
 
     def on_unmount(self) -> None:

@@ -45,11 +45,15 @@ class Backend:
             self._opened = self._submit(self._catalog.open)
 
     async def call(self, fn: Callable[[CatalogDatabase], Awaitable[T]]) -> T:
-        """`fn(catalog)` on the database thread; its result (or exception) here."""
+        """`fn(catalog)` on the database thread; its result (or exception) here.
+
+        Shielded: a UI worker that is cancelled (a newer load replaced it, the screen closed)
+        stops waiting, but what it started on the database thread finishes; cancelling it
+        there would cancel the shared opening of the catalog, or a write halfway."""
         self.start()
         assert self._opened is not None
-        catalog = await asyncio.wrap_future(self._opened)
-        return await asyncio.wrap_future(self._submit(lambda: fn(catalog)))
+        catalog = await asyncio.shield(asyncio.wrap_future(self._opened))
+        return await asyncio.shield(asyncio.wrap_future(self._submit(lambda: fn(catalog))))
 
     def stop(self) -> None:
         if self._opened is None:

@@ -9,14 +9,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import DataTable
 
 from apollonia.settings import Settings, load_settings
 from apollonia.tui.app import ApolloniaApp
 from apollonia.tui.backend import Backend
+from apollonia.tui.screens.base import CatalogScreen
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.service_layer.enrichment import Scope
 from tests.integration.enrichment.helpers import apply_files, copy, enrichment, make_collection
 from tests.media import media, needs_ffmpeg
+from tests.wait import until
 
 __all__ = ["media"]
 
@@ -59,3 +64,36 @@ async def library(tmp_path: Path, media: Media) -> AsyncIterator[Library]:
         yield Library(settings, root, db)
     finally:
         await db.close()
+
+
+def rows(screen: Screen[object], table_id: str | None = None) -> list[list[str]]:
+    """A table's rows as plain text."""
+    table = screen.query_one(f"#{table_id}" if table_id else "DataTable", DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def loaded(app: App[None], kind: type[CatalogScreen], *, after: int = 0) -> CatalogScreen:
+    """The screen on view once it is a `kind` that finished more than `after` loads."""
+    try:
+        await until(lambda: isinstance(app.screen, kind) and app.screen.loads > after, within=20)
+    except AssertionError:
+        raise AssertionError(
+            f"{kind.__name__} not loaded: on view {app.screen!r}, "
+            f"error {getattr(app.screen, 'last_error', None)}"
+        ) from None
+    screen = app.screen
+    assert isinstance(screen, CatalogScreen)
+    return screen
+
+
+async def started(app: App[None]) -> None:
+    """The landing is on view and finished its first load (or said why not)."""
+    from apollonia.tui.screens.landing import LandingScreen
+
+    await until(
+        lambda: (
+            isinstance(app.screen, LandingScreen)
+            and (app.screen.loads > 0 or app.screen.last_error is not None)
+        ),
+        what="the landing's first load",
+    )

@@ -32,6 +32,10 @@ class CatalogScreen(Screen[Any]):
     """A screen whose content comes from the catalog; `reload` is called on every change."""
 
     AUTO_FOCUS = "DataTable"
+    # How many loads finished, and the last error said: what a test (or a curious operator in
+    # the devtools) waits for.
+    loads = 0
+    last_error: str | None = None
 
     @property
     def apollonia(self) -> ApolloniaApp:
@@ -59,12 +63,15 @@ class CatalogScreen(Screen[Any]):
             await self.load()
         except Exception as exc:
             self.fail(exc)
+        else:
+            self.loads += 1
 
     async def load(self) -> None:
         """Fetch and show (override)."""
 
     def fail(self, exc: BaseException) -> None:
-        self.notify(error_text(exc), severity="error", timeout=8)
+        self.last_error = error_text(exc)
+        self.notify(self.last_error, severity="error", timeout=8)
 
     def act(
         self,
