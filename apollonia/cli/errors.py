@@ -61,6 +61,42 @@ MESSAGES: dict[str, Wording] = {
     "invalid_argument.media_type": _w(
         VALIDATION, "Error: media type must be one of {known}, got {value!r}"
     ),
+    # --- media items (movies, TV seasons) ------------------------------------------------
+    "media_not_found": _w(VALIDATION, "Error: Media item '{item_id}' not found"),
+    "ambiguous_media_id": _w(VALIDATION, "Error: Several media items start with '{prefix}'"),
+    "media_exists": _w(
+        VALIDATION,
+        "Error: collection '{collection}' already has {item} ({item_id}); files attach to it",
+    ),
+    "media_not_for_collection": _w(
+        VALIDATION,
+        "Error: collection '{collection}' is {kind}: its files are not movies or TV seasons, "
+        "so it has no media items",
+    ),
+    "media_type_mismatch": _w(
+        VALIDATION,
+        "Error: collection '{collection}' holds only {collection_type} files; "
+        "a {media_type} item cannot be added to it",
+    ),
+    "invalid_media_item.media_type": _w(
+        VALIDATION, "Error: --type must be one of {known}, got {value!r}"
+    ),
+    "invalid_argument.media_item_type": _w(
+        VALIDATION, "Error: --type must be one of {known}, got {value!r}"
+    ),
+    "invalid_media_item.name_missing": _w(VALIDATION, "Error: a media item needs a --name"),
+    "invalid_media_item.season_required": _w(
+        VALIDATION, "Error: a TV item is one season: give --season N for '{name}'"
+    ),
+    "invalid_media_item.season_for_movie": _w(
+        VALIDATION, "Error: a movie has no season (got --season {season} for '{name}')"
+    ),
+    "invalid_media_item.bad_season": _w(
+        VALIDATION, "Error: --season must be 0 (specials) or more, got {season}"
+    ),
+    "invalid_media_item.bad_year": _w(
+        VALIDATION, "Error: --year must be between {low} and {high}, got {year}"
+    ),
     # --- approval ------------------------------------------------------------------------
     "decision_refused.approve": _w(
         VALIDATION, "Error: nothing approved; {count:plural:asset} cannot be approved: {details}"

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "consumer": ("apollonia.cli.consumer", "consumer_command", False),
     "enrich": ("apollonia.cli.enrich", "enrich_command", False),
     "job": ("apollonia.cli.job", "app", True),
+    "media": ("apollonia.cli.media", "app", True),
     "replay": ("apollonia.cli.replay", "replay_command", False),
     "dlq": ("apollonia.cli.dlq", "app", True),
     "queue": ("apollonia.cli.queue", "app", True),

@@ -67,6 +67,8 @@ class Asset:
     discovered_at: datetime
     created_at: datetime
     updated_at: datetime
+    # The media item (movie, TV season) it belongs to (consumer.domain.media_items).
+    media_item_id: str | None = None
 
 
 _UUID_BATCH = 256

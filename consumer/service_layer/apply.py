@@ -43,7 +43,9 @@ from consumer.domain.decisions import (
     decide_move,
 )
 from consumer.domain.jobs import enriches, queue_for
+from consumer.domain.media_items import ItemKey, key_of_asset
 from consumer.domain.records import AssetFingerprint, HistoryEntry
+from consumer.service_layer.media_attach import attach_keys
 from consumer.service_layer.unit_of_work import UnitOfWork
 from shared.runtime.log import get_logger
 
@@ -435,6 +437,7 @@ class Decided:
         for key, stored in self.state.items():
             out.touched[key] = None if stored.is_deleted else stored.sha256
         if write:
+            await self.attach_items()
             updates = list(self.to_update.values())
             parked = [
                 replace(a, canonical_key=f"{PARKED_KEY_PREFIX}{a.uuid}")
@@ -453,6 +456,29 @@ class Decided:
             await self.write_revocations()
             await self.queue_jobs()
         return out
+
+    async def attach_items(self) -> None:
+        """Each created, updated or moved asset to the media item its folders point to (items
+        made on demand, in bulk, before the assets that refer to them are written). An asset
+        nothing describes keeps its item; a deleted one keeps it too (the item shows it gone)."""
+        wanted: dict[str, ItemKey | None] = {}
+        assets = {**self.to_update, **self.to_insert}
+        for uuid in (*self.to_enrich, *self.rekeyed):
+            asset = assets.get(uuid)
+            if asset is None or asset.is_deleted or not asset.tech_metadata:
+                continue
+            wanted[uuid] = key_of_asset(
+                asset.canonical_key,
+                asset.tech_metadata,
+                collection_media_type=self.collection.media_type,
+                audio_only=self.collection.audio_only,
+            )
+        if not wanted:
+            return
+        for uuid, item_id in (
+            await attach_keys(self.uow, self.collection, wanted, self.now)
+        ).items():
+            assets[uuid].media_item_id = item_id
 
     async def write_revocations(self) -> None:
         """The trail's `auto_revoke` rows, in bulk: one read of the approvals they withdraw."""

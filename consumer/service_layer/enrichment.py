@@ -30,12 +30,14 @@ from consumer.domain.enrichment import (
     Enricher,
     EnrichmentFailed,
     EnrichmentInput,
+    merge_editorial,
 )
 from consumer.domain.jobs import DISCARDED, Job, JobStatus, retry_of
 from consumer.domain.lifecycle import AssetState
 from consumer.domain.probe import summary
 from consumer.domain.quality import QcReport, TailCheck, check
 from consumer.domain.records import HistoryEntry
+from consumer.service_layer.media_attach import reattach
 from consumer.service_layer.unit_of_work import Catalog, UnitOfWork
 from shared.retry import Backoff
 from shared.runtime.log import get_logger
@@ -413,6 +415,14 @@ class Enrichment:
             if enricher_failed:
                 await self._retry(uow, job, now)
             reason = f"enrichment: not ready ({words})"
+        editorial = merge_editorial(
+            [
+                (enricher.id, result.fields)
+                for enricher, result in ran.results
+                if enricher.kind == "editorial" and isinstance(result, Enriched)
+            ]
+        )
+        await reattach(uow, collection, asset, editorial, now)
         await uow.jobs.update(job)
         await uow.assets.update(asset)
         await uow.history.add_many([HistoryEntry(asset.uuid, "enrich", reason, now, None, None)])

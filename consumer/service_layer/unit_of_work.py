@@ -21,6 +21,7 @@ from consumer.domain.approvals import Approval, EnrichmentSnapshot
 from consumer.domain.assets import Asset
 from consumer.domain.catalog import Collection, Source
 from consumer.domain.jobs import Job, JobLog
+from consumer.domain.media_items import ItemAssetRow, ItemTally, MediaItem
 from consumer.domain.records import AssetFingerprint, HistoryEntry, IngestRun, StatEntry
 
 
@@ -184,6 +185,28 @@ class ApprovalStore(Protocol):
     async def snapshots(self, asset_uuids: Iterable[str]) -> dict[str, EnrichmentSnapshot]: ...
 
 
+class MediaStore(Protocol):
+    """Media items (movies, TV seasons) and their progress."""
+
+    async def get(self, item_id: str) -> MediaItem | None: ...
+    async def find_by_id_prefix(self, prefix: str, limit: int = 2) -> list[MediaItem]: ...
+    async def by_names(
+        self, collection_uuid: str, safe_names: Iterable[str]
+    ) -> list[MediaItem]: ...
+    async def add_many(self, items: Sequence[MediaItem]) -> None: ...
+    async def update_many(self, items: Sequence[MediaItem]) -> None: ...
+    async def attach(self, item_id: str | None, asset_uuids: Sequence[str]) -> None: ...
+    async def tallies(
+        self,
+        *,
+        collection_uuid: str | None = None,
+        media_type: str | None = None,
+        name: str | None = None,
+        item_id: str | None = None,
+    ) -> list[ItemTally]: ...
+    async def assets_of(self, item_id: str) -> list[ItemAssetRow]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the stores that share it; leaving without `commit()` rolls back."""
 
@@ -204,6 +227,8 @@ class UnitOfWork(Protocol):
     def results(self) -> ResultStore: ...
     @property
     def approvals(self) -> ApprovalStore: ...
+    @property
+    def media(self) -> MediaStore: ...
 
     @property
     def dry_run(self) -> bool: ...

@@ -35,6 +35,13 @@ from consumer.domain.approvals import Approval, ApprovalAction, EnrichmentSnapsh
 from consumer.domain.assets import Asset
 from consumer.domain.catalog import HASH_MODES, Collection, Source
 from consumer.domain.jobs import ENRICH, SUPERSEDED, Job, JobLog, JobStatus
+from consumer.domain.media_items import (
+    ItemAssetRow,
+    ItemTally,
+    MediaItem,
+    asset_category,
+    progress_of,
+)
 from consumer.domain.records import AssetFingerprint, HistoryEntry, IngestRun, StatEntry
 from consumer.service_layer.unit_of_work import (
     AssetStore,
@@ -83,6 +90,7 @@ class FakeState:
     qc_results: list[dict[str, Any]] = field(default_factory=list)
     promoted: dict[str, dict[str, Any]] = field(default_factory=dict)
     approvals: list[Approval] = field(default_factory=list)
+    media_items: dict[str, MediaItem] = field(default_factory=dict)
 
     def snapshot(self) -> FakeState:
         return _copy(self)
@@ -163,6 +171,9 @@ class FakeState:
         """ON DELETE CASCADE from collections to assets (and on to history)."""
         for collection_uuid in doomed:
             del self.collections[collection_uuid]
+        self.media_items = {
+            k: v for k, v in self.media_items.items() if v.collection_uuid not in doomed
+        }
         self.remove_assets({a.uuid for a in self.assets.values() if a.collection_uuid in doomed})
 
 
@@ -811,6 +822,136 @@ class FakeApprovalStore:
         return found
 
 
+class FakeMediaStore:
+    """Media items; progress computed in Python with the domain's own `asset_category` (the
+    SQL adapter computes it in one statement)."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def get(self, item_id: str) -> MediaItem | None:
+        return _copy(self._uow.read().media_items.get(item_id))
+
+    async def find_by_id_prefix(self, prefix: str, limit: int = 2) -> list[MediaItem]:
+        found = [i for i in self._uow.read().media_items.values() if i.id.startswith(prefix)]
+        return _copy(found[:limit])
+
+    async def by_names(self, collection_uuid: str, safe_names: Iterable[str]) -> list[MediaItem]:
+        wanted = set(safe_names)
+        return _copy(
+            [
+                i
+                for i in self._uow.read().media_items.values()
+                if i.collection_uuid == collection_uuid and i.safe_name in wanted
+            ]
+        )
+
+    async def add_many(self, items: Sequence[MediaItem]) -> None:
+        state = self._uow.write()
+        for item in items:
+            if item.id in state.media_items:
+                raise FakeIntegrityError(f"UNIQUE constraint failed: media_items.uuid {item.id}")
+            if item.collection_uuid not in state.collections:
+                raise FakeIntegrityError(f"FOREIGN KEY constraint failed: {item.collection_uuid}")
+            for other in state.media_items.values():
+                if (other.collection_uuid, other.identity) == (item.collection_uuid, item.identity):
+                    raise FakeIntegrityError(
+                        f"UNIQUE constraint failed: media_items.item_key {item.identity}"
+                    )
+            state.media_items[item.id] = _copy(item)
+
+    async def update_many(self, items: Sequence[MediaItem]) -> None:
+        state = self._uow.write()
+        for item in items:
+            if item.id in state.media_items:
+                state.media_items[item.id] = _copy(item)
+
+    async def attach(self, item_id: str | None, asset_uuids: Sequence[str]) -> None:
+        state = self._uow.write()
+        for uuid in asset_uuids:
+            if uuid in state.assets:
+                state.assets[uuid].media_item_id = item_id
+
+    def _latest_job(self, state: FakeState, asset_uuid: str) -> Job | None:
+        mine = [j for j in state.jobs.values() if j.asset_uuid == asset_uuid]
+        return max(mine, key=lambda j: (j.queued_at, j.uuid)) if mine else None
+
+    async def tallies(
+        self,
+        *,
+        collection_uuid: str | None = None,
+        media_type: str | None = None,
+        name: str | None = None,
+        item_id: str | None = None,
+    ) -> list[ItemTally]:
+        state = self._uow.read()
+        out = []
+        for item in state.media_items.values():
+            if collection_uuid is not None and item.collection_uuid != collection_uuid:
+                continue
+            if media_type is not None and item.media_type != media_type:
+                continue
+            if name and name not in item.safe_name:
+                continue
+            if item_id is not None and item.id != item_id:
+                continue
+            mine = [a for a in state.assets.values() if a.media_item_id == item.id]
+            jobs = {a.uuid: self._latest_job(state, a.uuid) for a in mine}
+            categories = [
+                asset_category(
+                    a.state.value,
+                    a.approved_for_broadcast,
+                    a.is_deleted,
+                    j.status.value if (j := jobs[a.uuid]) is not None else None,
+                )
+                for a in mine
+            ]
+            open_jobs = sum(
+                1
+                for j in jobs.values()
+                if j is not None and j.status in (JobStatus.PENDING, JobStatus.IN_PROGRESS)
+            )
+            changes = [item.updated_at, *(a.updated_at for a in mine)]
+            out.append(
+                ItemTally(
+                    _copy(item),
+                    state.collections[item.collection_uuid].name,
+                    progress_of(categories),
+                    open_jobs,
+                    max(changes),
+                )
+            )
+        out.sort(key=lambda t: (t.item.media_type, t.item.safe_name, t.item.year or 0))
+        return out
+
+    async def assets_of(self, item_id: str) -> list[ItemAssetRow]:
+        state = self._uow.read()
+        rows = []
+        for a in sorted(state.assets.values(), key=lambda a: a.canonical_key):
+            if a.media_item_id != item_id:
+                continue
+            job = self._latest_job(state, a.uuid)
+            checks = [q for q in state.qc_results if q["asset_uuid"] == a.uuid]
+            last = checks[-1] if checks else None
+            current = last is not None and last["content_signature"] == a.content_signature
+            rows.append(
+                ItemAssetRow(
+                    a.uuid,
+                    a.canonical_key,
+                    dict(a.tech_metadata),
+                    a.state.value,
+                    a.approved_for_broadcast,
+                    a.is_deleted,
+                    a.updated_at,
+                    job.uuid if job else None,
+                    job.status.value if job else None,
+                    bool(last["passed"]) if current and last else None,
+                    [str(f.get("rule")) for f in last["failures"]] if current and last else [],
+                )
+            )
+        return rows
+
+
 class FakeUnitOfWork:
     """One transaction on a `FakeCatalog`: a private copy of its state until `commit()`."""
 
@@ -835,6 +976,7 @@ class FakeUnitOfWork:
         self._jobs = FakeJobStore(self)
         self._results = FakeResultStore(self)
         self._approvals = FakeApprovalStore(self)
+        self._media = FakeMediaStore(self)
 
     @property
     def assets(self) -> FakeAssetStore:
@@ -867,6 +1009,10 @@ class FakeUnitOfWork:
     @property
     def approvals(self) -> FakeApprovalStore:
         return self._approvals
+
+    @property
+    def media(self) -> FakeMediaStore:
+        return self._media
 
     @property
     def dry_run(self) -> bool:

@@ -70,6 +70,7 @@ def asset_from_row(row: Row[Any]) -> Asset:
         discovered_at=m["discovered_at"],
         created_at=m["created_at"],
         updated_at=m["updated_at"],
+        media_item_id=m["media_item_id"],
     )
 
 
@@ -95,6 +96,7 @@ def asset_to_row(asset: Asset) -> dict[str, Any]:
         "discovered_at": asset.discovered_at,
         "created_at": asset.created_at,
         "updated_at": asset.updated_at,
+        "media_item_id": asset.media_item_id,
     }
 
 

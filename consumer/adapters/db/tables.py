@@ -40,6 +40,7 @@ JOB_STAGES = ("enrich",)
 JOB_STATUSES = ("pending", "in_progress", "completed", "failed")
 APPROVAL_ACTIONS = ("approve", "revoke", "auto_revoke")
 REVOCATION_REASONS = ("content_changed", "enrichers_changed", "file_deleted", "qc_failed")
+MEDIA_ITEM_TYPES = ("movie", "tv")
 
 sources = Table(
     "sources",
@@ -121,6 +122,14 @@ assets = Table(
     Column("audio_languages", JSON, nullable=True),
     Column("subtitle_languages", JSON, nullable=True),
     Column("qc_failed_rules", JSON, nullable=True),
+    # Migration 0008: the media item (movie, TV season) the asset belongs to.
+    Column(
+        "media_item_id",
+        String(36),
+        ForeignKey("media_items.uuid"),
+        nullable=True,
+        index=True,
+    ),
     UniqueConstraint("collection_uuid", "canonical_key"),
     CheckConstraint(f"state IN {ASSET_STATES!r}", name="state"),
     CheckConstraint(
@@ -139,6 +148,34 @@ assets = Table(
         "is_deleted",
         "enricher_checksum",
     ),
+)
+
+# Migration 0008: movies and TV seasons, per collection (seed 002's media_items). `item_key` is
+# the identity (type, safe name, season, year) in one NOT NULL column, so UNIQUE holds for
+# movies too (a NULL season would make every movie distinct).
+media_items = Table(
+    "media_items",
+    metadata,
+    Column("uuid", String(36), primary_key=True),
+    Column(
+        "collection_uuid",
+        String(36),
+        ForeignKey("collections.uuid", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("media_type", String, nullable=False),
+    Column("name", String, nullable=False),
+    Column("safe_name", String, nullable=False),
+    Column("season", Integer, nullable=True),
+    Column("year", Integer, nullable=True),
+    Column("item_key", String, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("collection_uuid", "item_key"),
+    CheckConstraint(f"media_type IN {MEDIA_ITEM_TYPES!r}", name="media_type"),
+    CheckConstraint("(media_type = 'tv') = (season IS NOT NULL)", name="season_for_tv"),
+    # Attaching looks items up by name within a collection.
+    Index(None, "collection_uuid", "safe_name"),
 )
 
 ingest_runs = Table(
@@ -223,6 +260,8 @@ jobs = Table(
     CheckConstraint(f"status IN {JOB_STATUSES!r}", name="status"),
     # Claiming: the oldest claimable jobs of a stage.
     Index("ix_jobs_claim", "stage", "status", "queued_at"),
+    # An asset's latest job, for media item progress (migration 0008).
+    Index("ix_jobs_asset_latest", "asset_uuid", "queued_at"),
 )
 
 job_logs = Table(
@@ -316,6 +355,7 @@ __all__ = [
     "HASH_MODES",
     "JOB_STAGES",
     "JOB_STATUSES",
+    "MEDIA_ITEM_TYPES",
     "REVOCATION_REASONS",
     "approvals",
     "asset_history",
@@ -325,6 +365,7 @@ __all__ = [
     "ingest_runs",
     "job_logs",
     "jobs",
+    "media_items",
     "metadata",
     "qc_results",
     "run_logs",

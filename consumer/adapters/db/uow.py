@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from consumer.adapters.db.approvals import ApprovalRepository
 from consumer.adapters.db.catalog_repository import CollectionRepository, SourceRepository
 from consumer.adapters.db.jobs import JobRepository, ResultRepository
+from consumer.adapters.db.media import MediaRepository
 from consumer.adapters.db.repository import AssetRepository
 from consumer.adapters.db.runs import HistoryRepository, RunRepository
 from consumer.domain.errors import OperationError
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
     jobs: JobRepository
     results: ResultRepository
     approvals: ApprovalRepository
+    media: MediaRepository
 
     def __init__(
         self,
@@ -84,6 +86,7 @@ class SqlUnitOfWork:
         self.jobs = JobRepository(conn)
         self.results = ResultRepository(conn)
         self.approvals = ApprovalRepository(conn)
+        self.media = MediaRepository(conn)
         return self
 
     async def _begin(self, conn: AsyncConnection) -> None:
