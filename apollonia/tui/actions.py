@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apollonia import bootstrap
 from apollonia.settings import Settings
@@ -16,12 +16,11 @@ from consumer.adapters.importers.registry import default_importers
 from consumer.domain.catalog import Collection, Source
 from consumer.domain.importing import IngestScope
 from consumer.domain.jobs import Job
+from consumer.domain.media_items import MediaItem
 from consumer.domain.records import IngestRun
 from consumer.service_layer import admin, approval, enrichment_ops, queries
+from consumer.service_layer import media as media_items
 from consumer.service_layer.collection_ingest import CollectionIngestResult
-
-if TYPE_CHECKING:
-    from consumer.service_layer import media as media_items
 
 
 def utcnow() -> datetime:
@@ -99,14 +98,10 @@ async def enrich_assets(
 async def media(
     catalog: CatalogDatabase, *, active_only: bool = True
 ) -> list[media_items.MediaSummary]:
-    from consumer.service_layer import media as media_items  # noqa: PLC0415
-
     return await media_items.list_media(catalog, active_only=active_only)
 
 
 async def media_item(catalog: CatalogDatabase, item_id: str) -> media_items.MediaDetail:
-    from consumer.service_layer import media as media_items  # noqa: PLC0415
-
     return await media_items.show_media(catalog, item_id)
 
 
@@ -118,10 +113,8 @@ async def create_media(
     name: str,
     year: int | None,
     season: int | None,
-) -> Any:
+) -> MediaItem:
     """`apollonia media add`."""
-    from consumer.service_layer import media as media_items  # noqa: PLC0415
-
     return await media_items.add_media(
         catalog, collection=collection, media_type=media_type, name=name, year=year, season=season
     )

@@ -49,7 +49,7 @@ class ApolloniaApp(App[None]):
         super().__init__()
         self.backend = backend
         self.actor = actor
-        self.watch = ChangeWatch(backend.catalog_url)
+        self.changes = ChangeWatch(backend.catalog_url)
         self.poll_seconds = poll_seconds
         self.refresh_seconds = refresh_seconds
         self._last_refresh = time.monotonic()
@@ -68,7 +68,7 @@ class ApolloniaApp(App[None]):
         self.backend.stop()
 
     def _tick(self) -> None:
-        changed = self.watch.changed()
+        changed = self.changes.changed()
         stale = time.monotonic() - self._last_refresh >= self.refresh_seconds
         if (changed or stale) and isinstance(self.screen, CatalogScreen):
             self._last_refresh = time.monotonic()

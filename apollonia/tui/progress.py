@@ -9,10 +9,10 @@ WIDTH = 10
 
 
 def bar(fraction: float, *, width: int = WIDTH, failed: bool = False) -> Text:
-    """`███████░░░ 70%`, red when something failed."""
+    """`━━━━━━━━━━  70%` (done in green, red when something failed; the rest grey)."""
     fraction = min(max(fraction, 0.0), 1.0)
     full = round(fraction * width)
-    text = Text("█" * full, style="red" if failed else "green")
-    text.append("░" * (width - full), style="dim")
+    text = Text("━" * full, style="red" if failed else "green")
+    text.append("━" * (width - full), style="grey35")
     text.append(f" {round(fraction * 100):3d}%")
     return text

@@ -7,19 +7,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from textual.app import App
 from textual.screen import Screen
 from textual.widgets import DataTable
 
+from apollonia import bootstrap
 from apollonia.settings import Settings, load_settings
+from apollonia.tui import actions
 from apollonia.tui.app import ApolloniaApp
 from apollonia.tui.backend import Backend
 from apollonia.tui.screens.base import CatalogScreen
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.service_layer.enrichment import Scope
-from tests.integration.enrichment.helpers import apply_files, copy, enrichment, make_collection
+from tests.integration.enrichment.helpers import copy
 from tests.media import media, needs_ffmpeg
 from tests.wait import until
 
@@ -47,20 +50,42 @@ class Library:
 
 
 @pytest.fixture
-async def library(tmp_path: Path, media: Media) -> AsyncIterator[Library]:
+async def library(
+    tmp_path: Path, media: Media, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Library]:
+    """Films (two good, one broken: its job fails at once) and a TV season with a gap (E03),
+    added and ingested as the CLI does, enriched by the real enrichers, and one wanted film
+    without files."""
+    monkeypatch.setenv("APOLLONIA_ENRICHMENT_MAX_ATTEMPTS", "1")
     settings = load_settings()
-    root = tmp_path / "films"
-    root.mkdir()
-    good = [copy(media("movie.mkv"), root / "Alien (1979).mkv")]
-    good.append(copy(media("movie.mp4"), root / "Brazil (1985).mp4"))
-    broken = root / "Zardoz (1974).mkv"
-    broken.write_bytes(b"not a video at all\n" * 100)
+    root = tmp_path / "library"
+    films, show = root / "films", root / "tv" / "Firefly" / "Season 01"
+    for folder in ("Alien (1979)", "Brazil (1985)", "Zardoz (1974)"):
+        (films / folder).mkdir(parents=True)
+    show.mkdir(parents=True)
+    copy(media("movie.mkv"), films / "Alien (1979)" / "Alien (1979).mkv")
+    copy(media("movie.mp4"), films / "Brazil (1985)" / "Brazil (1985).mp4")
+    (films / "Zardoz (1974)" / "Zardoz (1974).mkv").write_bytes(b"not a video at all\n" * 100)
+    for episode in ("S01E01 - Serenity", "S01E02 - The Train Job", "S01E04 - Shindig"):
+        copy(media("movie.mkv"), show / f"Firefly - {episode}.mkv")
     db = CatalogDatabase(settings.database_url)
     await db.open()
     try:
-        collection = await make_collection(db, root, enrichers=("ffprobe",))
-        await apply_files(db, collection, root, *good, broken)
-        await enrichment(db, max_attempts=1).work(Scope(manual=True), once=True)
+        await actions.create_source(db, name="Library", path=str(root))
+        for name, folder in (("Films", films), ("TV", root / "tv")):
+            await actions.create_collection(
+                db,
+                settings,
+                source="Library",
+                name=name,
+                path=str(folder),
+                enrichers=["filename:1", "ffprobe:2"],
+            )
+            await actions.ingest_collection(db, settings, name)
+        await bootstrap.enrichment(settings, db).work(Scope(manual=True), once=True)
+        await actions.create_media(
+            db, collection="Films", media_type="movie", name="Dune", year=2021, season=None
+        )
         yield Library(settings, root, db)
     finally:
         await db.close()
@@ -72,7 +97,10 @@ def rows(screen: Screen[object], table_id: str | None = None) -> list[list[str]]
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-async def loaded(app: App[None], kind: type[CatalogScreen], *, after: int = 0) -> CatalogScreen:
+S = TypeVar("S", bound=CatalogScreen)
+
+
+async def loaded(app: App[None], kind: type[S], *, after: int = 0) -> S:
     """The screen on view once it is a `kind` that finished more than `after` loads."""
     try:
         await until(lambda: isinstance(app.screen, kind) and app.screen.loads > after, within=20)
@@ -82,7 +110,7 @@ async def loaded(app: App[None], kind: type[CatalogScreen], *, after: int = 0) -
             f"error {getattr(app.screen, 'last_error', None)}"
         ) from None
     screen = app.screen
-    assert isinstance(screen, CatalogScreen)
+    assert isinstance(screen, kind)
     return screen
 
 

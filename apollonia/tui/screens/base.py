@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
+from textual import work
 from textual.screen import Screen
 
 from apollonia.cli import errors
@@ -56,8 +57,9 @@ class CatalogScreen(Screen[Any]):
     def reload(self) -> None:
         """Start loading this screen's data (an exclusive worker: a newer load cancels the
         older one)."""
-        self.run_worker(self._reload, exclusive=True, group="load")
+        self._reload()
 
+    @work(exclusive=True, group="load")
     async def _reload(self) -> None:
         try:
             await self.load()
@@ -80,18 +82,20 @@ class CatalogScreen(Screen[Any]):
     ) -> None:
         """Run `fn(catalog)` in a worker; on success `done(result)` and a reload, else the
         error."""
+        self._act(fn, done)
 
-        async def run() -> None:
-            try:
-                result = await self.call(fn)
-            except Exception as exc:
-                self.fail(exc)
-                return
-            if done is not None:
-                done(result)
-            self.reload()
-
-        self.run_worker(run, group="action")
+    @work(group="action")
+    async def _act(
+        self, fn: Callable[[CatalogDatabase], Awaitable[Any]], done: Callable[[Any], None] | None
+    ) -> None:
+        try:
+            result = await self.call(fn)
+        except Exception as exc:
+            self.fail(exc)
+            return
+        if done is not None:
+            done(result)
+        self.reload()
 
 
 def cells(*values: object) -> list[Text]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -53,8 +54,9 @@ class FormScreen(CatalogScreen):
 
     def action_submit(self) -> None:
         self.query_one("#problem", Label).update("")
-        self.run_worker(self._submit, exclusive=True, group="submit")
+        self._submit()
 
+    @work(exclusive=True, group="submit")
     async def _submit(self) -> None:
         try:
             message = await self.create()
@@ -177,5 +179,4 @@ class CreateMediaScreen(FormScreen):
                 c, collection=collection, media_type=media_type, name=name, year=year, season=season
             )
         )
-        label = getattr(item, "label", None) or getattr(getattr(item, "item", None), "label", name)
-        return f"Added media item '{label}'"
+        return f"Added media item '{item.label}' ({item.id}): its files attach when they arrive"

@@ -18,6 +18,7 @@ from apollonia.tui.screens.base import CatalogScreen, cells
 
 if TYPE_CHECKING:
     from consumer.service_layer.enrichment_ops import EnrichRun
+    from consumer.domain.media_items import MediaProgress
     from consumer.service_layer.media import MediaAsset, MediaDetail
 
 GAP_KEY = "gap:"
@@ -34,8 +35,26 @@ def qc_words(asset: MediaAsset) -> str:
         return "-"
     if asset.qc_passed:
         return "passed"
-    rules = [str(f.get("rule", "")) for f in asset.qc_failures if f.get("rule")]
-    return "FAILED" + (f": {', '.join(rules)}" if rules else "")
+    return "FAILED" + (f": {', '.join(asset.qc_failures)}" if asset.qc_failures else "")
+
+
+def progress_words(p: MediaProgress) -> str:
+    """`3 files: 1 new, 2 ready` (the counts that are not zero)."""
+    if p.total == 0:
+        return "waiting for files"
+    parts = [
+        f"{n} {word}"
+        for n, word in (
+            (p.new, "new"),
+            (p.enriching, "enriching"),
+            (p.ready, "ready"),
+            (p.approved, "approved"),
+            (p.failed, "failed"),
+        )
+        if n
+    ]
+    files = "1 file" if p.total == 1 else f"{p.total} files"
+    return f"{files}: {', '.join(parts)}"
 
 
 def state_words(asset: MediaAsset) -> str:
@@ -53,7 +72,7 @@ class ItemScreen(CatalogScreen):
         Binding("a", "approve", "Approve"),
         Binding("v", "revoke", "Revoke"),
     ]
-    COLUMNS = ("Ep", "Asset", "State", "QC", "Job")
+    COLUMNS = ("Ep", "File", "State", "QC", "Job")
 
     def __init__(self, item_id: str) -> None:
         super().__init__()
@@ -79,10 +98,7 @@ class ItemScreen(CatalogScreen):
         p = s.progress
         head = Text(f"{s.item.label}  ({s.item.media_type}, collection {s.collection_name})\n")
         head.append_text(bar(p.fraction_done, width=20, failed=p.failed > 0))
-        head.append(
-            f"  {p.total} files: {p.new} new, {p.enriching} enriching, {p.ready} ready, "
-            f"{p.approved} approved, {p.failed} failed"
-        )
+        head.append(f"  {progress_words(p)}")
         if detail.gaps:
             head.append("\nMissing: " + ", ".join(f"E{e:02d}" for e in detail.gaps), style="red")
         self.query_one("#meta", Static).update(head)
@@ -110,7 +126,7 @@ class ItemScreen(CatalogScreen):
             table.add_row(
                 *cells(
                     episode_words(entry),
-                    entry.canonical_key,
+                    entry.canonical_key.rpartition("/")[2],
                     state_words(entry),
                     qc_words(entry),
                     entry.job_status or "-",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
@@ -155,20 +156,20 @@ class ReviewScreen(CatalogScreen):
 
     def _send(self, verb: str, item: ReviewItem, actor: str, note: str) -> None:
         """Move on at once (the operator need not wait); the row says what became of it."""
-        ids, uuid = [item.asset.uuid], item.asset.uuid
         self.next_row()
+        self._decided(verb, item.asset.uuid, actor, note)
 
-        async def run() -> None:
-            try:
-                if verb == "approve":
-                    await self.call(lambda c: actions.approve(c, ids, by=actor, note=note))
-                else:
-                    await self.call(lambda c: actions.revoke(c, ids, by=actor, note=note))
-            except Exception as exc:
-                self.fail(exc)
+    @work(group="action")
+    async def _decided(self, verb: str, asset_id: str, actor: str, note: str) -> None:
+        ids = [asset_id]
+        try:
+            if verb == "approve":
+                await self.call(lambda c: actions.approve(c, ids, by=actor, note=note))
             else:
-                past = "approved" if verb == "approve" else "revoked"
-                self.decided[uuid] = f"{past} by {actor}"
-            self.reload()
-
-        self.run_worker(run, group="action")
+                await self.call(lambda c: actions.revoke(c, ids, by=actor, note=note))
+        except Exception as exc:
+            self.fail(exc)
+        else:
+            past = "approved" if verb == "approve" else "revoked"
+            self.decided[asset_id] = f"{past} by {actor}"
+        self.reload()
