@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apollonia import bootstrap
@@ -96,9 +96,13 @@ async def enrich_assets(
 
 # --- media items -------------------------------------------------------------------------
 async def media(
-    catalog: CatalogDatabase, *, active_only: bool = True
+    catalog: CatalogDatabase, *, active_only: bool = True, recent: timedelta | None = None
 ) -> list[media_items.MediaSummary]:
-    return await media_items.list_media(catalog, active_only=active_only)
+    """`apollonia media list [--all]`; `recent` overrides how long a change keeps an item
+    active."""
+    if recent is None:
+        return await media_items.list_media(catalog, active_only=active_only)
+    return await media_items.list_media(catalog, active_only=active_only, recent=recent)
 
 
 async def media_item(catalog: CatalogDatabase, item_id: str) -> media_items.MediaDetail:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -45,6 +46,7 @@ class ApolloniaApp(App[None]):
         actor: str | None = None,
         poll_seconds: float = POLL_SECONDS,
         refresh_seconds: float = REFRESH_SECONDS,
+        recent: timedelta | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -52,6 +54,9 @@ class ApolloniaApp(App[None]):
         self.changes = ChangeWatch(backend.catalog_url)
         self.poll_seconds = poll_seconds
         self.refresh_seconds = refresh_seconds
+        # How long a change keeps an approved item on the active landing (None: the service's
+        # default, a day).
+        self.recent = recent
         self._last_refresh = time.monotonic()
 
     def get_default_screen(self) -> Screen[Any]:

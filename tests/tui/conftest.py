@@ -72,13 +72,13 @@ async def library(
     await db.open()
     try:
         await actions.create_source(db, name="Library", path=str(root))
-        for name, folder in (("Films", films), ("TV", root / "tv")):
+        for name, where in (("Films", films), ("TV", root / "tv")):
             await actions.create_collection(
                 db,
                 settings,
                 source="Library",
                 name=name,
-                path=str(folder),
+                path=str(where),
                 enrichers=["filename:1", "ffprobe:2"],
             )
             await actions.ingest_collection(db, settings, name)

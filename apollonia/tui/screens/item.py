@@ -17,8 +17,9 @@ from apollonia.tui.progress import bar
 from apollonia.tui.screens.base import CatalogScreen, cells
 
 if TYPE_CHECKING:
-    from consumer.service_layer.enrichment_ops import EnrichRun
     from consumer.domain.media_items import MediaProgress
+    from consumer.service_layer.collection_ingest import CollectionIngestResult
+    from consumer.service_layer.enrichment_ops import EnrichRun
     from consumer.service_layer.media import MediaAsset, MediaDetail
 
 GAP_KEY = "gap:"
@@ -35,7 +36,7 @@ def qc_words(asset: MediaAsset) -> str:
         return "-"
     if asset.qc_passed:
         return "passed"
-    return "FAILED" + (f": {', '.join(asset.qc_failures)}" if asset.qc_failures else "")
+    return "FAILED"
 
 
 def progress_words(p: MediaProgress) -> str:
@@ -83,6 +84,7 @@ class ItemScreen(CatalogScreen):
         yield Header()
         yield Static("Loading...", id="meta", classes="meta", markup=False)
         yield DataTable(id="assets", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="asset", classes="meta", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -135,12 +137,29 @@ class ItemScreen(CatalogScreen):
             )
         if current is not None and current in table.rows:
             table.move_cursor(row=table.get_row_index(current))
+        self.describe(self.current_asset())
 
     def current_key(self) -> str | None:
         table = self.query_one(DataTable)
         if table.row_count == 0:
             return None
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.describe(self.current_asset())
+
+    def describe(self, asset: MediaAsset | None) -> None:
+        """The highlighted asset in full: its key, id, title, QC reasons and job."""
+        if asset is None:
+            self.query_one("#asset", Static).update("")
+            return
+        lines = [asset.canonical_key, f"Asset {asset.asset_id}"]
+        if asset.episode_title:
+            lines[0] += f"  ({asset.episode_title})"
+        lines += [f"QC failed: {reason}" for reason in asset.qc_failures]
+        if asset.job_id is not None:
+            lines.append(f"Job {asset.job_id[:8]}: {asset.job_status} (Enter: its logs)")
+        self.query_one("#asset", Static).update("\n".join(lines))
 
     def current_asset(self) -> MediaAsset | None:
         key = self.current_key()
@@ -156,12 +175,13 @@ class ItemScreen(CatalogScreen):
         settings = self.apollonia.backend.settings
         self.notify("Ingesting the collection...")
 
-        def done(result: object) -> None:
-            stats = getattr(result, "stats", None)
-            words = ""
-            if stats is not None:
-                words = f": {stats.created} new, {stats.updated} updated, {stats.skipped} unchanged"
-            self.notify("Ingest finished" + words)
+        def done(result: CollectionIngestResult) -> None:
+            st = result.stats
+            self.notify(
+                f"Ingest of '{result.collection.name}': {st.assets_discovered} discovered, "
+                f"{st.assets_ingested} new, {st.assets_updated} updated, "
+                f"{st.assets_missing} missing, {st.errors_total} errors (run log: u)"
+            )
 
         self.act(lambda c: actions.ingest_collection(c, settings, collection), done)
 

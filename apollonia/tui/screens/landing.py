@@ -56,8 +56,8 @@ class LandingScreen(CatalogScreen):
         super().on_mount()
 
     async def load(self) -> None:
-        active = self.active_only
-        self.items = await self.call(lambda c: actions.media(c, active_only=active))
+        active, recent = self.active_only, self.apollonia.recent
+        self.items = await self.call(lambda c: actions.media(c, active_only=active, recent=recent))
         self.show()
 
     def shown(self) -> list[MediaSummary]:
