@@ -15,6 +15,7 @@ from apollonia.settings import Settings
 from consumer.adapters.db.catalog import CatalogDatabase
 
 T = TypeVar("T")
+STOP_GRACE_SECONDS = 5.0
 
 
 class Backend:
@@ -55,11 +56,23 @@ class Backend:
         catalog = await asyncio.shield(asyncio.wrap_future(self._opened))
         return await asyncio.shield(asyncio.wrap_future(self._submit(lambda: fn(catalog))))
 
+    async def _drain(self) -> None:
+        """Let what is running finish (a decision being written), briefly; cancel the rest (a
+        load nobody waits for); then close the catalog."""
+        current = asyncio.current_task()
+        others = [t for t in asyncio.all_tasks() if t is not current]
+        if others:
+            _, pending = await asyncio.wait(others, timeout=STOP_GRACE_SECONDS)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+        await self._catalog.close()
+
     def stop(self) -> None:
         if self._opened is None:
             return
         try:
-            self._submit(self._catalog.close).result(timeout=10)
+            self._submit(self._drain).result(timeout=STOP_GRACE_SECONDS + 10)
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)

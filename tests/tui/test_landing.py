@@ -169,21 +169,14 @@ async def test_enrich_the_failed_asset_and_ingest_the_collection(library: Librar
         zardoz = [j for j in jobs if j.canonical_key == "Zardoz (1974)/Zardoz (1974).mkv"]
         assert sorted(j.job.attempt for j in zardoz) == [1, 2]
         runs = len(await library_runs(library))
+
+        async def ingested() -> bool:
+            return len(await library_runs(library)) > runs
+
         await pilot.press("i")
-        await until(lambda: runs_count(library) > runs, what="an ingest run")
+        await until(ingested, what="an ingest run")
 
 
 async def library_runs(library: Library) -> list[object]:
     async with library.catalog.unit_of_work(read_only=True) as uow:
         return list(await uow.runs.recent(limit=100))
-
-
-def runs_count(library: Library) -> bool | int:
-    import sqlite3
-
-    from shared.sqlite import sqlite_path
-
-    path = sqlite_path(library.settings.database_url)
-    assert path is not None
-    with sqlite3.connect(path) as conn:
-        return int(conn.execute("SELECT count(*) FROM ingest_runs").fetchone()[0])
