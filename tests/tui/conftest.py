@@ -21,6 +21,7 @@ from apollonia.tui.app import ApolloniaApp
 from apollonia.tui.backend import Backend
 from apollonia.tui.screens.base import CatalogScreen
 from consumer.adapters.db.catalog import CatalogDatabase
+from consumer.service_layer import queries
 from consumer.service_layer.enrichment import Scope
 from tests.integration.enrichment.helpers import copy
 from tests.media import media, needs_ffmpeg
@@ -82,7 +83,14 @@ async def library(
                 enrichers=["filename:1", "ffprobe:2"],
             )
             await actions.ingest_collection(db, settings, name)
-        await bootstrap.enrichment(settings, db).work(Scope(manual=True), once=True)
+        # One asset at a time in key order: the review queue's order (by when each became
+        # ready) is then the same on every run, which the screenshots rely on.
+        worker = bootstrap.enrichment(settings, db)
+        page = await queries.list_assets(
+            db, collection_selector=None, include_deleted=False, limit=100
+        )
+        for asset in sorted(page.assets, key=lambda a: a.canonical_key):
+            await worker.work(Scope(manual=True, asset_uuid=asset.uuid), once=True)
         await actions.create_media(
             db, collection="Films", media_type="movie", name="Dune", year=2021, season=None
         )

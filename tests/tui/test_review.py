@@ -29,11 +29,21 @@ async def test_the_queue_shows_what_waits_with_its_summary(library: Library) -> 
         await pilot.press("r")
         screen = await loaded(app, ReviewScreen)
         table = rows(screen)
-        keys = [r[1] for r in table]
-        assert sorted(keys) == ["Alien (1979).mkv", "Brazil (1985).mp4"]  # not the broken one
-        alien = table[keys.index("Alien (1979).mkv")]
-        assert alien[3:8] == ["0:02", "320x240", "h264/aac", "SDR", "eng"]
-        assert alien[9] == "passed"
+        files = [r[-1] for r in table]
+        # Oldest first (the fixture enriched in key order); not the broken one.
+        assert files == [
+            "Alien (1979).mkv",
+            "Brazil (1985).mp4",
+            "Firefly - S01E01 - Serenity.mkv",
+            "Firefly - S01E02 - The Train Job.mkv",
+            "Firefly - S01E04 - Shindig.mkv",
+        ]
+        assert table[0][1:7] == ["0:02", "320x240", "h264/aac", "SDR", "passed", ""]
+        said = str(screen.query_one("#asset").render())
+        assert said.splitlines()[:2] == [
+            "Alien (1979)/Alien (1979).mkv  (Films)",
+            "Audio eng, subtitles -",
+        ]
 
 
 async def test_approve_skip_and_revoke_by_keys(library: Library) -> None:
@@ -42,8 +52,8 @@ async def test_approve_skip_and_revoke_by_keys(library: Library) -> None:
         await started(app)
         await pilot.press("r")
         screen = await loaded(app, ReviewScreen)
-        first = rows(screen)[0][1]
-        second = rows(screen)[1][1]
+        first = "Alien (1979)/Alien (1979).mkv"
+        second = "Brazil (1985)/Brazil (1985).mp4"
         # The first decision asks who decides; the name is kept for the session.
         await pilot.press("a")
         await until(lambda: isinstance(app.screen, AskActor), what="asked for the actor")
@@ -53,7 +63,7 @@ async def test_approve_skip_and_revoke_by_keys(library: Library) -> None:
         # Skip leaves the second alone; back on the first, revoking needs a note.
         await pilot.press("s")
         assert await trail(library, second) == []
-        await pilot.press("up", "v")
+        await pilot.press("up", "up", "v")
         await until(lambda: isinstance(app.screen, ConfirmDecision), what="the confirmation")
         question = str(app.screen.query_one("#question").render())
         assert question == f"Revoke '{first}' as alice?"
@@ -66,8 +76,7 @@ async def test_approve_skip_and_revoke_by_keys(library: Library) -> None:
             ("approve", "alice", None),
             ("revoke", "alice", "wrong cut"),
         ]
-        # Approve with a note: `n`, no second question about the actor.
-        await pilot.press("down")
+        # The revocation moved on to the next: approve it with a note (`n`), the actor known.
         await until(lambda: screen.current_id() == _id(screen, second))
         await pilot.press("n")
         await until(lambda: isinstance(app.screen, ConfirmDecision))
@@ -75,7 +84,9 @@ async def test_approve_skip_and_revoke_by_keys(library: Library) -> None:
         await until(lambda: _id(screen, second) in screen.decided)
         assert await trail(library, second) == [("approve", "alice", "looks fine")]
         assert screen.query_one("#title").render()
-        assert [r[-1] for r in rows(screen)] == ["revoked by alice", "approved by alice"]
+        assert [r[6] for r in rows(screen)][:2] == ["revoked", "approved"]
+        await pilot.press("up")
+        await until(lambda: "Approved by alice" in str(screen.query_one("#asset").render()))
 
 
 def _id(screen: ReviewScreen, key: str) -> str:

@@ -9,11 +9,17 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
 
 from apollonia.tui import actions
 from apollonia.tui.screens.base import CatalogScreen, error_text
+
+
+def row(label: str, field: Widget) -> Horizontal:
+    """A label and its field on one line (a form fits 80x24)."""
+    return Horizontal(Label(label, classes="label"), field, classes="row")
 
 
 class FormScreen(CatalogScreen):
@@ -80,10 +86,8 @@ class CreateSourceScreen(FormScreen):
     TITLE_TEXT = "New source (filesystem)"
 
     def fields(self) -> ComposeResult:
-        yield Label("Name")
-        yield Input(id="name", placeholder="Media")
-        yield Label("Root folder")
-        yield Input(id="path", placeholder="/mnt/media")
+        yield row("Name", Input(id="name", placeholder="Media"))
+        yield row("Root folder", Input(id="path", placeholder="/mnt/media"))
 
     async def create(self) -> str | None:
         name, path = self.value("name"), self.value("path")
@@ -95,14 +99,13 @@ class CreateCollectionScreen(FormScreen):
     TITLE_TEXT = "New collection"
 
     def fields(self) -> ComposeResult:
-        yield Label("Source")
-        yield Select[str]([], id="source", prompt="choose a source")
-        yield Label("Name")
-        yield Input(id="name", placeholder="Movies")
-        yield Label("Root folder (inside the source's)")
-        yield Input(id="path", placeholder="/mnt/media/Movies")
-        yield Label("Enrichers (ID:PRIORITY, comma-separated; empty for none)")
-        yield Input(id="enrichers", value="filename:10, ffprobe:20")
+        yield row("Source", Select[str]([], id="source", prompt="choose a source"))
+        yield row("Name", Input(id="name", placeholder="Movies"))
+        yield row("Root folder", Input(id="path", placeholder="/mnt/media/Movies"))
+        yield row(
+            "Enrichers",
+            Input(id="enrichers", value="filename:10, ffprobe:20", placeholder="ID:PRIORITY, ..."),
+        )
 
     async def load(self) -> None:
         found = await self.call(actions.sources)
@@ -140,16 +143,13 @@ class CreateMediaScreen(FormScreen):
     TITLE_TEXT = "New media item (a movie, or a TV season)"
 
     def fields(self) -> ComposeResult:
-        yield Label("Collection")
-        yield Select[str]([], id="collection", prompt="choose a collection")
-        yield Label("Type")
-        yield Select[str]([("movie", "movie"), ("TV season", "tv")], id="type", value="movie")
-        yield Label("Name")
-        yield Input(id="name", placeholder="Alien")
-        yield Label("Year (optional)")
-        yield Input(id="year", placeholder="1979", type="integer")
-        yield Label("Season (TV only)")
-        yield Input(id="season", placeholder="1", type="integer")
+        yield row("Collection", Select[str]([], id="collection", prompt="choose a collection"))
+        yield row(
+            "Type", Select[str]([("movie", "movie"), ("TV season", "tv")], id="type", value="movie")
+        )
+        yield row("Name", Input(id="name", placeholder="Alien"))
+        yield row("Year", Input(id="year", placeholder="1979", type="integer"))
+        yield row("Season (TV)", Input(id="season", placeholder="1", type="integer"))
 
     async def load(self) -> None:
         found = await self.call(actions.collections)

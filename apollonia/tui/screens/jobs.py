@@ -19,6 +19,10 @@ def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
 
 
+def mid_when(value: datetime | None) -> str:
+    return value.strftime("%m-%d %H:%M:%S") if value is not None else "-"
+
+
 def short_when(value: datetime | None) -> str:
     """Month, day and time: what fits a column at 80 columns."""
     return value.strftime("%m-%d %H:%M") if value is not None else "-"
@@ -110,8 +114,8 @@ class JobScreen(CatalogScreen):
             f"Job {job.uuid}  {job.stage}  attempt {job.attempt}  [{job.status.value}]",
             f"Asset: {detail.row.canonical_key or '-'}  ({job.asset_uuid})",
             f"Collection: {detail.row.collection or '-'}",
-            f"Queued {when(job.queued_at)}  started {when(job.started_at)}  "
-            f"completed {when(job.completed_at)}",
+            f"Queued {mid_when(job.queued_at)}, started {mid_when(job.started_at)}, "
+            f"done {mid_when(job.completed_at)}",
             f"Worker: {job.worker_id or '-'}  pid {job.pid or '-'}",
         ]
         if job.error:

@@ -58,8 +58,9 @@ class ReviewScreen(CatalogScreen):
         Binding("v", "revoke", "Revoke"),
         Binding("s", "skip", "Skip"),
     ]
-    COLUMNS = ("Ready", "Asset", "Collection", "Dur", "Res", "Codecs", "HDR", "Audio")
-    COLUMNS_END = ("Subs", "QC", "Decision")
+    # The file last: at 80 columns the summary and the decision stay in view; the highlighted
+    # asset is described in full below the table.
+    COLUMNS = ("Ready", "Dur", "Res", "Codecs", "HDR", "QC", "Decision", "File")
 
     def __init__(self) -> None:
         super().__init__()
@@ -71,10 +72,11 @@ class ReviewScreen(CatalogScreen):
         yield Header()
         yield Static("Review", id="title", classes="title")
         yield DataTable(id="review", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="asset", classes="meta", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*self.COLUMNS, *self.COLUMNS_END)
+        self.query_one(DataTable).add_columns(*self.COLUMNS)
         super().on_mount()
 
     async def load(self) -> None:
@@ -99,17 +101,43 @@ class ReviewScreen(CatalogScreen):
         )
         if current in self.items:
             table.move_cursor(row=table.get_row_index(current))
+        self.describe()
 
     def row(self, item: ReviewItem) -> list[str]:
+        duration, resolution, codecs, hdr, _, _ = summary(item.snapshot.fields, item.audio_codecs)
+        decided = self.decided.get(item.asset.uuid, "")
         return [
             short_when(item.ready_since),
-            item.asset.canonical_key,
-            item.collection,
-            *summary(item.snapshot.fields, item.audio_codecs)[:5],
-            summary(item.snapshot.fields, item.audio_codecs)[5],
+            duration,
+            resolution,
+            codecs,
+            hdr,
             qc_words(item),
-            self.decided.get(item.asset.uuid, ""),
+            decided.split(" by ")[0],
+            item.asset.canonical_key.rpartition("/")[2],
         ]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.describe()
+
+    def describe(self) -> None:
+        """The highlighted asset: key, collection, languages, QC details, the decision."""
+        asset_id = self.current_id()
+        item = self.items.get(asset_id) if asset_id is not None else None
+        text = ""
+        if item is not None:
+            *_, audio, subtitles = summary(item.snapshot.fields, item.audio_codecs)
+            lines = [
+                f"{item.asset.canonical_key}  ({item.collection})",
+                f"Audio {audio}, subtitles {subtitles}",
+            ]
+            snap = item.snapshot
+            lines += [f"QC failed: {f.get('reason') or dict(f)}" for f in snap.qc_failures]
+            lines += [f"QC warning: {w.get('reason') or dict(w)}" for w in snap.qc_warnings]
+            if item.asset.uuid in self.decided:
+                lines.append(self.decided[item.asset.uuid].capitalize())
+            text = "\n".join(lines)
+        self.query_one("#asset", Static).update(text)
 
     def current_id(self) -> str | None:
         table = self.query_one(DataTable)

@@ -85,7 +85,7 @@ class RunScreen(CatalogScreen):
         lines = [
             f"Run {run.uuid}  {run.kind}  [{run.status}]" + ("  dry run" if run.dry_run else ""),
             f"Collection: {detail.row.collection or '-'}",
-            f"Started {when(run.started_at)}  finished {when(run.finished_at)}",
+            f"Started {when(run.started_at)}, finished {when(run.finished_at)}",
             f"Stats: {stats_words(run.stats)}",
         ]
         if run.error:
