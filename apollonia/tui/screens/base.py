@@ -48,25 +48,37 @@ class CatalogScreen(Screen[Any]):
     async def call(self, fn: Callable[[CatalogDatabase], Awaitable[T]]) -> T:
         return await self.apollonia.backend.call(fn)
 
-    def on_mount(self) -> None:
-        self.reload()
+    _loading = False
+    _again = False
 
     def on_screen_resume(self) -> None:
+        """Shown (first, or again after a screen above it closed): load."""
         self.reload()
 
     def reload(self) -> None:
-        """Start loading this screen's data (an exclusive worker: a newer load cancels the
-        older one)."""
+        """Load this screen's data in a worker. While a load runs, a reload asked for is done
+        once after it (not in parallel: the database thread would do the same work twice)."""
+        if self._loading:
+            self._again = True
+            return
+        self._loading = True
         self._reload()
 
-    @work(exclusive=True, group="load")
+    @work(group="load")
     async def _reload(self) -> None:
         try:
-            await self.load()
-        except Exception as exc:
-            self.fail(exc)
-        else:
-            self.loads += 1
+            while True:
+                self._again = False
+                try:
+                    await self.load()
+                except Exception as exc:
+                    self.fail(exc)
+                else:
+                    self.loads += 1
+                if not self._again:
+                    break
+        finally:
+            self._loading = False
 
     async def load(self) -> None:
         """Fetch and show (override)."""

@@ -89,7 +89,6 @@ class ItemScreen(CatalogScreen):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*self.COLUMNS)
-        super().on_mount()
 
     async def load(self) -> None:
         self.detail = await self.call(lambda c: actions.media_item(c, self.item_id))

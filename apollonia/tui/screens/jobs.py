@@ -47,7 +47,6 @@ class JobsScreen(CatalogScreen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Queued", "Status", "Stage", "Try", "Asset", "Collection", "Job")
-        super().on_mount()
 
     async def load(self) -> None:
         status = "failed" if self.failed_only else None

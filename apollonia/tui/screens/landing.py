@@ -53,7 +53,6 @@ class LandingScreen(CatalogScreen):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*self.COLUMNS)
-        super().on_mount()
 
     async def load(self) -> None:
         active, recent = self.active_only, self.apollonia.recent

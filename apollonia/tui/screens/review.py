@@ -77,7 +77,6 @@ class ReviewScreen(CatalogScreen):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*self.COLUMNS)
-        super().on_mount()
 
     async def load(self) -> None:
         queue = await self.call(actions.review)

@@ -31,7 +31,6 @@ class RunsScreen(CatalogScreen):
         self.query_one(DataTable).add_columns(
             "Started", "Kind", "Status", "Collection", "Stats", "Run"
         )
-        super().on_mount()
 
     async def load(self) -> None:
         rows = await self.call(actions.runs)
