@@ -74,6 +74,8 @@ class ApolloniaApp(App[None]):
 
     def _tick(self) -> None:
         changed = self.changes.changed()
+        if not self.backend.ready:
+            return  # opening the catalog touches its files: that is no change to show
         stale = time.monotonic() - self._last_refresh >= self.refresh_seconds
         if (changed or stale) and isinstance(self.screen, CatalogScreen):
             self._last_refresh = time.monotonic()

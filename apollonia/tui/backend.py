@@ -39,6 +39,11 @@ class Backend:
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop)
 
+    @property
+    def ready(self) -> bool:
+        """The catalog is open (and migrated)."""
+        return self._opened is not None and self._opened.done()
+
     def start(self) -> None:
         """Start the thread and open (and migrate) the catalog there; `call` waits for it."""
         if self._opened is None:
