@@ -6,6 +6,7 @@ Textual is imported here, inside the command, never at the CLI's import: every o
 
 from __future__ import annotations
 
+import logging
 import shlex
 import sys
 from typing import Annotated
@@ -14,8 +15,10 @@ import typer
 
 from apollonia.cli.common import TestDbOpt, settings_or_exit
 from apollonia.cli.output import ExitCode, Output
+from shared.runtime.log import configure_logging
 
 DEFAULT_HOST = "127.0.0.1"
+LOG_FILE = "tui.log"  # in APOLLONIA_CONFIG_DIR
 
 
 def parse_listen(value: str) -> tuple[str, int]:
@@ -91,4 +94,9 @@ def tui_command(
     from apollonia.tui.app import ApolloniaApp  # noqa: PLC0415 - lazy: only this command
     from apollonia.tui.backend import Backend  # noqa: PLC0415
 
-    ApolloniaApp(Backend(settings, test_db=test_db), actor=actor).run()
+    # The terminal belongs to the UI: log lines written to it would tear the screen.
+    settings.config_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.config_dir / LOG_FILE, "a", encoding="utf-8") as log_file:
+        level = logging.getLevelName(logging.getLogger().level)
+        configure_logging(level if isinstance(level, str) else "WARNING", "json", stream=log_file)
+        ApolloniaApp(Backend(settings, test_db=test_db), actor=actor).run()
