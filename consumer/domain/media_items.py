@@ -329,7 +329,7 @@ class ItemTally:
     item: MediaItem
     collection_name: str
     progress: MediaProgress
-    open_jobs: int  # assets whose latest job is pending or running
+    open_jobs: int  # live assets not yet ready whose latest job is pending or running
     last_change: datetime | None  # the latest change of the item or any of its assets
 
 

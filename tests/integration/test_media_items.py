@@ -99,7 +99,8 @@ async def test_the_aggregate_counts_as_the_domain_does(
         tally = by_id[f"i{n:03d}"]
         expected = progress_of([asset_category(state, approved, deleted, job)])
         assert tally.progress == expected, (state, approved, deleted, job)
-        assert tally.open_jobs == (job in ("pending", "in_progress"))
+        undecided = state in ("new", "enriching") and not deleted
+        assert tally.open_jobs == (undecided and job in ("pending", "in_progress"))
         assert tally.last_change == datetime(2026, 12, 1, 12, tzinfo=UTC)
     assert by_id["wanted"].progress.waiting_for_files
     assert by_id["wanted"].item.label == "Firefly S01"
@@ -132,6 +133,10 @@ def seed_0007(db: sqlite3.Connection) -> None:
             " updated_at) VALUES (?, ?, ?, '/x', 1, 1, 'sig', 'chk', ?, ?, ?, ?)",
             (uuid, collection, key, tech, T, T, T),
         )
+    db.execute(
+        "INSERT INTO asset_history (asset_uuid, decision, reason, time) "
+        f"VALUES ('e1', 'create', 'first seen', '{T}')"
+    )
     # r1 was enriched: sidecars first (the nfo), then filename; and once before, for other
     # content (that result does not count).
     for job, signature, enricher, fields in (
@@ -194,6 +199,9 @@ async def test_migration_0008_backfills_items_and_steps_back_keeping_the_guards(
         columns = {r[1] for r in db.execute("PRAGMA table_info(assets)")}
         assert "media_item_id" not in columns
         assert db.execute("SELECT count(*) FROM assets").fetchone() == (6,)
+        # The rebuild of `assets` cascaded nothing away.
+        assert db.execute("SELECT count(*) FROM asset_history").fetchone() == (1,)
+        assert db.execute("SELECT count(*) FROM enrichment_results").fetchone() == (3,)
     await migrate.upgrade(engine)  # and forward again
     assert await migrate.current_revision(engine) == "0008"
 

@@ -908,8 +908,11 @@ class FakeMediaStore:
             ]
             open_jobs = sum(
                 1
-                for j in jobs.values()
-                if j is not None and j.status in (JobStatus.PENDING, JobStatus.IN_PROGRESS)
+                for a in mine
+                if (j := jobs[a.uuid]) is not None
+                and j.status in (JobStatus.PENDING, JobStatus.IN_PROGRESS)
+                and a.state.value in ("new", "enriching")
+                and not a.is_deleted
             )
             changes = [item.updated_at, *(a.updated_at for a in mine)]
             out.append(

@@ -11,7 +11,7 @@ from consumer.domain.assets import FileFacts
 from consumer.domain.catalog import Collection
 from consumer.domain.errors import OperationError
 from consumer.domain.media_info import media_metadata
-from consumer.service_layer.apply import FileGone, FilePresent, apply_changes
+from consumer.service_layer.apply import FileGone, FileMoved, FilePresent, apply_changes
 from consumer.service_layer.media import add_media, list_media, show_media
 from tests.unit.builders import FILMS, SHOWS, T0, catalog, sha
 from tests.unit.fakes import FakeCatalog
@@ -132,3 +132,36 @@ async def test_show_and_list_refuse_what_is_not_there() -> None:
     with pytest.raises(OperationError) as raised:
         await list_media(catalog(), media_type="show")
     assert raised.value.case == "media_item_type"
+
+
+async def test_a_file_moved_into_another_season_changes_item() -> None:
+    fake = catalog()
+    await ingest(fake, SHOWS, FIREFLY[0])
+    moved = "Firefly/Season 02/Firefly - S02E01.mkv"
+    async with fake.unit_of_work() as uow:
+        obs = facts(moved, 1)  # same content: a move
+        await apply_changes(
+            uow, SHOWS, [FileMoved(FIREFLY[0], obs)], now=T0, describe=media_metadata
+        )
+        await uow.commit()
+    by_label = {s.item.label: s.progress.total for s in await list_media(fake, now=T0)}
+    assert by_label == {"Firefly S01": 0, "Firefly S02": 1}
+
+
+async def test_music_gets_no_item_and_a_dry_run_writes_none() -> None:
+    fake = catalog()
+    await ingest(fake, FILMS, "Music/Artist/Album/01 - Song.flac")
+    assert await list_media(fake, active_only=False, now=T0) == []
+    (song,) = fake.assets()
+    assert song.media_item_id is None
+    async with fake.unit_of_work() as uow:
+        await apply_changes(
+            uow,
+            FILMS,
+            [FilePresent(facts("Heat (1995)/Heat.mkv", 9))],
+            now=T0,
+            describe=media_metadata,
+            write=False,
+        )
+        await uow.commit()
+    assert await list_media(fake, active_only=False, now=T0) == []

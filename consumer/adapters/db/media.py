@@ -71,17 +71,21 @@ def _latest_job(column: Any) -> Any:
     )
 
 
-def _category(job_status: Any) -> ColumnElement[Any]:
-    """`consumer.domain.media_items.asset_category` in SQL (a test keeps the two equal)."""
+def _category(row: Any) -> ColumnElement[Any]:
+    """`consumer.domain.media_items.asset_category` in SQL over one asset's row with its latest
+    job's status (a test keeps the two equal)."""
     return case(
-        (or_(assets.c.is_deleted, assets.c.state == "retired"), literal("deleted")),
-        (assets.c.approved_for_broadcast, literal("approved")),
-        (assets.c.state == "ready", literal("ready")),
+        (or_(row.c.is_deleted, row.c.state == "retired"), literal("deleted")),
+        (row.c.approved, literal("approved")),
+        (row.c.state == "ready", literal("ready")),
         (
-            or_(job_status == "failed", and_(job_status == "completed", assets.c.state == "new")),
+            or_(
+                row.c.job_status == "failed",
+                and_(row.c.job_status == "completed", row.c.state == "new"),
+            ),
             literal("failed"),
         ),
-        (assets.c.state == "enriching", literal("enriching")),
+        (row.c.state == "enriching", literal("enriching")),
         else_=literal("new"),
     )
 
@@ -147,36 +151,52 @@ class MediaRepository:
         item_id: str | None = None,
     ) -> list[ItemTally]:
         """Items with their progress: ONE statement, whatever the number of items."""
-        job_status = _latest_job(jobs.c.status)
+        # Each asset with its latest job's status, looked up once per asset and only where it
+        # matters (a live asset not yet ready); MATERIALIZED keeps the planner from copying
+        # the correlated lookup into every CASE below.
+        undecided = and_(assets.c.state.in_(("new", "enriching")), assets.c.is_deleted.is_(False))
         per_asset = select(
             assets.c.media_item_id.label("item"),
-            _category(job_status).label("category"),
-            job_status.label("job_status"),
-            assets.c.updated_at.label("updated_at"),
+            assets.c.state,
+            assets.c.approved_for_broadcast.label("approved"),
+            assets.c.is_deleted,
+            assets.c.updated_at,
+            case((undecided, _latest_job(jobs.c.status))).label("job_status"),
         ).where(assets.c.media_item_id.is_not(None))
         if collection_uuid is not None:
             per_asset = per_asset.where(assets.c.collection_uuid == collection_uuid)
         if item_id is not None:
             per_asset = per_asset.where(assets.c.media_item_id == item_id)
-        pa = per_asset.subquery("per_asset")
+        pa = per_asset.cte("per_asset").prefix_with("MATERIALIZED")
+        category = _category(pa)
 
         def count(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+            return func.sum(case((condition, 1), else_=0))
 
+        # Counted per item first (5,000 rows), then joined to the items.
+        counts = (
+            select(
+                pa.c.item,
+                *(count(category == c).label(f"n_{c}") for c in CATEGORIES),
+                count(pa.c.job_status.in_(("pending", "in_progress"))).label("open_jobs"),
+                func.max(pa.c.updated_at).label("last_asset_change"),
+            )
+            .group_by(pa.c.item)
+            .cte("counts")
+        )
         query = (
             select(
                 media_items,
                 collections.c.name.label("collection_name"),
-                *(count(pa.c.category == c).label(f"n_{c}") for c in CATEGORIES),
-                count(pa.c.job_status.in_(("pending", "in_progress"))).label("open_jobs"),
-                func.max(pa.c.updated_at).label("last_asset_change"),
+                *(func.coalesce(counts.c[f"n_{c}"], 0).label(f"n_{c}") for c in CATEGORIES),
+                func.coalesce(counts.c.open_jobs, 0).label("open_jobs"),
+                counts.c.last_asset_change,
             )
             .select_from(
                 media_items.join(
                     collections, collections.c.uuid == media_items.c.collection_uuid
-                ).outerjoin(pa, pa.c.item == media_items.c.uuid)
+                ).outerjoin(counts, counts.c.item == media_items.c.uuid)
             )
-            .group_by(media_items.c.uuid, collections.c.uuid, collections.c.name)
             .order_by(
                 media_items.c.media_type,
                 media_items.c.safe_name,
@@ -195,16 +215,14 @@ class MediaRepository:
         tallies = []
         for row in await self._conn.execute(query):
             m = row._mapping
-            counts = {c: int(m[f"n_{c}"]) for c in CATEGORIES}
+            tally = {c: int(m[f"n_{c}"]) for c in CATEGORIES}
             item = item_from_row(row)
             changes = [t for t in (item.updated_at, m["last_asset_change"]) if t is not None]
             tallies.append(
                 ItemTally(
                     item=item,
                     collection_name=m["collection_name"],
-                    progress=MediaProgress(
-                        total=sum(counts.values()) - counts["deleted"], **counts
-                    ),
+                    progress=MediaProgress(total=sum(tally.values()) - tally["deleted"], **tally),
                     open_jobs=int(m["open_jobs"]),
                     last_change=max(changes) if changes else None,
                 )

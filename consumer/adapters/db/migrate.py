@@ -8,7 +8,7 @@ one of them migrates and the others find the schema current.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
@@ -17,7 +17,7 @@ from shared.sqlite import BEGIN_OPTION, create_engine, sqlite_path
 
 if TYPE_CHECKING:
     from alembic.config import Config
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 # Alembic is imported only when a migration actually runs: every CLI call checks the schema, and
 # the check alone must not pay Alembic's import cost (~0.15 s).
@@ -76,16 +76,24 @@ def _migrate(sync_conn: Connection, target: str, *, downgrade: bool) -> None:
 async def _run(engine: AsyncEngine, target: str, *, downgrade: bool = False) -> None:
     async with engine.connect() as conn:
         # Batch migrations recreate tables; with foreign keys on, dropping the old table would
-        # cascade-delete rows that point at it. The pragma only works outside a transaction.
-        await conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
-        await conn.commit()
+        # cascade-delete rows that point at it. The pragma only works outside a transaction,
+        # so it goes straight to the driver: through SQLAlchemy, autobegin (our BEGIN on the
+        # "begin" event) would open one first and the pragma would do nothing.
+        await _foreign_keys(conn, enabled=False)
         try:
             locked = await conn.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
             await locked.run_sync(_migrate, target, downgrade=downgrade)
             await locked.commit()
         finally:
-            await conn.exec_driver_sql("PRAGMA foreign_keys = ON")
-            await conn.commit()
+            await _foreign_keys(conn, enabled=True)
+
+
+async def _foreign_keys(conn: AsyncConnection, *, enabled: bool) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.execute(f"PRAGMA foreign_keys = {'ON' if enabled else 'OFF'}")
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

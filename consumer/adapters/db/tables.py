@@ -261,7 +261,7 @@ jobs = Table(
     # Claiming: the oldest claimable jobs of a stage.
     Index("ix_jobs_claim", "stage", "status", "queued_at"),
     # An asset's latest job, for media item progress (migration 0008).
-    Index("ix_jobs_asset_latest", "asset_uuid", "queued_at"),
+    Index("ix_jobs_asset_latest", "asset_uuid", "queued_at", "uuid", "status"),
 )
 
 job_logs = Table(

@@ -6,8 +6,9 @@ Revises: 0007
 Create Date: 2026-12-01
 
 New: the table `media_items`, the nullable column `assets.media_item_id` (ADD COLUMN, so the
-assets table keeps its rows and the triggers of 0001, 0006 and 0007), an index on it, and an
-index on `jobs (asset_uuid, queued_at)` for an asset's latest job. No triggers.
+assets table keeps its rows and the triggers of 0001, 0006 and 0007), an index on it, and a
+covering index on `jobs (asset_uuid, queued_at, uuid, status)` for an asset's latest job. No
+triggers.
 
 The backfill reads each asset's item from what is already known of it: the editorial fields of
 its latest enrichment for its current content when there is one (merged in run order, the
@@ -261,7 +262,9 @@ def upgrade() -> None:
         op.add_column("assets", sa.Column("media_item_id", sa.String(length=36), nullable=True))
         op.create_foreign_key(FK_NAME, "assets", "media_items", ["media_item_id"], ["uuid"])
     op.create_index(op.f("ix_assets_media_item_id"), "assets", ["media_item_id"], unique=False)
-    op.create_index("ix_jobs_asset_latest", "jobs", ["asset_uuid", "queued_at"], unique=False)
+    op.create_index(
+        "ix_jobs_asset_latest", "jobs", ["asset_uuid", "queued_at", "uuid", "status"], unique=False
+    )
     backfill()
 
 
