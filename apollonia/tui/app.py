@@ -8,12 +8,14 @@ a change of the catalog (see `changes.py`) reloads the screen on view.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -58,6 +60,7 @@ class ApolloniaApp(App[None]):
         # default, a day).
         self.recent = recent
         self._last_refresh = time.monotonic()
+        self._watching = False
 
     def get_default_screen(self) -> Screen[Any]:
         """The landing is the bottom screen: Escape goes back to it from everywhere."""
@@ -67,15 +70,25 @@ class ApolloniaApp(App[None]):
 
     def on_mount(self) -> None:
         self.backend.start()
+        self._watch_from_open()
         self.set_interval(self.poll_seconds, self._tick)
+
+    @work(group="watch")
+    async def _watch_from_open(self) -> None:
+        """Watch for changes from the moment the catalog is open: opening it touches its files
+        (a migration, the WAL), which is no change to show."""
+        with contextlib.suppress(Exception):  # a catalog that cannot open: the screens say why
+            await self.backend.opened()
+        self.changes.changed()
+        self._watching = True
 
     def on_unmount(self) -> None:
         self.backend.stop()
 
     def _tick(self) -> None:
+        if not self._watching:
+            return
         changed = self.changes.changed()
-        if not self.backend.ready:
-            return  # opening the catalog touches its files: that is no change to show
         stale = time.monotonic() - self._last_refresh >= self.refresh_seconds
         if (changed or stale) and isinstance(self.screen, CatalogScreen):
             self._last_refresh = time.monotonic()

@@ -50,6 +50,12 @@ class Backend:
             self._thread.start()
             self._opened = self._submit(self._catalog.open)
 
+    async def opened(self) -> None:
+        """Wait until the catalog is open."""
+        self.start()
+        assert self._opened is not None
+        await asyncio.shield(asyncio.wrap_future(self._opened))
+
     async def call(self, fn: Callable[[CatalogDatabase], Awaitable[T]]) -> T:
         """`fn(catalog)` on the database thread; its result (or exception) here.
 
