@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "health": ("apollonia.cli.health", "health", False),
     "ingestor": ("apollonia.cli.ingestor", "ingestor_command", False),
     "publish": ("apollonia.cli.ingestor", "publish_command", False),
+    "tui": ("apollonia.cli.tui", "tui_command", False),
 }
 # Root options that take a value (the command name is the first other word).
 _VALUED_OPTIONS = frozenset({"--log-level", "--log-format"})

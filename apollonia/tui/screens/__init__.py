@@ -1,0 +1,1 @@
+"""The screens of `apollonia tui` (the view hierarchy of seed 002)."""
