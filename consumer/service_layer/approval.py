@@ -239,12 +239,13 @@ async def review_queue(catalog: Catalog, *, collection: str | None = None) -> li
         waiting = [a for a in ready if awaits_review(a)]
         snapshots = await uow.approvals.snapshots(a.uuid for a in waiting)
         names = {c.uuid: c.name for c in await uow.collections.all()}
+        technical = await uow.results.technical_for_many([a.uuid for a in waiting])
         items = [
             ReviewItem(
                 a,
                 names.get(a.collection_uuid, a.collection_uuid),
                 snapshots.get(a.uuid, EnrichmentSnapshot()),
-                _audio_codecs(await uow.results.enrichment_for(a.uuid)),
+                _audio_codecs(technical.get(a.uuid, [])),
             )
             for a in waiting
         ]

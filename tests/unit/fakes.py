@@ -790,6 +790,16 @@ class FakeResultStore:
         rows = self._uow.read().enrichment_results
         return _copy([r for r in rows if r["asset_uuid"] == asset_uuid])
 
+    async def technical_for_many(
+        self, asset_uuids: Sequence[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        wanted = set(asset_uuids)
+        found: dict[str, list[dict[str, Any]]] = {}
+        for r in self._uow.read().enrichment_results:
+            if r["asset_uuid"] in wanted and r.get("kind") == "technical" and r.get("ok"):
+                found.setdefault(r["asset_uuid"], []).append(_copy(r))
+        return found
+
     async def qc_for(self, asset_uuid: str) -> list[dict[str, Any]]:
         return _copy([r for r in self._uow.read().qc_results if r["asset_uuid"] == asset_uuid])
 

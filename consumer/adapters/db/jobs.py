@@ -16,6 +16,7 @@ from sqlalchemy import Row, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from consumer.adapters.db import bulk
+from consumer.adapters.db.repository import chunked
 from consumer.adapters.db.tables import (
     assets,
     collections,
@@ -307,6 +308,26 @@ class ResultRepository:
             .order_by(enrichment_results.c.id)
         )
         return [dict(r._mapping) for r in rows]
+
+    async def technical_for_many(
+        self, asset_uuids: Sequence[str]
+    ) -> dict[str, list[dict[str, Any]]]:
+        """The successful technical results of many assets, oldest first per asset: one query
+        per chunk of ids, not one per asset (the review queue reads thousands)."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for chunk in chunked(list(dict.fromkeys(asset_uuids))):
+            rows = await self._conn.execute(
+                select(enrichment_results)
+                .where(
+                    enrichment_results.c.asset_uuid.in_(chunk),
+                    enrichment_results.c.kind == "technical",
+                    enrichment_results.c.ok.is_(True),
+                )
+                .order_by(enrichment_results.c.id)
+            )
+            for r in rows:
+                found.setdefault(r.asset_uuid, []).append(dict(r._mapping))
+        return found
 
     async def qc_for(self, asset_uuid: str) -> list[dict[str, Any]]:
         rows = await self._conn.execute(
