@@ -363,17 +363,16 @@ class Decided:
         if self.move_window is None or not obs.sha256:
             return None
         candidates: list[Asset] = []
-        for asset in self.move_origins.get(obs.sha256, ()):
-            held = self.state.get(asset.canonical_key)
-            if held is None and asset.uuid in self.rekeyed:
+        for loaded in self.move_origins.get(obs.sha256, ()):
+            held = self.state.get(loaded.canonical_key)
+            if held is None and loaded.uuid in self.rekeyed:
                 continue  # moved elsewhere earlier in this batch: this copy is out of date
-            if held is not None and held.uuid != asset.uuid:
+            if held is not None and held.uuid != loaded.uuid:
                 continue
             if isinstance(held, Asset):
-                asset = held  # what this batch made of it (deleted here, or restored)
-            elif held is not None and not held.is_deleted:
-                continue  # restored earlier in this batch
-            candidates.append(asset)
+                candidates.append(held)  # what this batch made of it (deleted here, restored)
+            elif held is None or held.is_deleted:
+                candidates.append(loaded)
         return infer_move(obs, candidates, now=self.now, window=self.move_window)
 
     async def moved_inferred(self, change: FilePresent, origin: Asset) -> None:
