@@ -9,6 +9,7 @@ import pytest
 
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.domain.assets import Asset
+from consumer.domain.move_inference import DEFAULT_MOVE_WINDOW
 from consumer.service_layer.events import EVENT_BATCH, apply_events
 from consumer.service_layer.routing import RouterCache
 from shared.schemas.file_event import FileEvent
@@ -32,10 +33,9 @@ async def _apply(
     routers: RouterCache,
     events: list[FileEvent],
     *,
-    window: timedelta | None = None,
+    window: timedelta = DEFAULT_MOVE_WINDOW,
 ) -> None:
-    extra = {} if window is None else {"move_window": window}
-    await apply_events(catalog, events, routers=routers, run=EVENT_BATCH, **extra)
+    await apply_events(catalog, events, routers=routers, run=EVENT_BATCH, move_window=window)
 
 
 async def _assets(catalog: CatalogDatabase) -> dict[str, Asset]:
