@@ -179,3 +179,28 @@ async def test_a_replay_after_an_inferred_move_leaves_the_moved_asset_where_it_i
     # an explicit move); the moved asset is not pulled back: it reflects a later event.
     assert after["sub/b.mkv"].uuid == moved.uuid and not after["sub/b.mkv"].is_deleted
     assert after["a.mkv"].uuid != moved.uuid
+
+
+async def test_a_candidate_whose_key_another_writer_holds_is_left_alone(
+    catalog: CatalogDatabase, catalog_backend: str
+) -> None:
+    """PostgreSQL, competing consumers: the old key is locked without waiting; a writer that
+    holds it (applying an event for that key right now) keeps the asset, nobody deadlocks."""
+    if catalog_backend != "postgresql":
+        pytest.skip("key locks are PostgreSQL's (a SQLite catalog has one writer)")
+    routers = await _setup(catalog)
+    await _apply(catalog, routers, [file_event("created", A, content=1)])
+    await _apply(catalog, routers, [file_event("deleted", A, content=1, at=T0 + S)])
+    gone = (await _assets(catalog))["a.mkv"]
+    since = gone.updated_at - timedelta(minutes=1)
+    async with catalog.unit_of_work() as holder:
+        await holder.assets.fingerprints_for_keys(SHOWS.uuid, ["a.mkv"])  # locks the key
+        async with catalog.unit_of_work() as other:
+            found = await other.assets.deleted_by_sha256(
+                SHOWS.uuid, [gone.sha256 or ""], deleted_since=since
+            )
+            assert found == {}
+        mine = await holder.assets.deleted_by_sha256(
+            SHOWS.uuid, [gone.sha256 or ""], deleted_since=since
+        )
+        assert [a.uuid for a in mine[gone.sha256 or ""]] == [gone.uuid]
