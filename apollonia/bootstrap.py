@@ -128,6 +128,7 @@ def consumer_config(settings: Settings) -> ConsumerConfig:
         max_message_bytes=settings.max_message_bytes,
         queue_poll_interval=settings.queue_poll_interval,
         shutdown_timeout=settings.shutdown_timeout,
+        move_inference_window_s=settings.move_inference_window_s,
     )
 
 

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from apollonia import bootstrap
@@ -148,7 +149,12 @@ class EmbeddedRunner:
         self.live = live
         self.catalog = bootstrap.catalog(settings)
         self.activity = Activity()
-        self.sink = CatalogSink(self.catalog, settings.media_extensions, self.activity)
+        self.sink = CatalogSink(
+            self.catalog,
+            settings.media_extensions,
+            self.activity,
+            move_window=timedelta(seconds=settings.move_inference_window_s),
+        )
         self.state = StateDatabase(settings.state_database_url)
         self.hasher: Hasher | None = None
         self.pipeline: Pipeline | None = None

@@ -207,6 +207,14 @@ class Settings(BaseSettings):
         "cores (false: one process; in-memory catalogs always use one).",
     )
 
+    move_inference_window_s: float = Field(
+        default=600.0,
+        ge=0,
+        description="Seconds within which a file deleted at one key and created with the same "
+        "sha256 at another key of the same collection counts as one move that keeps the asset "
+        "(the producer could not pair the rename); 0 turns the inference off.",
+    )
+
     # --- enrichment -----------------------------------------------------------------------
     enrichment_worker: bool = Field(
         default=True,

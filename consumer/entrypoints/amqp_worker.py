@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Sequence
+from datetime import timedelta
 
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.adapters.db.single_consumer import ConsumerLock, refuse_second_consumer
@@ -92,6 +93,7 @@ class ConsumerService:
                 busy_timeout_ms=self.catalog.busy_timeout_ms,
                 log_level=self.config.log_level,
                 log_format=self.config.log_format,
+                move_window=timedelta(seconds=self.config.move_inference_window_s),
             )
         await self.batches.writer.start()
         port = self.config.metrics_port

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from consumer import metrics
@@ -71,7 +72,9 @@ class BatchApplier:
     ) -> None:
         self.config = config
         self.catalog = catalog
-        self.writer: GroupWriter = InProcessWriter(catalog)
+        self.writer: GroupWriter = InProcessWriter(
+            catalog, move_window=timedelta(seconds=config.move_inference_window_s)
+        )
         self._acks = acks
         self._dead_letter = dead_letter
         self._unmatched = unmatched

@@ -26,3 +26,5 @@ class ConsumerConfig:
     max_message_bytes: int
     queue_poll_interval: float
     shutdown_timeout: float
+    # Seconds within which a deletion and a creation of the same content are one move (0: off).
+    move_inference_window_s: float = 600.0

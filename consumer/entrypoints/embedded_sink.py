@@ -10,9 +10,10 @@ import asyncio
 from collections.abc import Collection as Extensions
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from consumer.domain.catalog import Collection
+from consumer.domain.move_inference import DEFAULT_MOVE_WINDOW
 from consumer.service_layer.apply import ApplyOutcome, Change
 from consumer.service_layer.events import apply_plan, in_process
 from consumer.service_layer.routing import RouterCache, plan_batch
@@ -41,13 +42,18 @@ class Activity:
 
 class CatalogSink:
     def __init__(
-        self, catalog: Catalog, media_extensions: Extensions[str], activity: Activity
+        self,
+        catalog: Catalog,
+        media_extensions: Extensions[str],
+        activity: Activity,
+        *,
+        move_window: timedelta = DEFAULT_MOVE_WINDOW,
     ) -> None:
         self.catalog = catalog
         self.routers = RouterCache(catalog, media_extensions, synced_only=True)
         self.activity = activity
         self.stopping = asyncio.Event()
-        self._commit = in_process(catalog)
+        self._commit = in_process(catalog, move_window=move_window)
 
     async def submit(self, events: Sequence[FileEvent]) -> None:
         if not events:

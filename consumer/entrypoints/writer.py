@@ -23,11 +23,12 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.domain.catalog import Collection
+from consumer.domain.move_inference import DEFAULT_MOVE_WINDOW
 from consumer.service_layer.apply import ApplyOutcome, Change
 from consumer.service_layer.events import EVENT_BATCH, commit_group
 from shared.runtime.gc import tune_gc
@@ -58,8 +59,11 @@ class GroupWriter(Protocol):
 class InProcessWriter:
     """Applies groups on the caller's own catalog (in-memory catalogs, or when configured)."""
 
-    def __init__(self, catalog: CatalogDatabase) -> None:
+    def __init__(
+        self, catalog: CatalogDatabase, *, move_window: timedelta = DEFAULT_MOVE_WINDOW
+    ) -> None:
         self.catalog = catalog
+        self.move_window = move_window
 
     async def start(self) -> None:
         return None
@@ -73,7 +77,13 @@ class InProcessWriter:
         run_uuid: str,
     ) -> ApplyOutcome:
         return await commit_group(
-            self.catalog, collection, changes, now=now, run_uuid=run_uuid, run=EVENT_BATCH
+            self.catalog,
+            collection,
+            changes,
+            now=now,
+            run_uuid=run_uuid,
+            run=EVENT_BATCH,
+            move_window=self.move_window,
         )
 
     async def close(self) -> None:
@@ -84,9 +94,16 @@ class ProcessWriter:
     """Applies groups in one child process that keeps its own connection to the catalog."""
 
     def __init__(
-        self, database_url: str, *, busy_timeout_ms: int, log_level: str, log_format: str
+        self,
+        database_url: str,
+        *,
+        busy_timeout_ms: int,
+        log_level: str,
+        log_format: str,
+        move_window: timedelta = DEFAULT_MOVE_WINDOW,
     ) -> None:
         self._args = (database_url, busy_timeout_ms, log_level, log_format)
+        self.move_window = move_window
         self._pool: ProcessPoolExecutor | None = None
         self.pid: int | None = None  # the child's, once started
 
@@ -116,7 +133,13 @@ class ProcessWriter:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(
-                self._executor(), _child_apply, collection, list(changes), now, run_uuid
+                self._executor(),
+                _child_apply,
+                collection,
+                list(changes),
+                now,
+                run_uuid,
+                self.move_window,
             )
         except BrokenProcessPool as exc:
             # The child died (killed, out of memory) before it could answer. A new child is
@@ -178,11 +201,20 @@ def _child_apply(
     changes: list[Change],
     now: datetime,
     run_uuid: str,
+    move_window: timedelta = DEFAULT_MOVE_WINDOW,
 ) -> ApplyOutcome:
     loop, catalog = _CHILD["state"]
     try:
         return loop.run_until_complete(
-            commit_group(catalog, collection, changes, now=now, run_uuid=run_uuid, run=EVENT_BATCH)
+            commit_group(
+                catalog,
+                collection,
+                changes,
+                now=now,
+                run_uuid=run_uuid,
+                run=EVENT_BATCH,
+                move_window=move_window,
+            )
         )
     except Exception as exc:
         # Driver exceptions do not always survive pickling: send their text instead.

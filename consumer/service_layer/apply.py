@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from consumer.domain.approvals import (
@@ -44,6 +44,7 @@ from consumer.domain.decisions import (
 )
 from consumer.domain.jobs import enriches, queue_for
 from consumer.domain.media_items import ItemKey, key_of_asset
+from consumer.domain.move_inference import deleted_since, infer_move, inferred_move_reason
 from consumer.domain.records import AssetFingerprint, HistoryEntry
 from consumer.service_layer.media_attach import attach_keys
 from consumer.service_layer.unit_of_work import UnitOfWork
@@ -109,6 +110,7 @@ class ApplyOutcome:
     skipped: int = 0
     deleted: int = 0
     moved: int = 0
+    moved_inferred: int = 0  # of `moved`: a deletion and a creation taken for one move
     stale: int = 0
     refreshed: int = 0
     restored: int = 0
@@ -132,15 +134,25 @@ async def apply_changes(
     known: Mapping[str, AssetFingerprint] | None = None,
     describe: Describe | None = None,
     write: bool = True,
+    move_window: timedelta | None = None,
 ) -> ApplyOutcome:
     """Decide and apply `changes` to one collection's assets inside `uow` (not committed here).
 
     `known` may carry the collection's fingerprints when the caller already loaded them (a full
     ingest); otherwise the keys involved are fetched in bulk. With `write=False` (dry run)
-    everything is decided and counted, nothing is written.
+    everything is decided and counted, nothing is written. With `move_window`, a file created
+    at a new key with the content of an asset deleted within it is that asset moved
+    (`consumer.domain.move_inference`).
     """
     decided = await decide_changes(
-        uow, collection, changes, now=now, run_uuid=run_uuid, known=known, describe=describe
+        uow,
+        collection,
+        changes,
+        now=now,
+        run_uuid=run_uuid,
+        known=known,
+        describe=describe,
+        move_window=move_window,
     )
     return await decided.finish(write=write)
 
@@ -154,6 +166,7 @@ async def decide_changes(
     run_uuid: str | None = None,
     known: Mapping[str, AssetFingerprint] | None = None,
     describe: Describe | None = None,
+    move_window: timedelta | None = None,
 ) -> Decided:
     """The first half of `apply_changes`: read what is needed and decide, write nothing yet.
 
@@ -182,6 +195,8 @@ async def decide_changes(
                 state[key] = full[stored.uuid]
 
     batch = Decided(uow, collection, checksum, state, now, run_uuid, describe)
+    if move_window is not None and move_window > timedelta(0):
+        await batch.load_move_origins(changes, move_window)
     for change in changes:
         if isinstance(change, FilePresent):
             await batch.present(change)
@@ -249,6 +264,9 @@ class Decided:
         # Approved assets this apply withdraws (as they were before, why, what changed): an
         # `auto_revoke` row each, written with the change. Empty on the usual path.
         self.revoked: dict[str, tuple[Asset, RevocationReason, str]] = {}
+        # Move inference: soft-deleted assets by sha256 (loaded, and deleted in this batch).
+        self.move_window: timedelta | None = None
+        self.move_origins: dict[str, list[Asset]] = {}
         # structlog filters by level only at the end of its pipeline: skip the call entirely.
         self.debug = logging.getLogger(__name__).isEnabledFor(logging.DEBUG)
 
@@ -323,10 +341,73 @@ class Decided:
         self.outcome.stale += stale
         self.record(key, Decision(Action.SKIP, reason, stale=stale), asset, event_id)
 
+    async def load_move_origins(self, changes: Sequence[Change], window: timedelta) -> None:
+        """The candidates of move inference for the whole batch, in one query: soft-deleted
+        assets sharing the sha256 of a file observed at a key the catalog does not hold."""
+        self.move_window = window
+        wanted = {
+            change.obs.sha256
+            for change in changes
+            if not isinstance(change, FileGone)
+            and change.obs.sha256
+            and change.obs.canonical_key not in self.state
+        }
+        if wanted:
+            self.move_origins = await self.uow.assets.deleted_by_sha256(
+                self.collection.uuid, wanted, deleted_since=deleted_since(self.now, window)
+            )
+
+    def move_origin(self, obs: FileFacts) -> Asset | None:
+        """The soft-deleted asset a file observed at a new key was moved from, if the rule
+        finds one (the same object as this batch's state holds, when it holds it)."""
+        if self.move_window is None or not obs.sha256:
+            return None
+        candidates: list[Asset] = []
+        for loaded in self.move_origins.get(obs.sha256, ()):
+            held = self.state.get(loaded.canonical_key)
+            if held is None and loaded.uuid in self.rekeyed:
+                continue  # moved elsewhere earlier in this batch: this copy is out of date
+            if held is not None and held.uuid != loaded.uuid:
+                continue
+            if isinstance(held, Asset):
+                candidates.append(held)  # what this batch made of it (deleted here, restored)
+            elif held is None or held.is_deleted:
+                candidates.append(loaded)
+        return infer_move(obs, candidates, now=self.now, window=self.move_window)
+
+    async def moved_inferred(self, change: FilePresent, origin: Asset) -> None:
+        """The asset deleted at `origin.canonical_key` follows its file to the new key, exactly
+        as an explicit move: same uuid, history, trail and enrichment; the approval its deletion
+        withdrew stays withdrawn (only an operator approves)."""
+        obs = change.obs
+        old_key = origin.canonical_key
+        reason = inferred_move_reason(old_key, origin.deleted_at)
+        enrichers_changed = origin.enricher_checksum != self.checksum
+        move_asset(origin, self.described(obs), self.now)
+        if enrichers_changed:
+            # As any update: back to `new` and enriched again under the current enrichers.
+            update_asset(origin, obs, self.checksum, self.now)
+            self.to_enrich[origin.uuid] = origin
+            self.outcome.changed_enricher += 1
+            reason += "; enricher configuration changed"
+        if self.state.get(old_key) is not None:
+            self.state.pop(old_key)
+        self.vacated.add(old_key)
+        self.rekeyed.add(origin.uuid)
+        self.keep(obs.canonical_key, origin)
+        self.outcome.moved += 1
+        self.outcome.moved_inferred += 1
+        self.record(obs.canonical_key, Decision(Action.MOVE, reason), origin, change.event_id)
+
     async def present(self, change: FilePresent) -> None:
         obs = change.obs
         key = obs.canonical_key
         existing = self.state.get(key)
+        if existing is None:
+            origin = self.move_origin(obs)
+            if origin is not None:
+                await self.moved_inferred(change, origin)
+                return
         decision = decide(existing, obs, self.checksum)
         out = self.outcome
         if decision.action == Action.CREATE:
@@ -386,6 +467,9 @@ class Decided:
         self.revoke(asset, revocation_for_delete(asset.approved_for_broadcast), decision.reason)
         mark_deleted(asset, self.now, change.observed_at)
         self.keep(key, asset)
+        if self.move_window is not None and asset.sha256:
+            # A file observed later in this batch with this content may be this one, moved.
+            self.move_origins.setdefault(asset.sha256, []).append(asset)
         self.outcome.deleted += 1
         self.record(key, decision, asset, change.event_id)
 

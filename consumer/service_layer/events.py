@@ -19,11 +19,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from consumer.domain.catalog import Collection
 from consumer.domain.media_info import media_metadata
+from consumer.domain.move_inference import DEFAULT_MOVE_WINDOW
 from consumer.domain.records import IngestRun
 from consumer.service_layer.apply import ApplyOutcome, Change, apply_changes
 from consumer.service_layer.routing import Group, Plan, RouterCache, plan_batch
@@ -68,8 +69,12 @@ async def commit_group(
     run_uuid: str,
     run: RunSpec | None = None,
     write: bool = True,
+    move_window: timedelta = DEFAULT_MOVE_WINDOW,
 ) -> ApplyOutcome:
-    """One collection's changes in one unit of work, with its run record, committed."""
+    """One collection's changes in one unit of work, with its run record, committed.
+
+    File events infer the moves the producer published as a deletion and a creation within
+    `move_window` (`APOLLONIA_MOVE_INFERENCE_WINDOW_S`; zero turns it off)."""
     async with catalog.unit_of_work(label=f"events {collection.name}") as uow:
         outcome = await apply_changes(
             uow,
@@ -79,6 +84,7 @@ async def commit_group(
             run_uuid=run_uuid,
             describe=media_metadata,
             write=write,
+            move_window=move_window,
         )
         if run is not None and write:
             stats = outcome_stats(outcome, len(changes))
@@ -157,14 +163,27 @@ async def apply_plan(
     return result
 
 
-def in_process(catalog: Catalog, *, run: RunSpec | None = None, write: bool = True) -> GroupWriter:
+def in_process(
+    catalog: Catalog,
+    *,
+    run: RunSpec | None = None,
+    write: bool = True,
+    move_window: timedelta = DEFAULT_MOVE_WINDOW,
+) -> GroupWriter:
     """A GroupWriter that commits each group on `catalog`, in this process."""
 
     async def write_group(
         collection: Collection, changes: Sequence[Change], *, now: datetime, run_uuid: str
     ) -> ApplyOutcome:
         return await commit_group(
-            catalog, collection, changes, now=now, run_uuid=run_uuid, run=run, write=write
+            catalog,
+            collection,
+            changes,
+            now=now,
+            run_uuid=run_uuid,
+            run=run,
+            write=write,
+            move_window=move_window,
         )
 
     return write_group
@@ -179,8 +198,9 @@ async def apply_events(
     write: bool = True,
     only_collection: str | None = None,
     write_group: GroupWriter | None = None,
+    move_window: timedelta = DEFAULT_MOVE_WINDOW,
 ) -> EventsOutcome:
     """Route, plan and apply `events`, one committed unit of work per collection."""
     plan = await plan_batch(routers, events)
-    writer = write_group or in_process(catalog, run=run, write=write)
+    writer = write_group or in_process(catalog, run=run, write=write, move_window=move_window)
     return await apply_plan(plan, writer, only_collection=only_collection)

@@ -62,6 +62,9 @@ class AssetStore(Protocol):
     async def find_by_hash(
         self, collection_uuid: str, sha256: str, *, live_only: bool = True
     ) -> list[Asset]: ...
+    async def deleted_by_sha256(
+        self, collection_uuid: str, sha256s: Iterable[str], *, deleted_since: datetime
+    ) -> dict[str, list[Asset]]: ...
     async def duplicate_groups(self, collection_uuid: str) -> dict[str, list[Asset]]: ...
     async def duplicate_groups_everywhere(
         self, collection_uuid: str | None = None

@@ -340,6 +340,21 @@ class FakeAssetStore:
         ]
         return _copy(sorted(found, key=lambda a: a.canonical_key))
 
+    async def deleted_by_sha256(
+        self, collection_uuid: str, sha256s: Iterable[str], *, deleted_since: datetime
+    ) -> dict[str, list[Asset]]:
+        wanted = set(sha256s)
+        found: dict[str, list[Asset]] = {}
+        for a in self._of(collection_uuid):
+            if (
+                a.sha256 in wanted
+                and a.is_deleted
+                and a.deleted_at is not None
+                and a.deleted_at >= deleted_since
+            ):
+                found.setdefault(a.sha256, []).extend(_copy([a]))
+        return found
+
     def _duplicates(self, collection_uuid: str) -> dict[str, list[Asset]]:
         by_hash: dict[str, list[Asset]] = {}
         for asset in sorted(self._of(collection_uuid), key=lambda a: a.canonical_key):

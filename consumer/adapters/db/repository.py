@@ -311,6 +311,45 @@ class AssetRepository:
             query = query.where(assets.c.is_deleted.is_(False))
         return [asset_from_row(r) for r in await self._conn.execute(query)]
 
+    async def deleted_by_sha256(
+        self, collection_uuid: str, sha256s: Iterable[str], *, deleted_since: datetime
+    ) -> dict[str, list[Asset]]:
+        """Soft-deleted assets of a collection with one of `sha256s`, deleted at or after
+        `deleted_since`, by sha256: the origins a move may have left (move inference). One query
+        per chunk of hashes, answered from the (collection_uuid, sha256, is_deleted) index.
+
+        In a PostgreSQL writer each candidate's key is locked too, without waiting (a key another
+        writer holds is simply not a candidate, so lock order cannot deadlock), and the rows are
+        read again under the locks: whatever another writer committed meanwhile is seen."""
+        wanted = sorted({s for s in sha256s if s})
+        found: dict[str, list[Asset]] = {}
+        for chunk in chunked(wanted):
+            query = select(assets).where(
+                assets.c.collection_uuid == collection_uuid,
+                assets.c.sha256.in_(chunk),
+                assets.c.is_deleted.is_(True),
+                assets.c.deleted_at >= deleted_since,
+            )
+            rows = [asset_from_row(r) for r in await self._conn.execute(query)]
+            if self._lock_keys and rows:
+                locked = await try_lock_keys(
+                    self._conn, collection_uuid, [a.canonical_key for a in rows]
+                )
+                rows = (
+                    [
+                        asset_from_row(r)
+                        for r in await self._conn.execute(
+                            query.where(assets.c.canonical_key.in_(locked))
+                        )
+                    ]
+                    if locked
+                    else []
+                )
+            for asset in rows:
+                assert asset.sha256 is not None
+                found.setdefault(asset.sha256, []).append(asset)
+        return found
+
     async def duplicate_groups(self, collection_uuid: str) -> dict[str, list[Asset]]:
         """Live assets sharing a sha256 under different keys: candidates, never merged."""
         dup_hashes = (
@@ -427,6 +466,21 @@ async def lock_keys(conn: AsyncConnection, collection_uuid: str, keys: Sequence[
         ") AS wanted",
         (collection_uuid, list(keys)),
     )
+
+
+async def try_lock_keys(
+    conn: AsyncConnection, collection_uuid: str, keys: Sequence[str]
+) -> list[str]:
+    """pg_try_advisory_xact_lock on each (collection, key), the same lock ids as `lock_keys`:
+    the keys this transaction now holds (the ones it already held included)."""
+    if not keys:
+        return []
+    result = await conn.exec_driver_sql(
+        "SELECT key FROM unnest(%s::text[]) AS key"
+        " WHERE pg_try_advisory_xact_lock(hashtextextended(%s || '/' || key, 0))",
+        (list(dict.fromkeys(keys)), collection_uuid),
+    )
+    return [row[0] for row in result]
 
 
 def _qc_rule_failed(dialect: str, qc_rule: str) -> ColumnElement[bool]:
