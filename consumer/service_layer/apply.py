@@ -38,9 +38,12 @@ from consumer.domain.decisions import (
     Action,
     Decision,
     MoveVerdict,
+    Tombstone,
     decide,
     decide_gone,
     decide_move,
+    is_stale,
+    tombstone_for,
 )
 from consumer.domain.jobs import enriches, queue_for
 from consumer.domain.media_items import ItemKey, key_of_asset
@@ -182,6 +185,7 @@ async def decide_changes(
                 state[key] = full[stored.uuid]
 
     batch = Decided(uow, collection, checksum, state, now, run_uuid, describe)
+    batch.gone_at = await tombstones_for(uow, collection.uuid, changes, state)
     for change in changes:
         if isinstance(change, FilePresent):
             await batch.present(change)
@@ -190,6 +194,24 @@ async def decide_changes(
         else:
             await batch.moved(change)
     return batch
+
+
+async def tombstones_for(
+    uow: UnitOfWork, collection_uuid: str, changes: Sequence[Change], state: Mapping[str, Stored]
+) -> dict[str, datetime]:
+    """The tombstones of the keys a present observation may create an asset at: keys with no
+    asset, observed at a known time. One read, and none at all when every key has an asset
+    (a rescan) or nothing carries a time (a collection ingest)."""
+    wanted = [
+        change.obs.canonical_key
+        for change in changes
+        if not isinstance(change, FileGone)
+        and change.obs.observed_at is not None
+        and change.obs.canonical_key not in state
+    ]
+    if not wanted:
+        return {}
+    return await uow.tombstones.for_keys(collection_uuid, wanted)
 
 
 def _may_write(fp: Stored, changes: Sequence[Change], checksum: str) -> bool:
@@ -249,6 +271,10 @@ class Decided:
         # Approved assets this apply withdraws (as they were before, why, what changed): an
         # `auto_revoke` row each, written with the change. Empty on the usual path.
         self.revoked: dict[str, tuple[Asset, RevocationReason, str]] = {}
+        # Keys with no asset: when their file was last seen gone (read with the batch, and
+        # what this batch buries), and the tombstones to write.
+        self.gone_at: dict[str, datetime] = {}
+        self.buried: list[Tombstone] = []
         # structlog filters by level only at the end of its pipeline: skip the call entirely.
         self.debug = logging.getLogger(__name__).isEnabledFor(logging.DEBUG)
 
@@ -327,7 +353,9 @@ class Decided:
         obs = change.obs
         key = obs.canonical_key
         existing = self.state.get(key)
-        decision = decide(existing, obs, self.checksum)
+        decision = decide(
+            existing, obs, self.checksum, self.gone_at.get(key) if existing is None else None
+        )
         out = self.outcome
         if decision.action == Action.CREATE:
             asset = create_asset(self.collection.uuid, self.described(obs), self.checksum, self.now)
@@ -373,6 +401,7 @@ class Decided:
         existing = self.state.get(key)
         decision = decide_gone(existing, change.observed_at, change.reason)
         if decision.action == Action.SKIP:
+            self.bury(tombstone_for(existing, key, change.observed_at, change.event_id))
             self.skip(
                 key,
                 decision.reason,
@@ -401,6 +430,9 @@ class Decided:
                 await self.gone(
                     FileGone(change.from_key, "moved away", obs.observed_at, change.event_id)
                 )
+            elif source is None and change.from_key != obs.canonical_key:
+                # The origin's create may come later (another consumer's batch): it is stale.
+                self.bury(tombstone_for(None, change.from_key, obs.observed_at, change.event_id))
             await self.present(FilePresent(obs, change.event_id))
             return
         if verdict == MoveVerdict.STALE:
@@ -412,10 +444,14 @@ class Decided:
             )
             return
         assert source is not None
+        if is_stale(self.gone_at.get(obs.canonical_key), obs.observed_at):
+            await self.moved_then_gone(change)
+            return
         asset = await self.full(source)
         move_asset(asset, self.described(obs), self.now)
         self.state.pop(change.from_key, None)
         self.vacated.add(change.from_key)
+        self.bury(tombstone_for(None, change.from_key, obs.observed_at, change.event_id))
         self.rekeyed.add(asset.uuid)
         self.keep(obs.canonical_key, asset)
         self.outcome.moved += 1
@@ -424,6 +460,27 @@ class Decided:
             Decision(Action.MOVE, f"moved from {change.from_key}"),
             asset,
             change.event_id,
+        )
+
+    def bury(self, stone: Tombstone | None) -> None:
+        """A key left with no asset remembers when its file went (see decisions.Tombstone)."""
+        if stone is None:
+            return
+        held = self.gone_at.get(stone.canonical_key)
+        if held is None or stone.observed_at > held:
+            self.gone_at[stone.canonical_key] = stone.observed_at
+        self.buried.append(stone)
+
+    async def moved_then_gone(self, change: FileMoved) -> None:
+        """A move whose destination was deleted after it (that deletion applied first, by another
+        consumer): the file is gone, so its asset is soft-deleted where it is."""
+        await self.gone(
+            FileGone(
+                change.from_key,
+                f"moved to {change.obs.canonical_key}, deleted there since",
+                change.obs.observed_at,
+                change.event_id,
+            )
         )
 
     async def finish(self, *, write: bool) -> ApplyOutcome:
@@ -454,6 +511,8 @@ class Decided:
             await self.uow.assets.update_many(updates)
             await self.uow.assets.add_many(list(self.to_insert.values()))
             await self.uow.history.add_many(self.history)
+            if self.buried:
+                await self.uow.tombstones.put_many(self.collection.uuid, self.buried)
             await self.write_revocations()
             await self.queue_jobs()
         return out
