@@ -512,7 +512,7 @@ class Decided:
             await self.uow.assets.add_many(list(self.to_insert.values()))
             await self.uow.history.add_many(self.history)
             if self.buried:
-                await self.uow.tombstones.put_many(self.collection.uuid, self.buried)
+                await self.uow.tombstones.put_many(self.collection.uuid, self.buried, self.now)
             await self.write_revocations()
             await self.queue_jobs()
         return out

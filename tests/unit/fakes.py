@@ -92,7 +92,7 @@ class FakeState:
     promoted: dict[str, dict[str, Any]] = field(default_factory=dict)
     approvals: list[Approval] = field(default_factory=list)
     media_items: dict[str, MediaItem] = field(default_factory=dict)
-    tombstones: dict[tuple[str, str], Tombstone] = field(default_factory=dict)
+    tombstones: dict[tuple[str, str], tuple[Tombstone, datetime]] = field(default_factory=dict)
 
     def snapshot(self) -> FakeState:
         return _copy(self)
@@ -623,19 +623,23 @@ class FakeTombstoneStore:
     async def for_keys(self, collection_uuid: str, keys: Iterable[str]) -> dict[str, datetime]:
         held = self._uow.read().tombstones
         return {
-            k: held[(collection_uuid, k)].observed_at for k in keys if (collection_uuid, k) in held
+            k: held[(collection_uuid, k)][0].observed_at
+            for k in keys
+            if (collection_uuid, k) in held
         }
 
-    async def put_many(self, collection_uuid: str, stones: Sequence[Tombstone]) -> None:
+    async def put_many(
+        self, collection_uuid: str, stones: Sequence[Tombstone], now: datetime
+    ) -> None:
         held = self._uow.write().tombstones
         for stone in stones:
             old = held.get((collection_uuid, stone.canonical_key))
-            if old is None or stone.observed_at > old.observed_at:
-                held[(collection_uuid, stone.canonical_key)] = stone
+            if old is None or stone.observed_at > old[0].observed_at:
+                held[(collection_uuid, stone.canonical_key)] = (stone, now)
 
     async def prune(self, before: datetime) -> int:
         held = self._uow.write().tombstones
-        old = [k for k, stone in held.items() if stone.observed_at < before]
+        old = [k for k, (_, recorded_at) in held.items() if recorded_at < before]
         for k in old:
             del held[k]
         return len(old)

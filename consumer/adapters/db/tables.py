@@ -371,8 +371,9 @@ key_tombstones = Table(
         primary_key=True,
     ),
     Column("canonical_key", String, primary_key=True),
-    Column("observed_at", UTCDateTime, nullable=False, index=True),
+    Column("observed_at", UTCDateTime, nullable=False),
     Column("event_id", String(64), nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False, index=True),  # pruned by this
 )
 
 __all__ = [

@@ -31,7 +31,9 @@ class TombstoneRepository:
             found.update({r[0]: r[1] for r in rows})
         return found
 
-    async def put_many(self, collection_uuid: str, stones: Sequence[Tombstone]) -> None:
+    async def put_many(
+        self, collection_uuid: str, stones: Sequence[Tombstone], now: datetime
+    ) -> None:
         """Upsert, the newest time winning; in key order, so two writers lock rows alike."""
         if not stones:
             return
@@ -46,6 +48,7 @@ class TombstoneRepository:
                 "canonical_key": key,
                 "observed_at": newest[key].observed_at,
                 "event_id": newest[key].event_id,
+                "recorded_at": now,
             }
             for key in sorted(newest)
         ]
@@ -57,14 +60,15 @@ class TombstoneRepository:
                 set_={
                     "observed_at": statement.excluded.observed_at,
                     "event_id": statement.excluded.event_id,
+                    "recorded_at": statement.excluded.recorded_at,
                 },
                 where=statement.excluded.observed_at > key_tombstones.c.observed_at,
             )
             await self._conn.execute(statement)
 
     async def prune(self, before: datetime) -> int:
-        """Forget tombstones older than `before` (older than any redelivery can be)."""
+        """Forget tombstones written before `before` (longer ago than any redelivery)."""
         result = await self._conn.execute(
-            delete(key_tombstones).where(key_tombstones.c.observed_at < before)
+            delete(key_tombstones).where(key_tombstones.c.recorded_at < before)
         )
         return int(result.rowcount or 0)

@@ -13,6 +13,7 @@ import pytest
 
 from apollonia.settings import sqlite_url
 from consumer.adapters.db.copy import row_counts, tables
+from consumer.adapters.db.migrate import HEAD_REVISION
 from tests import postgres_required
 from tests.cli import run_cli
 from tests.integration.enrichment.helpers import copy
@@ -59,7 +60,7 @@ def test_copy_into_an_empty_database_verifies_every_table(
     source = sqlite_url(config_dir / "apollonia.db")
 
     done = ok("db", "copy", "--to", empty_postgres)
-    assert done["verified"] is True and done["revision"] == "0007"
+    assert done["verified"] is True and done["revision"] == HEAD_REVISION
     copied = {t["table"]: t["rows"] for t in done["tables"]}
     assert set(copied) == {t.name for t in tables()}
     assert copied == row_counts_sync(source) == row_counts_sync(empty_postgres)

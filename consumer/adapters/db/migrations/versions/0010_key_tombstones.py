@@ -9,7 +9,7 @@ Competing consumers apply one file's events in commit order, not publication ord
 `last_event_at`, the stale-event guard had nothing to compare the late `created` with, and it
 cataloged a file that is gone. A tombstone keeps the time of the newest "gone" observation for
 such a key; a present observation older than it is stale. One row per key (the newest wins);
-old rows are pruned by the writer. No triggers: the table is the same on both dialects.
+rows written long ago are pruned by the writer. No triggers: the table is the same on both dialects.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("canonical_key", sa.String(), nullable=False),
         sa.Column("observed_at", sa.DateTime(), nullable=False),
         sa.Column("event_id", sa.String(length=64), nullable=True),
+        sa.Column("recorded_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["collection_uuid"],
             ["collections.uuid"],
@@ -40,10 +41,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("collection_uuid", "canonical_key", name="pk_key_tombstones"),
     )
-    # Pruning deletes by age.
-    op.create_index("ix_key_tombstones_observed_at", "key_tombstones", ["observed_at"])
+    # Pruning deletes by age (when the row was written: a replayed journal's old events count
+    # from their replay).
+    op.create_index("ix_key_tombstones_recorded_at", "key_tombstones", ["recorded_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_key_tombstones_observed_at", table_name="key_tombstones")
+    op.drop_index("ix_key_tombstones_recorded_at", table_name="key_tombstones")
     op.drop_table("key_tombstones")
