@@ -126,3 +126,28 @@ async def test_concurrent_transactions_end_right_in_either_order(
     )
     expected = {f"g{n}.mkv" for n in range(0, 20, 2)}
     assert set(await _live(catalog)) == expected
+
+
+async def test_a_row_read_to_be_written_back_is_not_overwritten_by_a_move(
+    catalog: CatalogDatabase, catalog_backend: str
+) -> None:
+    """An enrichment worker reads an asset and writes the whole row back in one transaction; a
+    consumer's move meanwhile must not be undone by it ("moved from a.mkv" at a.mkv): on
+    PostgreSQL a writer's row read locks the row, so the move waits and applies after."""
+    if catalog_backend != "postgresql":
+        pytest.skip("SQLite has a single writer: nothing runs concurrently")
+    routers = await _setup(catalog)
+    await _apply(catalog, routers, file_event("created", A, at=T1))
+    created = (await _live(catalog))["a.mkv"]
+    async with catalog.unit_of_work(label="worker") as uow:
+        asset = await uow.assets.get_by_uuid(created.uuid)
+        assert asset is not None
+        move = asyncio.create_task(
+            _apply(catalog, routers, file_event("moved", B, from_path=A, at=T2))
+        )
+        await asyncio.sleep(0.3)  # the move runs as far as it can meanwhile
+        await uow.assets.update(asset)
+        await uow.commit()
+    await move
+    live = await _live(catalog)
+    assert set(live) == {"b.mkv"} and live["b.mkv"].uuid == created.uuid
