@@ -6,12 +6,16 @@ concurrent cases need PostgreSQL (SQLite has one writer)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.domain.assets import Asset
+from consumer.domain.signatures import EnricherRef
 from consumer.service_layer.events import EVENT_BATCH, EventsOutcome, apply_events
 from consumer.service_layer.routing import RouterCache
 from shared.schemas.file_event import FileEvent
@@ -151,3 +155,32 @@ async def test_a_row_read_to_be_written_back_is_not_overwritten_by_a_move(
     await move
     live = await _live(catalog)
     assert set(live) == {"b.mkv"} and live["b.mkv"].uuid == created.uuid
+
+
+async def test_superseding_skips_a_job_a_worker_is_claiming(
+    catalog: CatalogDatabase, catalog_backend: str, engine: AsyncEngine
+) -> None:
+    """A consumer that changes an asset settles its pending job; one a worker holds locked (its
+    claim in progress) is skipped instead of waited for, so the two cannot deadlock (the worker
+    discards that job: its content signature is no longer the asset's)."""
+    if catalog_backend != "postgresql":
+        pytest.skip("SQLite has a single writer: nothing runs concurrently")
+    enriched = replace(SHOWS, enrichers=[EnricherRef("ffprobe", 1)])
+    async with catalog.unit_of_work() as uow:
+        await uow.sources.add(SOURCE)
+        await uow.collections.add(enriched)
+        await uow.commit()
+    routers = RouterCache(catalog, MEDIA, synced_only=True)
+    await _apply(catalog, routers, file_event("created", A, at=T1))
+    async with engine.connect() as claim:
+        # What a worker's claim holds: the pending job's row, locked until it commits.
+        await claim.begin()
+        locked = await claim.execute(
+            text("SELECT uuid FROM jobs WHERE status = 'pending' FOR UPDATE")
+        )
+        assert locked.all()
+        changed = await asyncio.wait_for(
+            _apply(catalog, routers, file_event("modified", A, at=T2, content=2)), timeout=60
+        )
+        assert sum(o.updated for o in changed.outcomes) == 1
+        await claim.rollback()
