@@ -185,7 +185,10 @@ async def decide_changes(
                 state[key] = full[stored.uuid]
 
     batch = Decided(uow, collection, checksum, state, now, run_uuid, describe)
-    batch.gone_at = await tombstones_for(uow, collection.uuid, changes, state)
+    if known is None:
+        # Events (a scan passing `known` pipelines its reads and must not touch the connection
+        # here; it reads the disk, which no late event can contradict by reordering).
+        batch.gone_at = await tombstones_for(uow, collection.uuid, changes, state)
     for change in changes:
         if isinstance(change, FilePresent):
             await batch.present(change)
