@@ -204,7 +204,7 @@ async def tombstones_for(
 ) -> dict[str, datetime]:
     """The tombstones of the keys a present observation may create an asset at: keys with no
     asset, observed at a known time. One read, and none at all when every key has an asset
-    (a rescan) or nothing carries a time (a collection ingest)."""
+    or no observation carries a time."""
     wanted = [
         change.obs.canonical_key
         for change in changes
