@@ -12,6 +12,10 @@ Seed 001's matrix, for an observation of a present file:
 | the asset                | changed   | changed   | update | back to `new`, unapproved          |
 
 Whatever the row, an observation older than the asset's `last_event_at` is skipped as stale.
+For a key that holds no asset the guard compares with the key's *tombstone* instead: the time
+its file was last seen gone (a deletion or a move away, applied before the creation it follows
+when competing consumers commit one file's events out of order). A present observation older
+than the tombstone is stale; a newer one creates the asset and the tombstone no longer matters.
 """
 
 from __future__ import annotations
@@ -64,6 +68,15 @@ class Decision:
     stale: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """A key that holds no asset was seen gone at `observed_at` (by event `event_id`)."""
+
+    canonical_key: str
+    observed_at: datetime
+    event_id: str | None = None
+
+
 def is_stale(last_event_at: datetime | None, observed_at: datetime | None) -> bool:
     """An observation older than what the asset already reflects must not win: a replay or a
     late redelivery cannot roll the catalog back."""
@@ -88,9 +101,18 @@ def unchanged(
     )
 
 
-def decide(existing: StoredContent | None, obs: FileFacts, enricher_checksum: str) -> Decision:
-    """Create, update or skip, with the reason an operator will read in the asset's history."""
+def decide(
+    existing: StoredContent | None,
+    obs: FileFacts,
+    enricher_checksum: str,
+    gone_at: datetime | None = None,
+) -> Decision:
+    """Create, update or skip, with the reason an operator will read in the asset's history.
+
+    `gone_at` is the key's tombstone time, read only when the key holds no asset."""
     if existing is None:
+        if is_stale(gone_at, obs.observed_at):
+            return stale_against_tombstone(obs.observed_at, gone_at)
         return Decision(Action.CREATE, "new file: not in the catalog")
     if is_stale(existing.last_event_at, obs.observed_at):
         return Decision(
@@ -151,6 +173,25 @@ def decide(existing: StoredContent | None, obs: FileFacts, enricher_checksum: st
         content_changed=changed,
         enricher_changed=enrichers_changed,
     )
+
+
+def stale_against_tombstone(observed_at: datetime | None, gone_at: datetime | None) -> Decision:
+    return Decision(
+        Action.SKIP,
+        f"stale: observed {observed_at:%Y-%m-%dT%H:%M:%S.%fZ}, the file was already gone at "
+        f"{gone_at:%Y-%m-%dT%H:%M:%S.%fZ}",
+        stale=True,
+    )
+
+
+def tombstone_for(
+    existing: StoredContent | None, key: str, observed_at: datetime | None, event_id: str | None
+) -> Tombstone | None:
+    """What a file gone from `key` leaves when no asset records it: a tombstone (unless the
+    observation has no time to compare with)."""
+    if existing is not None or observed_at is None:
+        return None
+    return Tombstone(key, observed_at, event_id)
 
 
 def decide_gone(

@@ -38,9 +38,12 @@ from consumer.domain.decisions import (
     Action,
     Decision,
     MoveVerdict,
+    Tombstone,
     decide,
     decide_gone,
     decide_move,
+    is_stale,
+    tombstone_for,
 )
 from consumer.domain.jobs import enriches, queue_for
 from consumer.domain.media_items import ItemKey, key_of_asset
@@ -195,6 +198,10 @@ async def decide_changes(
                 state[key] = full[stored.uuid]
 
     batch = Decided(uow, collection, checksum, state, now, run_uuid, describe)
+    if known is None:
+        # Events (a scan passing `known` pipelines its reads and must not touch the connection
+        # here; it reads the disk, which no late event can contradict by reordering).
+        batch.gone_at = await tombstones_for(uow, collection.uuid, changes, state)
     if move_window is not None and move_window > timedelta(0):
         await batch.load_move_origins(changes, move_window)
     for change in changes:
@@ -205,6 +212,24 @@ async def decide_changes(
         else:
             await batch.moved(change)
     return batch
+
+
+async def tombstones_for(
+    uow: UnitOfWork, collection_uuid: str, changes: Sequence[Change], state: Mapping[str, Stored]
+) -> dict[str, datetime]:
+    """The tombstones of the keys a present observation may create an asset at: keys with no
+    asset, observed at a known time. One read, and none at all when every key has an asset
+    or no observation carries a time."""
+    wanted = [
+        change.obs.canonical_key
+        for change in changes
+        if not isinstance(change, FileGone)
+        and change.obs.observed_at is not None
+        and change.obs.canonical_key not in state
+    ]
+    if not wanted:
+        return {}
+    return await uow.tombstones.for_keys(collection_uuid, wanted)
 
 
 def _may_write(fp: Stored, changes: Sequence[Change], checksum: str) -> bool:
@@ -264,6 +289,10 @@ class Decided:
         # Approved assets this apply withdraws (as they were before, why, what changed): an
         # `auto_revoke` row each, written with the change. Empty on the usual path.
         self.revoked: dict[str, tuple[Asset, RevocationReason, str]] = {}
+        # Keys with no asset: when their file was last seen gone (read with the batch, and
+        # what this batch buries), and the tombstones to write.
+        self.gone_at: dict[str, datetime] = {}
+        self.buried: list[Tombstone] = []
         # Move inference: soft-deleted assets by sha256 (loaded, and deleted in this batch).
         self.move_window: timedelta | None = None
         self.move_origins: dict[str, list[Asset]] = {}
@@ -383,7 +412,11 @@ class Decided:
         old_key = origin.canonical_key
         reason = inferred_move_reason(old_key, origin.deleted_at)
         enrichers_changed = origin.enricher_checksum != self.checksum
+        gone_seen = origin.last_event_at  # when its deletion was observed
         move_asset(origin, self.described(obs), self.now)
+        # The old key keeps the deletion's time, as a clean move's origin does: a late event
+        # for it (an older create redelivered) stays stale.
+        self.bury(tombstone_for(None, old_key, gone_seen, change.event_id))
         if enrichers_changed:
             # As any update: back to `new` and enriched again under the current enrichers.
             update_asset(origin, obs, self.checksum, self.now)
@@ -403,12 +436,15 @@ class Decided:
         obs = change.obs
         key = obs.canonical_key
         existing = self.state.get(key)
-        if existing is None:
+        gone_at = self.gone_at.get(key) if existing is None else None
+        decision = decide(existing, obs, self.checksum, gone_at)
+        if existing is None and not decision.stale:
+            # Not stale against the key's tombstone: maybe a rename published as deleted +
+            # created, whose asset follows the file.
             origin = self.move_origin(obs)
             if origin is not None:
                 await self.moved_inferred(change, origin)
                 return
-        decision = decide(existing, obs, self.checksum)
         out = self.outcome
         if decision.action == Action.CREATE:
             asset = create_asset(self.collection.uuid, self.described(obs), self.checksum, self.now)
@@ -454,6 +490,7 @@ class Decided:
         existing = self.state.get(key)
         decision = decide_gone(existing, change.observed_at, change.reason)
         if decision.action == Action.SKIP:
+            self.bury(tombstone_for(existing, key, change.observed_at, change.event_id))
             self.skip(
                 key,
                 decision.reason,
@@ -485,6 +522,9 @@ class Decided:
                 await self.gone(
                     FileGone(change.from_key, "moved away", obs.observed_at, change.event_id)
                 )
+            elif source is None and change.from_key != obs.canonical_key:
+                # The origin's create may come later (another consumer's batch): it is stale.
+                self.bury(tombstone_for(None, change.from_key, obs.observed_at, change.event_id))
             await self.present(FilePresent(obs, change.event_id))
             return
         if verdict == MoveVerdict.STALE:
@@ -496,10 +536,14 @@ class Decided:
             )
             return
         assert source is not None
+        if is_stale(self.gone_at.get(obs.canonical_key), obs.observed_at):
+            await self.moved_then_gone(change)
+            return
         asset = await self.full(source)
         move_asset(asset, self.described(obs), self.now)
         self.state.pop(change.from_key, None)
         self.vacated.add(change.from_key)
+        self.bury(tombstone_for(None, change.from_key, obs.observed_at, change.event_id))
         self.rekeyed.add(asset.uuid)
         self.keep(obs.canonical_key, asset)
         self.outcome.moved += 1
@@ -508,6 +552,27 @@ class Decided:
             Decision(Action.MOVE, f"moved from {change.from_key}"),
             asset,
             change.event_id,
+        )
+
+    def bury(self, stone: Tombstone | None) -> None:
+        """A key left with no asset remembers when its file went (see decisions.Tombstone)."""
+        if stone is None:
+            return
+        held = self.gone_at.get(stone.canonical_key)
+        if held is None or stone.observed_at > held:
+            self.gone_at[stone.canonical_key] = stone.observed_at
+        self.buried.append(stone)
+
+    async def moved_then_gone(self, change: FileMoved) -> None:
+        """A move whose destination was deleted after it (that deletion applied first, by another
+        consumer): the file is gone, so its asset is soft-deleted where it is."""
+        await self.gone(
+            FileGone(
+                change.from_key,
+                f"moved to {change.obs.canonical_key}, deleted there since",
+                change.obs.observed_at,
+                change.event_id,
+            )
         )
 
     async def finish(self, *, write: bool) -> ApplyOutcome:
@@ -538,6 +603,8 @@ class Decided:
             await self.uow.assets.update_many(updates)
             await self.uow.assets.add_many(list(self.to_insert.values()))
             await self.uow.history.add_many(self.history)
+            if self.buried:
+                await self.uow.tombstones.put_many(self.collection.uuid, self.buried, self.now)
             await self.write_revocations()
             await self.queue_jobs()
         return out

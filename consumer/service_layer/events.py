@@ -16,6 +16,7 @@ decides and writes through the same `apply_changes`.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -60,6 +61,25 @@ def outcome_stats(outcome: ApplyOutcome, events: int) -> dict[str, int]:
     }
 
 
+# A tombstone only has to outlive any redelivery of the events it guards against (the stream's
+# retention is days, not weeks); pruning runs at most once an hour per process, in a transaction
+# of its own after a group's (one indexed DELETE, holding no key a consumer waits for).
+TOMBSTONE_RETENTION = timedelta(days=7)
+TOMBSTONE_PRUNE_EVERY = 3600.0
+_last_prune: list[float] = []
+
+
+async def prune_tombstones(catalog: Catalog, now: datetime) -> None:
+    """Forget old tombstones, when it is time to (see TOMBSTONE_RETENTION)."""
+    clock = time.monotonic()
+    if _last_prune and clock - _last_prune[0] < TOMBSTONE_PRUNE_EVERY:
+        return
+    _last_prune[:] = [clock]
+    async with catalog.unit_of_work(label="prune tombstones") as uow:
+        await uow.tombstones.prune(now - TOMBSTONE_RETENTION)
+        await uow.commit()
+
+
 async def commit_group(
     catalog: Catalog,
     collection: Collection,
@@ -102,6 +122,8 @@ async def commit_group(
                 )
             )
         await uow.commit()
+    if write:
+        await prune_tombstones(catalog, now)
     return outcome
 
 

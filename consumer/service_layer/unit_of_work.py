@@ -20,6 +20,7 @@ from typing import Any, Protocol, Self
 from consumer.domain.approvals import Approval, EnrichmentSnapshot
 from consumer.domain.assets import Asset
 from consumer.domain.catalog import Collection, Source
+from consumer.domain.decisions import Tombstone
 from consumer.domain.jobs import Job, JobLog
 from consumer.domain.media_items import ItemAssetRow, ItemTally, MediaItem
 from consumer.domain.records import AssetFingerprint, HistoryEntry, IngestRun, StatEntry
@@ -122,6 +123,16 @@ class HistoryStore(Protocol):
     async def add_many(self, entries: Sequence[HistoryEntry]) -> None: ...
     async def for_asset(self, asset_uuid: str) -> list[HistoryEntry]: ...
     async def has_event(self, event_id: str) -> bool: ...
+
+
+class TombstoneStore(Protocol):
+    """When keys that hold no asset were last seen gone (see decisions.Tombstone)."""
+
+    async def for_keys(self, collection_uuid: str, keys: Iterable[str]) -> dict[str, datetime]: ...
+    async def put_many(
+        self, collection_uuid: str, stones: Sequence[Tombstone], now: datetime
+    ) -> None: ...
+    async def prune(self, before: datetime) -> int: ...
 
 
 class JobStore(Protocol):
@@ -232,6 +243,8 @@ class UnitOfWork(Protocol):
     def history(self) -> HistoryStore: ...
     @property
     def jobs(self) -> JobStore: ...
+    @property
+    def tombstones(self) -> TombstoneStore: ...
     @property
     def results(self) -> ResultStore: ...
     @property

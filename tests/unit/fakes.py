@@ -34,6 +34,7 @@ from typing import Any, Self, TypeVar
 from consumer.domain.approvals import Approval, ApprovalAction, EnrichmentSnapshot
 from consumer.domain.assets import Asset
 from consumer.domain.catalog import HASH_MODES, Collection, Source
+from consumer.domain.decisions import Tombstone
 from consumer.domain.jobs import ENRICH, SUPERSEDED, Job, JobLog, JobStatus
 from consumer.domain.media_items import (
     ItemAssetRow,
@@ -91,6 +92,7 @@ class FakeState:
     promoted: dict[str, dict[str, Any]] = field(default_factory=dict)
     approvals: list[Approval] = field(default_factory=list)
     media_items: dict[str, MediaItem] = field(default_factory=dict)
+    tombstones: dict[tuple[str, str], tuple[Tombstone, datetime]] = field(default_factory=dict)
 
     def snapshot(self) -> FakeState:
         return _copy(self)
@@ -629,6 +631,35 @@ class FakeHistoryStore:
         return any(h.event_id == event_id for h in self._uow.read().history)
 
 
+class FakeTombstoneStore:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def for_keys(self, collection_uuid: str, keys: Iterable[str]) -> dict[str, datetime]:
+        held = self._uow.read().tombstones
+        return {
+            k: held[(collection_uuid, k)][0].observed_at
+            for k in keys
+            if (collection_uuid, k) in held
+        }
+
+    async def put_many(
+        self, collection_uuid: str, stones: Sequence[Tombstone], now: datetime
+    ) -> None:
+        held = self._uow.write().tombstones
+        for stone in stones:
+            old = held.get((collection_uuid, stone.canonical_key))
+            if old is None or stone.observed_at > old[0].observed_at:
+                held[(collection_uuid, stone.canonical_key)] = (stone, now)
+
+    async def prune(self, before: datetime) -> int:
+        held = self._uow.write().tombstones
+        old = [k for k, (_, recorded_at) in held.items() if recorded_at < before]
+        for k in old:
+            del held[k]
+        return len(old)
+
+
 class FakeJobStore:
     """Jobs in memory; claiming is trivially atomic (one event loop, one copy per transaction)."""
 
@@ -1020,6 +1051,7 @@ class FakeUnitOfWork:
         self._results = FakeResultStore(self)
         self._approvals = FakeApprovalStore(self)
         self._media = FakeMediaStore(self)
+        self._tombstones = FakeTombstoneStore(self)
 
     @property
     def assets(self) -> FakeAssetStore:
@@ -1056,6 +1088,10 @@ class FakeUnitOfWork:
     @property
     def media(self) -> FakeMediaStore:
         return self._media
+
+    @property
+    def tombstones(self) -> FakeTombstoneStore:
+        return self._tombstones
 
     @property
     def dry_run(self) -> bool:

@@ -81,11 +81,26 @@ class JobRepository:
         await bulk.insert_many(self._conn, jobs, [job_to_row(j) for j in new_jobs])
 
     async def supersede_pending(self, asset_uuids: Sequence[str], now: datetime) -> None:
-        """Pending jobs of assets that changed again are settled: their replacements follow."""
-        for chunk in _chunks(list(asset_uuids)):
+        """Pending jobs of assets that changed again are settled: their replacements follow.
+
+        On PostgreSQL the rows are taken in uuid order and a job a worker is claiming right now
+        (locked) is skipped: waiting for it while holding the asset rows the worker's claim
+        wants next is a deadlock, and the worker discards that job anyway (its content
+        signature is no longer the asset's)."""
+        postgres = self._conn.dialect.name == "postgresql"
+        for chunk in _chunks(sorted(asset_uuids)):
+            condition = and_(jobs.c.asset_uuid.in_(chunk), jobs.c.status == JobStatus.PENDING.value)
+            if postgres:
+                locked = (
+                    select(jobs.c.uuid)
+                    .where(condition)
+                    .order_by(jobs.c.uuid)
+                    .with_for_update(skip_locked=True)
+                )
+                condition = jobs.c.uuid.in_(locked.scalar_subquery())
             await self._conn.execute(
                 update(jobs)
-                .where(jobs.c.asset_uuid.in_(chunk), jobs.c.status == JobStatus.PENDING.value)
+                .where(condition)
                 .values(status=JobStatus.COMPLETED.value, completed_at=now, error=SUPERSEDED)
             )
 

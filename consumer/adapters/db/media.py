@@ -125,11 +125,14 @@ class MediaRepository:
         return found
 
     async def add_many(self, items: Sequence[MediaItem]) -> None:
-        await bulk.insert_many(self._conn, media_items, [item_to_row(i) for i in items])
+        # In UNIQUE(collection, item_key) order and updates in uuid order: two consumers making
+        # the same items wait for each other in one order instead of deadlocking.
+        rows = sorted((item_to_row(i) for i in items), key=lambda r: str(r["item_key"]))
+        await bulk.insert_many(self._conn, media_items, rows)
 
     async def update_many(self, items: Sequence[MediaItem]) -> None:
         rows = []
-        for item in items:
+        for item in sorted(items, key=lambda i: i.id):
             row = item_to_row(item)
             del row["collection_uuid"], row["created_at"]
             rows.append(row)

@@ -28,7 +28,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 # The newest revision this code expects. A test checks it against the migration scripts, which
 # lets the fast path below skip loading Alembic's script directory on every process start.
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 
 # pg_advisory_xact_lock key of "migrating the catalog" (any fixed 64-bit number; ASCII "apollmig").
 MIGRATION_LOCK = 0x61706F6C6C6D6967

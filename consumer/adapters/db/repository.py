@@ -105,6 +105,10 @@ class AssetRepository:
         self._conn = conn
         # PostgreSQL writers: competing consumers must never apply to one key at once.
         self._lock_keys = lock_keys
+        # ... and a row read to be written back whole (update_many writes every column) is
+        # locked: READ COMMITTED would let an enrichment worker's claim or result write back the
+        # key a consumer's move changed since the worker read it ("moved from X" at key X).
+        self._lock_rows = lock_keys
 
     async def get(self, collection_uuid: str, canonical_key: str) -> Asset | None:
         row = (
@@ -118,7 +122,10 @@ class AssetRepository:
         return None if row is None else asset_from_row(row)
 
     async def get_by_uuid(self, asset_uuid: str) -> Asset | None:
-        row = (await self._conn.execute(select(assets).where(assets.c.uuid == asset_uuid))).first()
+        statement = select(assets).where(assets.c.uuid == asset_uuid)
+        if self._lock_rows:
+            statement = statement.with_for_update()
+        row = (await self._conn.execute(statement)).first()
         return None if row is None else asset_from_row(row)
 
     async def find_by_uuid_prefix(self, prefix: str, limit: int = 2) -> list[Asset]:
@@ -146,8 +153,13 @@ class AssetRepository:
     async def get_many_by_uuid(self, uuids: Iterable[str]) -> dict[str, Asset]:
         wanted = list(dict.fromkeys(uuids))
         found: dict[str, Asset] = {}
+        if self._lock_rows:
+            wanted.sort()  # rows locked in one order by every writer: no lock cycle among them
         for chunk in chunked(wanted):
-            rows = await self._conn.execute(select(assets).where(assets.c.uuid.in_(chunk)))
+            statement = select(assets).where(assets.c.uuid.in_(chunk))
+            if self._lock_rows:
+                statement = statement.order_by(assets.c.uuid).with_for_update()
+            rows = await self._conn.execute(statement)
             for row in rows:
                 found[row._mapping["uuid"]] = asset_from_row(row)
         return found

@@ -359,6 +359,23 @@ approvals = Table(
     ),
 )
 
+# A key with no asset that was last seen gone at `observed_at` (a deletion or a move away applied
+# before the creation it follows): a present observation older than that is stale (0010).
+key_tombstones = Table(
+    "key_tombstones",
+    metadata,
+    Column(
+        "collection_uuid",
+        String(36),
+        ForeignKey("collections.uuid", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("canonical_key", String, primary_key=True),
+    Column("observed_at", UTCDateTime, nullable=False),
+    Column("event_id", String(64), nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False, index=True),  # pruned by this
+)
+
 __all__ = [
     "APPROVAL_ACTIONS",
     "ASSET_STATES",
@@ -375,6 +392,7 @@ __all__ = [
     "ingest_runs",
     "job_logs",
     "jobs",
+    "key_tombstones",
     "media_items",
     "metadata",
     "qc_results",

@@ -30,6 +30,7 @@ from consumer.adapters.db.jobs import JobRepository, ResultRepository
 from consumer.adapters.db.media import MediaRepository
 from consumer.adapters.db.repository import AssetRepository
 from consumer.adapters.db.runs import HistoryRepository, RunRepository
+from consumer.adapters.db.tombstones import TombstoneRepository
 from consumer.domain.errors import OperationError
 from shared.runtime.log import get_logger
 from shared.sqlite import BEGIN_OPTION
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
     results: ResultRepository
     approvals: ApprovalRepository
     media: MediaRepository
+    tombstones: TombstoneRepository
 
     def __init__(
         self,
@@ -93,6 +95,7 @@ class SqlUnitOfWork:
         self.results = ResultRepository(conn)
         self.approvals = ApprovalRepository(conn)
         self.media = MediaRepository(conn)
+        self.tombstones = TombstoneRepository(conn)
         return self
 
     async def _begin(self, conn: AsyncConnection) -> None:
