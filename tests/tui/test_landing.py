@@ -25,7 +25,7 @@ HEADS = ["Movies (4)", "TV seasons (1)"]
 
 def landing_rows(screen: LandingScreen) -> list[list[str]]:
     """Item, collection, then the counts (the bar left out)."""
-    return [[r[0], r[1], *(r[3].split() or [""] * 5)] for r in rows(screen)]
+    return [[r[0], *screen.fields.split(r[1])] for r in rows(screen)]
 
 
 async def test_items_by_type_with_counts(library: Library) -> None:

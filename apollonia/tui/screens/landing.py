@@ -4,15 +4,16 @@ changed recently); `Tab` shows all, `/` filters by name, Enter opens an item."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
+from rich.cells import cell_len
+from rich.text import Span, Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from apollonia.tui import actions
-from apollonia.tui.progress import bar
+from apollonia.tui import actions, progress
 from apollonia.tui.screens.base import CatalogScreen
 
 if TYPE_CHECKING:
@@ -20,18 +21,61 @@ if TYPE_CHECKING:
 
 GROUPS = (("movie", "Movies"), ("tv", "TV seasons"))
 GROUP_KEY = "group:"
+_EMPTY = Text("")
 
 
-# The counts in one cell, in fixed widths under one heading: a table cell costs a measurement
-# each time the table is built, and 5,000 items x 5 counts is most of the landing's drawing.
+# Everything right of the item's name in one cell, in fixed widths under one heading: the
+# table measures and formats every cell each time it is built, and with 5,000 items a cell per
+# column was most of the landing's drawing. The item's name keeps a column of its own.
 COUNTS_HEADING = "Files  Work Ready  Appr  Fail"
+PROGRESS_HEADING = "Progress"
+COLLECTION_HEADING = "Collection"
+GAP = "  "
 
 
-def counts(summary: MediaSummary) -> Text:
+def counts(summary: MediaSummary) -> str:
     """Files, in work (new or enriching), ready, approved, failed."""
     p = summary.progress
     values = (p.total, p.new + p.enriching, p.ready, p.approved, p.failed)
-    return Text(f"{values[0]:>5}" + "".join(f"{v:>6}" for v in values[1:]))
+    return f"{values[0]:>5}" + "".join(f"{v:>6}" for v in values[1:])
+
+
+class Fields:
+    """The widths of the fields in the second column, from the collection names shown."""
+
+    def __init__(self, collections: Iterable[str]) -> None:
+        self.collection = max((cell_len(name) for name in set(collections)), default=0)
+        self.collection = max(self.collection, len(COLLECTION_HEADING))
+        self.progress = progress.WIDTH + len(" 100%")
+
+    def heading(self) -> str:
+        return (
+            f"{COLLECTION_HEADING:<{self.collection}}{GAP}"
+            f"{PROGRESS_HEADING:<{self.progress}}{GAP}{COUNTS_HEADING}"
+        )
+
+    def details(self, summary: MediaSummary) -> Text:
+        """Collection, progress bar (styled as `progress.bar`) and counts, as one text."""
+        name = summary.collection_name
+        fraction = summary.progress.fraction_done
+        failed = summary.progress.failed > 0
+        left = self.collection + len(GAP)
+        plain = name + " " * (left - cell_len(name)) + progress.plain(fraction) + GAP
+        full = progress.filled(fraction)
+        start = len(name) + left - cell_len(name)
+        return Text(
+            plain + counts(summary),
+            spans=[
+                Span(start, start + full, "red" if failed else "green"),
+                Span(start + full, start + progress.WIDTH, "grey35"),
+            ],
+        )
+
+    def split(self, details: str) -> list[str]:
+        """The fields of a details cell as text (the bar left out): what tests read."""
+        collection = details[: self.collection].rstrip()
+        rest = details[self.collection + len(GAP) + self.progress + len(GAP) :]
+        return [collection, *(rest.split() or [""] * 5)]
 
 
 class LandingScreen(CatalogScreen):
@@ -43,13 +87,13 @@ class LandingScreen(CatalogScreen):
         Binding("s", "new_source", "New source"),
         Binding("c", "new_collection", "New collection"),
     ]
-    COLUMNS = ("Item", "Collection", "Progress", COUNTS_HEADING)
 
     def __init__(self) -> None:
         super().__init__()
         self.active_only = True
         self.name_filter = ""
         self.items: list[MediaSummary] = []
+        self.fields = Fields(())
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -57,9 +101,6 @@ class LandingScreen(CatalogScreen):
         yield Input(placeholder="filter by name (Enter: done, Escape: clear)", id="filter")
         yield DataTable(id="items", cursor_type="row", zebra_stripes=True)
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*self.COLUMNS)
 
     async def load(self) -> None:
         active, recent = self.active_only, self.apollonia.recent
@@ -75,25 +116,23 @@ class LandingScreen(CatalogScreen):
     def show(self) -> None:
         table = self.query_one(DataTable)
         current = self.current_key()
-        table.clear()
         shown = self.shown()
+        # The columns anew each time: the heading of the second follows the collection names.
+        table.clear(columns=True)
+        self.fields = fields = Fields(s.collection_name for s in shown)
+        table.add_columns("Item", fields.heading())
+        add_row, details = table.add_row, fields.details
         for media_type, heading in GROUPS:
             group = [s for s in shown if s.item.media_type == media_type]
             if not group:
                 continue
-            table.add_row(
+            add_row(
                 Text(f"{heading} ({len(group)})", style="bold"),
-                *([""] * (len(self.COLUMNS) - 1)),
+                _EMPTY,
                 key=GROUP_KEY + media_type,
             )
             for s in group:
-                table.add_row(
-                    Text(s.item.label),
-                    Text(s.collection_name),
-                    bar(s.progress.fraction_done, failed=s.progress.failed > 0),
-                    counts(s),
-                    key=s.item.id,
-                )
+                add_row(Text(s.item.label), details(s), key=s.item.id)
         which = "Active items" if self.active_only else "All items"
         other = "all" if self.active_only else "active only"
         title = f"{which}: {len(shown)}"
