@@ -4,7 +4,7 @@ changed recently); `Tab` shows all, `/` filters by name, Enter opens an item."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.cells import cell_len
@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from apollonia.tui import actions, progress
 from apollonia.tui.screens.base import CatalogScreen
+from apollonia.tui.table import BulkTable
 
 if TYPE_CHECKING:
     from consumer.service_layer.media import MediaSummary
@@ -99,7 +100,7 @@ class LandingScreen(CatalogScreen):
         yield Header()
         yield Static("Loading...", id="title", classes="title", markup=False)
         yield Input(placeholder="filter by name (Enter: done, Escape: clear)", id="filter")
-        yield DataTable(id="items", cursor_type="row", zebra_stripes=True)
+        yield BulkTable(id="items", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     async def load(self) -> None:
@@ -114,25 +115,14 @@ class LandingScreen(CatalogScreen):
         return [s for s in self.items if needle in s.item.label.casefold()]
 
     def show(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(BulkTable)
         current = self.current_key()
         shown = self.shown()
         # The columns anew each time: the heading of the second follows the collection names.
         table.clear(columns=True)
         self.fields = fields = Fields(s.collection_name for s in shown)
         table.add_columns("Item", fields.heading())
-        add_row, details = table.add_row, fields.details
-        for media_type, heading in GROUPS:
-            group = [s for s in shown if s.item.media_type == media_type]
-            if not group:
-                continue
-            add_row(
-                Text(f"{heading} ({len(group)})", style="bold"),
-                _EMPTY,
-                key=GROUP_KEY + media_type,
-            )
-            for s in group:
-                add_row(Text(s.item.label), details(s), key=s.item.id)
+        table.add_rows_at_once(self._rows(shown, fields))
         which = "Active items" if self.active_only else "All items"
         other = "all" if self.active_only else "active only"
         title = f"{which}: {len(shown)}"
@@ -143,6 +133,17 @@ class LandingScreen(CatalogScreen):
             table.move_cursor(row=table.get_row_index(current))
         elif table.row_count > 1:
             table.move_cursor(row=1)
+
+    @staticmethod
+    def _rows(shown: list[MediaSummary], fields: Fields) -> Iterator[tuple[str, tuple[Text, Text]]]:
+        details = fields.details
+        for media_type, heading in GROUPS:
+            group = [s for s in shown if s.item.media_type == media_type]
+            if not group:
+                continue
+            yield GROUP_KEY + media_type, (Text(f"{heading} ({len(group)})", style="bold"), _EMPTY)
+            for s in group:
+                yield s.item.id, (Text(s.item.label), details(s))
 
     def current_key(self) -> str | None:
         table = self.query_one(DataTable)
