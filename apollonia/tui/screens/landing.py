@@ -22,15 +22,15 @@ if TYPE_CHECKING:
 
 GROUPS = (("movie", "Movies"), ("tv", "TV seasons"))
 GROUP_KEY = "group:"
-_EMPTY = Text("")
 
 
-# Everything right of the item's name in one cell, in fixed widths under one heading: the
-# table measures and formats every cell each time it is built, and with 5,000 items a cell per
-# column was most of the landing's drawing. The item's name keeps a column of its own.
-COUNTS_HEADING = "Files  Work Ready  Appr  Fail"
-PROGRESS_HEADING = "Progress"
+# A row is one cell, its fields in fixed widths under one heading: the table measures and
+# formats every cell each time it is built, and with 5,000 items a cell per column was most of
+# the landing's drawing.
+ITEM_HEADING = "Item"
 COLLECTION_HEADING = "Collection"
+PROGRESS_HEADING = "Progress"
+COUNTS_HEADING = "Files  Work Ready  Appr  Fail"
 GAP = "  "
 
 
@@ -42,41 +42,54 @@ def counts(summary: MediaSummary) -> str:
 
 
 class Fields:
-    """The widths of the fields in the second column, from the collection names shown."""
+    """The widths of a row's fields, from the names shown (as wide as the widest)."""
 
-    def __init__(self, collections: Iterable[str]) -> None:
-        self.collection = max((cell_len(name) for name in set(collections)), default=0)
-        self.collection = max(self.collection, len(COLLECTION_HEADING))
+    def __init__(self, shown: Iterable[MediaSummary], titles: Iterable[str] = ()) -> None:
+        labels, collections = {ITEM_HEADING, *titles}, {COLLECTION_HEADING}
+        for summary in shown:
+            labels.add(summary.item.label)
+            collections.add(summary.collection_name)
+        self.item = max(cell_len(label) for label in labels)
+        self.collection = max(cell_len(name) for name in collections)
         self.progress = progress.WIDTH + len(" 100%")
 
     def heading(self) -> str:
         return (
-            f"{COLLECTION_HEADING:<{self.collection}}{GAP}"
+            f"{ITEM_HEADING:<{self.item}}{GAP}{COLLECTION_HEADING:<{self.collection}}{GAP}"
             f"{PROGRESS_HEADING:<{self.progress}}{GAP}{COUNTS_HEADING}"
         )
 
-    def details(self, summary: MediaSummary) -> Text:
-        """Collection, progress bar (styled as `progress.bar`) and counts, as one text."""
-        name = summary.collection_name
+    def row(self, summary: MediaSummary) -> Text:
+        """Item, collection, progress bar (styled as `progress.bar`) and counts."""
+        label, collection = summary.item.label, summary.collection_name
         fraction = summary.progress.fraction_done
-        failed = summary.progress.failed > 0
-        left = self.collection + len(GAP)
-        plain = name + " " * (left - cell_len(name)) + progress.plain(fraction) + GAP
-        full = progress.filled(fraction)
-        start = len(name) + left - cell_len(name)
+        left = (
+            label
+            + " " * (self.item - cell_len(label))
+            + GAP
+            + collection
+            + " " * (self.collection - cell_len(collection))
+            + GAP
+        )
+        start, full = len(left), progress.filled(fraction)
+        done = "red" if summary.progress.failed > 0 else "green"
         return Text(
-            plain + counts(summary),
+            left + progress.plain(fraction) + GAP + counts(summary),
             spans=[
-                Span(start, start + full, "red" if failed else "green"),
+                Span(start, start + full, done),
                 Span(start + full, start + progress.WIDTH, "grey35"),
             ],
         )
 
-    def split(self, details: str) -> list[str]:
-        """The fields of a details cell as text (the bar left out): what tests read."""
-        collection = details[: self.collection].rstrip()
-        rest = details[self.collection + len(GAP) + self.progress + len(GAP) :]
-        return [collection, *(rest.split() or [""] * 5)]
+    def split(self, row: str) -> list[str]:
+        """A row's fields as text (the bar left out), by characters: what tests read."""
+        collection = self.item + len(GAP)
+        counts = collection + self.collection + len(GAP) + self.progress + len(GAP)
+        return [
+            row[: self.item].rstrip(),
+            row[collection : collection + self.collection].rstrip(),
+            *(row[counts:].split() or [""] * 5),
+        ]
 
 
 class LandingScreen(CatalogScreen):
@@ -118,11 +131,16 @@ class LandingScreen(CatalogScreen):
         table = self.query_one(BulkTable)
         current = self.current_key()
         shown = self.shown()
-        # The columns anew each time: the heading of the second follows the collection names.
+        # The column anew each time: its heading follows the widths of the names shown.
         table.clear(columns=True)
-        self.fields = fields = Fields(s.collection_name for s in shown)
-        table.add_columns("Item", fields.heading())
-        table.add_rows_at_once(self._rows(shown, fields))
+        groups = [
+            (GROUP_KEY + media_type, f"{heading} ({len(group)})", group)
+            for media_type, heading in GROUPS
+            if (group := [s for s in shown if s.item.media_type == media_type])
+        ]
+        self.fields = fields = Fields(shown, (title for _, title, _ in groups))
+        table.add_column(fields.heading())
+        table.add_rows_at_once(self._rows(groups, fields))
         which = "Active items" if self.active_only else "All items"
         other = "all" if self.active_only else "active only"
         title = f"{which}: {len(shown)}"
@@ -135,15 +153,14 @@ class LandingScreen(CatalogScreen):
             table.move_cursor(row=1)
 
     @staticmethod
-    def _rows(shown: list[MediaSummary], fields: Fields) -> Iterator[tuple[str, tuple[Text, Text]]]:
-        details = fields.details
-        for media_type, heading in GROUPS:
-            group = [s for s in shown if s.item.media_type == media_type]
-            if not group:
-                continue
-            yield GROUP_KEY + media_type, (Text(f"{heading} ({len(group)})", style="bold"), _EMPTY)
+    def _rows(
+        groups: list[tuple[str, str, list[MediaSummary]]], fields: Fields
+    ) -> Iterator[tuple[str, tuple[Text]]]:
+        row = fields.row
+        for key, title, group in groups:
+            yield key, (Text(title, style="bold"),)
             for s in group:
-                yield s.item.id, (Text(s.item.label), details(s))
+                yield s.item.id, (row(s),)
 
     def current_key(self) -> str | None:
         table = self.query_one(DataTable)
