@@ -78,6 +78,8 @@ class Fields:
             spans=[
                 Span(start, start + full, done),
                 Span(start + full, start + progress.WIDTH, "grey35"),
+                # The percentage in the colour of the done part, as `progress.bar` draws it.
+                Span(start + progress.WIDTH, start + self.progress, done),
             ],
         )
 
