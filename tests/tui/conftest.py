@@ -20,6 +20,7 @@ from apollonia.tui import actions
 from apollonia.tui.app import ApolloniaApp
 from apollonia.tui.backend import Backend
 from apollonia.tui.screens.base import CatalogScreen
+from apollonia.tui.screens.landing import LandingScreen
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.service_layer import queries
 from consumer.service_layer.enrichment import Scope
@@ -103,6 +104,16 @@ def rows(screen: Screen[object], table_id: str | None = None) -> list[list[str]]
     """A table's rows as plain text."""
     table = screen.query_one(f"#{table_id}" if table_id else "DataTable", DataTable)
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def landing_rows(screen: LandingScreen) -> list[list[str]]:
+    """The landing's rows: item, collection, then the counts (the bar left out)."""
+    return [screen.fields.split(r[0]) for r in rows(screen)]
+
+
+def landing_names(screen: LandingScreen) -> list[str]:
+    """The landing's first field: an item's label, or a group's heading."""
+    return [r[0] for r in landing_rows(screen)]
 
 
 S = TypeVar("S", bound=CatalogScreen)

@@ -15,17 +15,12 @@ from apollonia.tui.screens.jobs import JobScreen
 from apollonia.tui.screens.landing import LandingScreen
 from apollonia.tui.screens.modals import ConfirmDecision
 from consumer.service_layer import approval, enrichment_ops, media
-from tests.tui.conftest import Library, loaded, rows
+from tests.tui.conftest import Library, landing_names, landing_rows, loaded, rows
 from tests.wait import until
 
 pytestmark = pytest.mark.integration
 
 HEADS = ["Movies (4)", "TV seasons (1)"]
-
-
-def landing_rows(screen: LandingScreen) -> list[list[str]]:
-    """Item, collection, then the counts (the bar left out)."""
-    return [[r[0], r[1], *(r[3].split() or [""] * 5)] for r in rows(screen)]
 
 
 async def test_items_by_type_with_counts(library: Library) -> None:
@@ -54,7 +49,7 @@ async def test_tab_shows_the_items_the_active_view_leaves_out(library: Library) 
     app = library.app(recent=timedelta(0))
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await loaded(app, LandingScreen)
-        names = [r[0] for r in rows(screen)]
+        names = landing_names(screen)
         assert "Brazil (1985)" not in names
         assert "Alien (1979)" in names
         loads = screen.loads
@@ -65,7 +60,7 @@ async def test_tab_shows_the_items_the_active_view_leaves_out(library: Library) 
         assert "All items: 5" in str(screen.query_one("#title").render())
         await pilot.press("tab")
         await loaded(app, LandingScreen, after=loads + 1)
-        assert "Brazil (1985)" not in [r[0] for r in rows(screen)]
+        assert "Brazil (1985)" not in landing_names(screen)
 
 
 async def test_slash_filters_by_name(library: Library) -> None:
@@ -74,7 +69,7 @@ async def test_slash_filters_by_name(library: Library) -> None:
         screen = await loaded(app, LandingScreen)
         await pilot.press("slash", *"FIRE")
         await until(lambda: len(rows(screen)) == 2)
-        assert [r[0] for r in rows(screen)] == ["TV seasons (1)", "Firefly S01"]
+        assert landing_names(screen) == ["TV seasons (1)", "Firefly S01"]
         assert "matching 'FIRE'" in str(screen.query_one("#title").render())
         await pilot.press("enter")  # back to the table, the filter kept
         await pilot.press("enter")  # opens the one item
@@ -92,7 +87,7 @@ async def open_item(app: object, pilot: object, label: str) -> ItemScreen:
 
     assert isinstance(app, App) and isinstance(pilot, Pilot)
     screen = await loaded(app, LandingScreen)
-    index = [r[0] for r in rows(screen)].index(label)
+    index = landing_names(screen).index(label)
     screen.query_one(DataTable).move_cursor(row=index)
     await pilot.press("enter")
     return await loaded(app, ItemScreen)

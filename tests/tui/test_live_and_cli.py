@@ -12,7 +12,7 @@ from apollonia.cli.tui import parse_listen
 from apollonia.tui.screens.landing import LandingScreen
 from consumer.service_layer import media
 from tests.cli import run_cli
-from tests.tui.conftest import Library, loaded, rows
+from tests.tui.conftest import Library, landing_names, loaded
 from tests.wait import until
 
 pytestmark = pytest.mark.integration
@@ -22,14 +22,12 @@ async def test_a_change_by_another_process_shows_up_without_a_restart(library: L
     app = library.app()
     async with app.run_test(size=(100, 30)):
         screen = await loaded(app, LandingScreen)
-        assert "Solaris (1972)" not in [r[0] for r in rows(screen)]
+        assert "Solaris (1972)" not in landing_names(screen)
         # Written through a connection of the test's own, as the consumer would.
         await media.add_media(
             library.catalog, collection="Films", media_type="movie", name="Solaris", year=1972
         )
-        await until(
-            lambda: "Solaris (1972)" in [r[0] for r in rows(screen)], what="the new item shown"
-        )
+        await until(lambda: "Solaris (1972)" in landing_names(screen), what="the new item shown")
 
 
 def test_the_command_has_help_and_refuses_a_bad_address() -> None:

@@ -29,7 +29,7 @@ from apollonia.tui.screens.landing import LandingScreen
 from apollonia.tui.screens.modals import ConfirmDecision
 from apollonia.tui.screens.review import ReviewScreen
 from apollonia.tui.screens.runs import RunsScreen
-from tests.tui.conftest import Library, loaded, rows, started
+from tests.tui.conftest import Library, landing_names, loaded, rows, started
 from tests.wait import until
 
 pytestmark = pytest.mark.integration
@@ -90,7 +90,11 @@ def check(app: ApolloniaApp, name: str) -> None:
 def select_row(app: ApolloniaApp, label: str, column: int = 0) -> None:
     screen = app.screen
     table = screen.query_one(DataTable)
-    index = [r[column] for r in rows(screen)].index(label)
+    if isinstance(screen, LandingScreen):
+        labels = landing_names(screen)
+    else:
+        labels = [r[column] for r in rows(screen)]
+    index = labels.index(label)
     table.move_cursor(row=index)
 
 

@@ -4,16 +4,18 @@ changed recently); `Tab` shows all, `/` filters by name, Enter opens an item."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
+from rich.cells import cell_len
+from rich.text import Span, Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from apollonia.tui import actions
-from apollonia.tui.progress import bar
+from apollonia.tui import actions, progress
 from apollonia.tui.screens.base import CatalogScreen
+from apollonia.tui.table import BulkTable
 
 if TYPE_CHECKING:
     from consumer.service_layer.media import MediaSummary
@@ -22,16 +24,74 @@ GROUPS = (("movie", "Movies"), ("tv", "TV seasons"))
 GROUP_KEY = "group:"
 
 
-# The counts in one cell, in fixed widths under one heading: a table cell costs a measurement
-# each time the table is built, and 5,000 items x 5 counts is most of the landing's drawing.
+# A row is one cell, its fields in fixed widths under one heading: the table measures and
+# formats every cell each time it is built, and with 5,000 items a cell per column was most of
+# the landing's drawing.
+ITEM_HEADING = "Item"
+COLLECTION_HEADING = "Collection"
+PROGRESS_HEADING = "Progress"
 COUNTS_HEADING = "Files  Work Ready  Appr  Fail"
+GAP = "  "
 
 
-def counts(summary: MediaSummary) -> Text:
+def counts(summary: MediaSummary) -> str:
     """Files, in work (new or enriching), ready, approved, failed."""
     p = summary.progress
     values = (p.total, p.new + p.enriching, p.ready, p.approved, p.failed)
-    return Text(f"{values[0]:>5}" + "".join(f"{v:>6}" for v in values[1:]))
+    return f"{values[0]:>5}" + "".join(f"{v:>6}" for v in values[1:])
+
+
+class Fields:
+    """The widths of a row's fields, from the names shown (as wide as the widest)."""
+
+    def __init__(self, shown: Iterable[MediaSummary], titles: Iterable[str] = ()) -> None:
+        labels, collections = {ITEM_HEADING, *titles}, {COLLECTION_HEADING}
+        for summary in shown:
+            labels.add(summary.item.label)
+            collections.add(summary.collection_name)
+        self.item = max(cell_len(label) for label in labels)
+        self.collection = max(cell_len(name) for name in collections)
+        self.progress = progress.WIDTH + len(" 100%")
+
+    def heading(self) -> str:
+        return (
+            f"{ITEM_HEADING:<{self.item}}{GAP}{COLLECTION_HEADING:<{self.collection}}{GAP}"
+            f"{PROGRESS_HEADING:<{self.progress}}{GAP}{COUNTS_HEADING}"
+        )
+
+    def row(self, summary: MediaSummary) -> Text:
+        """Item, collection, progress bar (styled as `progress.bar`) and counts."""
+        label, collection = summary.item.label, summary.collection_name
+        fraction = summary.progress.fraction_done
+        left = (
+            label
+            + " " * (self.item - cell_len(label))
+            + GAP
+            + collection
+            + " " * (self.collection - cell_len(collection))
+            + GAP
+        )
+        start, full = len(left), progress.filled(fraction)
+        done = "red" if summary.progress.failed > 0 else "green"
+        return Text(
+            left + progress.plain(fraction) + GAP + counts(summary),
+            spans=[
+                Span(start, start + full, done),
+                Span(start + full, start + progress.WIDTH, "grey35"),
+                # The percentage in the colour of the done part, as `progress.bar` draws it.
+                Span(start + progress.WIDTH, start + self.progress, done),
+            ],
+        )
+
+    def split(self, row: str) -> list[str]:
+        """A row's fields as text (the bar left out), by characters: what tests read."""
+        collection = self.item + len(GAP)
+        counts = collection + self.collection + len(GAP) + self.progress + len(GAP)
+        return [
+            row[: self.item].rstrip(),
+            row[collection : collection + self.collection].rstrip(),
+            *(row[counts:].split() or [""] * 5),
+        ]
 
 
 class LandingScreen(CatalogScreen):
@@ -43,23 +103,20 @@ class LandingScreen(CatalogScreen):
         Binding("s", "new_source", "New source"),
         Binding("c", "new_collection", "New collection"),
     ]
-    COLUMNS = ("Item", "Collection", "Progress", COUNTS_HEADING)
 
     def __init__(self) -> None:
         super().__init__()
         self.active_only = True
         self.name_filter = ""
         self.items: list[MediaSummary] = []
+        self.fields = Fields(())
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading...", id="title", classes="title", markup=False)
         yield Input(placeholder="filter by name (Enter: done, Escape: clear)", id="filter")
-        yield DataTable(id="items", cursor_type="row", zebra_stripes=True)
+        yield BulkTable(id="items", cursor_type="row", zebra_stripes=True)
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*self.COLUMNS)
 
     async def load(self) -> None:
         active, recent = self.active_only, self.apollonia.recent
@@ -73,27 +130,19 @@ class LandingScreen(CatalogScreen):
         return [s for s in self.items if needle in s.item.label.casefold()]
 
     def show(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(BulkTable)
         current = self.current_key()
-        table.clear()
         shown = self.shown()
-        for media_type, heading in GROUPS:
-            group = [s for s in shown if s.item.media_type == media_type]
-            if not group:
-                continue
-            table.add_row(
-                Text(f"{heading} ({len(group)})", style="bold"),
-                *([""] * (len(self.COLUMNS) - 1)),
-                key=GROUP_KEY + media_type,
-            )
-            for s in group:
-                table.add_row(
-                    Text(s.item.label),
-                    Text(s.collection_name),
-                    bar(s.progress.fraction_done, failed=s.progress.failed > 0),
-                    counts(s),
-                    key=s.item.id,
-                )
+        # The column anew each time: its heading follows the widths of the names shown.
+        table.clear(columns=True)
+        groups = [
+            (GROUP_KEY + media_type, f"{heading} ({len(group)})", group)
+            for media_type, heading in GROUPS
+            if (group := [s for s in shown if s.item.media_type == media_type])
+        ]
+        self.fields = fields = Fields(shown, (title for _, title, _ in groups))
+        table.add_column(fields.heading())
+        table.add_rows_at_once(self._rows(groups, fields))
         which = "Active items" if self.active_only else "All items"
         other = "all" if self.active_only else "active only"
         title = f"{which}: {len(shown)}"
@@ -104,6 +153,16 @@ class LandingScreen(CatalogScreen):
             table.move_cursor(row=table.get_row_index(current))
         elif table.row_count > 1:
             table.move_cursor(row=1)
+
+    @staticmethod
+    def _rows(
+        groups: list[tuple[str, str, list[MediaSummary]]], fields: Fields
+    ) -> Iterator[tuple[str, tuple[Text]]]:
+        row = fields.row
+        for key, title, group in groups:
+            yield key, (Text(title, style="bold"),)
+            for s in group:
+                yield s.item.id, (row(s),)
 
     def current_key(self) -> str | None:
         table = self.query_one(DataTable)
