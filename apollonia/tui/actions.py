@@ -5,9 +5,7 @@ database thread; results are plain objects the screens render."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from apollonia import bootstrap
 from apollonia.settings import Settings
@@ -17,7 +15,6 @@ from consumer.domain.catalog import Collection, Source
 from consumer.domain.importing import IngestScope
 from consumer.domain.jobs import Job
 from consumer.domain.media_items import MediaItem
-from consumer.domain.records import IngestRun
 from consumer.service_layer import admin, approval, enrichment_ops, queries
 from consumer.service_layer import media as media_items
 from consumer.service_layer.collection_ingest import CollectionIngestResult
@@ -134,39 +131,18 @@ async def ingest_collection(
         return await ingestor.ingest(found.collection, found.source, IngestScope())
 
 
-@dataclass(slots=True)
-class RunRow:
-    run: IngestRun
-    collection: str | None
-
-
-@dataclass(slots=True)
-class RunDetail:
-    row: RunRow
-    logs: list[dict[str, Any]]
-
-
+RunRow = queries.RunRow
+RunDetail = queries.RunDetail
 RUN_LIMIT = 200
 
 
 async def runs(catalog: CatalogDatabase) -> list[RunRow]:
-    """The latest ingest runs, newest first (through the unit of work's run store)."""
-    async with catalog.unit_of_work(read_only=True, label="tui runs") as uow:
-        found = await uow.runs.recent(limit=RUN_LIMIT)
-        names = {c.uuid: c.name for c in await uow.collections.all()}
-    return [RunRow(r, names.get(r.collection_uuid or "")) for r in found]
+    """The latest ingest runs, newest first."""
+    return await queries.recent_runs(catalog, limit=RUN_LIMIT)
 
 
 async def run(catalog: CatalogDatabase, run_id: str) -> RunDetail | None:
-    async with catalog.unit_of_work(read_only=True, label="tui run") as uow:
-        found = await uow.runs.get(run_id)
-        if found is None:
-            return None
-        logs = await uow.runs.logs(run_id)
-        collection = (
-            await uow.collections.get(found.collection_uuid) if found.collection_uuid else None
-        )
-    return RunDetail(RunRow(found, collection.name if collection else None), logs)
+    return await queries.show_run(catalog, run_id)
 
 
 # --- create ------------------------------------------------------------------------------

@@ -305,3 +305,37 @@ async def duplicates(
     for members in groups.values():  # by collection name, then key: the order a reader expects
         members.sort(key=lambda a: (names.get(a.collection_uuid, "").lower(), a.canonical_key))
     return DuplicateReport(collection, groups, everywhere=True, collection_names=names)
+
+
+# --- ingest runs ---------------------------------------------------------------------------
+@dataclass(slots=True)
+class RunRow:
+    run: IngestRun
+    collection: str | None  # its name, when the run was for one collection
+
+
+@dataclass(slots=True)
+class RunDetail:
+    row: RunRow
+    logs: list[dict[str, Any]]
+
+
+async def recent_runs(catalog: Catalog, *, limit: int = 200) -> list[RunRow]:
+    """The latest ingest runs, newest first, with their collections' names."""
+    async with catalog.unit_of_work(read_only=True, label="recent runs") as uow:
+        found = await uow.runs.recent(limit=limit)
+        names = {c.uuid: c.name for c in await uow.collections.all()}
+    return [RunRow(r, names.get(r.collection_uuid or "")) for r in found]
+
+
+async def show_run(catalog: Catalog, run_id: str) -> RunDetail | None:
+    """One ingest run and its log lines, or None when there is no such run."""
+    async with catalog.unit_of_work(read_only=True, label="show run") as uow:
+        found = await uow.runs.get(run_id)
+        if found is None:
+            return None
+        logs = await uow.runs.logs(run_id)
+        collection = (
+            await uow.collections.get(found.collection_uuid) if found.collection_uuid else None
+        )
+    return RunDetail(RunRow(found, collection.name if collection else None), logs)
