@@ -23,6 +23,7 @@ from consumer.domain.stat_lines import SQL_LINE, stat_line
 
 # Comfortably under SQLite's bound-parameter limit for IN (...) lists.
 KEY_CHUNK = 500
+POSTGRES_KEY_CHUNK = 10_000
 T = TypeVar("T")
 
 
@@ -510,14 +511,23 @@ async def _fingerprints_for_keys(
 ) -> dict[str, AssetFingerprint]:
     wanted = list(dict.fromkeys(keys))
     found: dict[str, AssetFingerprint] = {}
-    for chunk in chunked(wanted):
-        rows = await bulk.fetch_all(
-            conn,
-            "SELECT uuid, canonical_key, size, mtime_ns, sha256, enricher_checksum, is_deleted, "
-            "last_event_at FROM assets WHERE collection_uuid = ? AND canonical_key IN "
-            f"({', '.join('?' for _ in chunk)})",
-            (collection_uuid, *chunk),
-        )
+    columns = (
+        "SELECT uuid, canonical_key, size, mtime_ns, sha256, enricher_checksum, is_deleted, "
+        "last_event_at FROM assets WHERE collection_uuid = ? AND canonical_key "
+    )
+    # PostgreSQL takes the keys as one array (one parameter, one plan); SQLite binds a list.
+    postgres = conn.dialect.name == "postgresql"
+    for chunk in chunked(wanted, POSTGRES_KEY_CHUNK if postgres else KEY_CHUNK):
+        if postgres:
+            rows = await bulk.fetch_all(
+                conn, columns + "= ANY(?::text[])", (collection_uuid, list(chunk))
+            )
+        else:
+            rows = await bulk.fetch_all(
+                conn,
+                columns + f"IN ({', '.join('?' for _ in chunk)})",
+                (collection_uuid, *chunk),
+            )
         for r in rows:
             found[r[1]] = AssetFingerprint(
                 r[0], r[1], r[2], r[3], r[4], r[5], r[6] == 1, bulk.read_datetime(r[7])
