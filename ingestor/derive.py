@@ -141,9 +141,22 @@ def moved_file(
                     )
                 ]
             )
-    if st.content_sig != cached.content_sig or not cached.sha256 or not cached.xxh128:
-        # Not the content we know: publish the old path as gone and prospect the new one.
-        return MoveOutcome([gone], settle=st.settle_sig)
+    if not cached.sha256 or not cached.xxh128:
+        return MoveOutcome([gone], settle=st.settle_sig)  # never hashed: nothing to move
+    if st.content_sig != cached.content_sig:
+        if dst_cached is not None or not is_utf8(cached.path):
+            # Renamed over a known file (whose asset takes the new content), or an old name a
+            # consumer could not match: the old path is gone, the new one is prospected.
+            return MoveOutcome([gone], settle=st.settle_sig)
+        # The file moved and its content changed (written a moment before the rename, its
+        # change not published yet; or since). It is still this file: the move first, from
+        # what was published of it, so it keeps its asset; then the change, once `dst` has
+        # settled and been hashed (a `modified` against the row this move leaves in the cache).
+        moved = moved_event_from_cache(
+            cached, dst, event_type=event_type, neighbors=neighbors, ingestor_id=ingestor_id,
+            now=now,
+        )  # fmt: skip
+        return MoveOutcome([moved], settle=st.settle_sig)
     if dst_cached is not None or not is_utf8(cached.path):
         # Renamed over a known file, or an old name a consumer could not match exactly:
         # deleted + created/modified, still from the cached hashes.

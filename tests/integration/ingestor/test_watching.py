@@ -202,6 +202,38 @@ async def test_a_move_is_one_moved_event_without_rehashing(
     assert moved.event.sha256_hash == sha(b"episode content")
 
 
+@pytest.mark.parametrize("what", ["the file", "its folder"])
+async def test_a_file_rewritten_then_renamed_before_it_settled_is_moved_then_modified(
+    make_settings: SettingsFactory, data_dir: Path, tap: BrokerTap, what: str
+) -> None:
+    # The change is not published yet when the rename comes: the file still moves (its asset
+    # follows it), and its new content is published at the new path once it has settled.
+    (data_dir / "Show").mkdir()
+    src = data_dir / "Show" / "e01.mkv"
+    dst = data_dir / "Show" / "e01 (final).mkv" if what == "the file" else src
+    async with running(make_settings()) as service:
+        write(src, b"first cut")
+        (created,) = await tap.collect(1)
+        await idle(service)
+        src.write_bytes(b"director's cut, longer")
+        if what == "the file":
+            os.rename(src, dst)
+        else:
+            os.rename(data_dir / "Show", data_dir / "Show (2026)")
+            dst = data_dir / "Show (2026)" / "e01.mkv"
+        moved, modified = await tap.collect(2)
+        assert await quiet((service, tap)) == []
+    assert (moved.event.kind, moved.event.from_path, moved.event.file_path) == (
+        "moved",
+        str(src),
+        str(dst),
+    )
+    assert moved.event.sha256_hash == created.event.sha256_hash == sha(b"first cut")
+    assert (modified.event.kind, modified.event.file_path) == ("modified", str(dst))
+    assert modified.event.sha256_hash == sha(b"director's cut, longer")
+    assert modified.event.timestamp > moved.event.timestamp
+
+
 async def test_directory_rename_and_delete(
     make_settings: SettingsFactory, data_dir: Path, tap: BrokerTap
 ) -> None:

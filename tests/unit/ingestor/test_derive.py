@@ -201,7 +201,7 @@ def test_a_file_moved_on_again_without_an_identity_to_keep_is_deleted(row: FileS
 
 def test_a_scan_move_published_as_deleted_names_the_scan() -> None:
     outcome = derive.moved_file(
-        cached(b"/d/old.mkv"),
+        cached(b"/d/old.mkv", sha256=None),
         b"/d/new.mkv",
         stat(size=99),
         None,
@@ -213,10 +213,33 @@ def test_a_scan_move_published_as_deleted_names_the_scan() -> None:
     assert [(e.kind, e.event_type) for e in outcome.events] == [("deleted", "rescan")]
 
 
-def test_a_known_file_moved_with_other_content_is_deleted_and_prospected_again() -> None:
+def test_a_known_file_moved_with_other_content_moves_first_then_is_prospected_again() -> None:
+    # Written a moment before the rename, the change not published yet: it is still this file.
+    # The move (from what was published of it) keeps its asset; the new content follows as a
+    # `modified` once the new path has settled and been hashed against the row the move leaves.
+    row = cached(b"/d/old.mkv")
     now_st = stat(size=99)
-    outcome = moved(cached(b"/d/old.mkv"), b"/d/new.mkv", now_st)
-    assert kinds(outcome.events) == [("deleted", "/d/old.mkv")]
+    outcome = moved(row, b"/d/new.mkv", now_st)
+    (event,) = outcome.events
+    assert (event.kind, event.from_path, event.file_path) == ("moved", "/d/old.mkv", "/d/new.mkv")
+    assert (event.sha256_hash, event.size, event.mtime_ns) == (SHA, row.size, row.mtime_ns)
+    assert outcome.settle == now_st.settle_sig
+
+
+@pytest.mark.parametrize(
+    ("row", "over"),
+    [
+        (cached(b"/d/a.mkv"), cached(b"/d/b.mkv")),  # renamed over a known file
+        (cached(b"/d/caf\xe9.mkv"), None),  # an old name a consumer could not match exactly
+    ],
+    ids=["over-a-known-file", "old-name-not-utf8"],
+)
+def test_a_file_moved_with_other_content_and_no_move_to_publish_is_deleted_and_prospected(
+    row: FileState, over: FileState | None
+) -> None:
+    now_st = stat(size=99)
+    outcome = moved(row, b"/d/b.mkv", now_st, over=over)
+    assert kinds(outcome.events) == [("deleted", row.path.decode("utf-8", "backslashreplace"))]
     assert outcome.settle == now_st.settle_sig
 
 
