@@ -2,11 +2,14 @@
 
 Used on start (so files created, changed, moved or deleted while the ingestor was down are
 published), every `reconcile_interval`, after an inotify queue overflow, and as the polling scanner
-for roots inotify cannot see. `scan_tree` is blocking (run it in a thread); `diff` is pure.
+for roots inotify cannot see. `scan_tree` is blocking (run it in a thread); `diff` is pure unless
+given `birth` (then run it in a thread too).
 
 Unchanged files (same size and mtime as cached) are neither read nor published. A file that
 vanished while another appeared with the same device, inode, size and mtime was *moved*: it is
-published as one `moved` event and never rehashed.
+published as one `moved` event and never rehashed. One that appeared with the same device and
+inode but other content was moved too when its inode was born before the old path was recorded
+(not a reused inode number): `moved`, then `modified` once hashed.
 
 Deletions are suppressed where the evidence is weak: when the root is missing, when the root or a
 mount point inside it is empty while the state database holds files under it (a mount glitch must
@@ -16,12 +19,14 @@ not look like a mass delete), and under any directory that could not be listed.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ingestor.paths import is_at_or_under, is_temporary, join
 from ingestor.records import FileState, StatInfo
+
+Birth = Callable[[bytes], "tuple[int, int] | None"]  # path -> (inode, birth time ns)
 
 
 @dataclass(slots=True)
@@ -83,8 +88,15 @@ class Diff:
         return sum(n for _, _, n in self.suppressed)
 
 
-def diff(scan: Scan, known: Sequence[FileState], guards: Iterable[bytes] = ()) -> Diff:
-    """Compare a scan with what the state database knows about the same tree."""
+def diff(
+    scan: Scan,
+    known: Sequence[FileState],
+    guards: Iterable[bytes] = (),
+    birth: Birth | None = None,
+) -> Diff:
+    """Compare a scan with what the state database knows about the same tree. With `birth`
+    (`ingestor.birth.birth_ns`, which reads the disk), files that changed *and* moved are paired
+    too (`_pair_changed`); without it, `diff` is pure."""
     out = Diff()
     if scan.root_missing:
         if known:
@@ -120,9 +132,44 @@ def diff(scan: Scan, known: Sequence[FileState], guards: Iterable[bytes] = ()) -
             else:
                 still.append(state)
         vanished = still
+        if birth is not None and vanished:
+            vanished = _pair_changed(vanished, out, paired, birth)
         out.new = [item for i, item in enumerate(out.new) if i not in paired]
     out.vanished = vanished
     return out
+
+
+def _pair_changed(
+    vanished: list[FileState], out: Diff, paired: set[int], birth: Birth
+) -> list[FileState]:
+    """Moves whose content changed too (written and renamed while nobody watched): one vanished
+    path and one new path with the same device and inode, each the only one with it, where the
+    inode was born before the old path was last recorded. A reused inode number is born after
+    (see `ingestor.birth`); without a birth time nothing is paired. The move is published from
+    the cache and the new content as `modified` once hashed (`derive.moved_file`)."""
+    by_inode: dict[tuple[int | None, int | None], list[int]] = defaultdict(list)
+    for i, (_, st) in enumerate(out.new):
+        if i not in paired:
+            by_inode[(st.device, st.inode)].append(i)
+    vanished_inodes = Counter((v.device, v.inode) for v in vanished)
+    still: list[FileState] = []
+    for state in vanished:
+        inode = (state.device, state.inode)
+        hits = by_inode.get(inode, []) if state.inode is not None else []
+        ok = len(hits) == 1 and vanished_inodes[inode] == 1
+        if ok and state.recorded_at is not None:
+            path, st = out.new[hits[0]]
+            born = birth(path)
+            if (
+                born is not None
+                and born[0] == st.inode
+                and born[1] < int(state.recorded_at * 1_000_000_000)
+            ):
+                paired.add(hits[0])
+                out.moved.append((state, path, st))
+                continue
+        still.append(state)
+    return still
 
 
 def _suppress(

@@ -73,6 +73,7 @@ class FileState:
     xxh128: str | None
     event_id: str | None = None
     published: bool = False
+    recorded_at: float | None = None  # when the row was last written (time.time())
 
     @property
     def content_sig(self) -> tuple[int, int]:

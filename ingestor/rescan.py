@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from ingestor import derive, metrics
+from ingestor.birth import birth_ns
 from ingestor.holds import Holds
 from ingestor.observations import Observation, Reconciled, Rescan
 from ingestor.paths import display, is_at_or_under
@@ -115,7 +116,7 @@ class Reconciler:
             for k in await self.state.under(unit.root)
             if not any(is_at_or_under(k.path, e) for e in unit.exclude)
         ]
-        result = diff(scan, known, unit.guards)
+        result = await asyncio.to_thread(diff, scan, known, unit.guards, birth_ns)
         confirmed: list[FileState] = []
         if result.vanished:
             # The scan is a moment old: delete only what is still missing right now.

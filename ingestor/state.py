@@ -127,6 +127,7 @@ def _state(row: Row[Any]) -> FileState:
         xxh128=row.xxh128,
         event_id=row.event_id,
         published=bool(row.published),
+        recorded_at=row.updated_at,
     )
 
 

@@ -84,6 +84,38 @@ async def test_changes_made_while_down_are_published_on_start(
     assert edited.event.sha256_hash == sha(b"edited while down")
 
 
+async def test_a_file_changed_and_moved_while_down_keeps_its_identity_and_a_new_one_does_not(
+    make_settings: SettingsFactory, data_dir: Path, tap: BrokerTap
+) -> None:
+    settings = make_settings()
+    write(data_dir / "cut.mkv", b"first cut")
+    write(data_dir / "old.mkv", b"an episode deleted while down")
+    async with running(settings) as first:
+        await tap.collect(2)
+        await idle(first)
+    # While the ingestor is down: one file rewritten in place, then renamed (same inode, older
+    # than the state database's row); another deleted, and a new file created, which on ext4
+    # or XFS may well get the freed inode number (born after the row: not the same file).
+    write(data_dir / "cut.mkv", b"director's cut, longer")
+    os.rename(data_dir / "cut.mkv", data_dir / "final.mkv")
+    (data_dir / "old.mkv").unlink()
+    write(data_dir / "new.mkv", b"a new download")
+    async with running(settings) as second:
+        got = await tap.collect(4)
+        await idle(second)
+        assert await tap.drain() == []
+    summary = [(r.event.kind, r.event.file_path, r.event.from_path) for r in got]
+    moved = summary.index(("moved", str(data_dir / "final.mkv"), str(data_dir / "cut.mkv")))
+    modified = summary.index(("modified", str(data_dir / "final.mkv"), None))
+    assert moved < modified  # the move first, then the new content at the new path
+    assert got[moved].event.sha256_hash == sha(b"first cut")
+    assert got[modified].event.sha256_hash == sha(b"director's cut, longer")
+    assert set(summary) - {summary[moved], summary[modified]} == {
+        ("deleted", str(data_dir / "old.mkv"), None),
+        ("created", str(data_dir / "new.mkv"), None),
+    }
+
+
 async def test_republish_all_sends_every_known_file_from_the_cache(
     make_settings: SettingsFactory, data_dir: Path, tap: BrokerTap
 ) -> None:

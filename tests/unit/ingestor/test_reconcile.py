@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from ingestor.reconcile import Scan, diff, scan_tree
 from ingestor.records import FileState, StatInfo
@@ -49,6 +53,73 @@ def test_no_move_when_the_identity_is_ambiguous() -> None:
     )
     assert result.moved == []
     assert len(result.new) == 2 and [k.path for k in result.vanished] == [b"/r/a"]
+
+
+# --- changed and moved while nobody watched: the inode, if born before the old path was recorded
+
+RECORDED = 1_800_000_000.0  # when the state database last wrote the old path's row
+BEFORE, AFTER = int((RECORDED - 60) * 1e9), int((RECORDED + 60) * 1e9)
+
+
+def recorded(path: bytes, size: int, mtime: int, inode: int) -> FileState:
+    return replace(known(path, size, mtime, inode), recorded_at=RECORDED)
+
+
+def births(**born: tuple[int, int] | None) -> Callable[[bytes], tuple[int, int] | None]:
+    """A birth lookup answering for file names (inode, birth ns); other names: unknown."""
+    return lambda path: born.get(os.path.basename(path).decode().replace(".", "_"))
+
+
+def test_a_file_changed_and_moved_is_a_move_when_its_inode_is_older_than_the_record() -> None:
+    result = diff(
+        scan({b"/r/b/x.mkv": st(9, 9, 42)}),
+        [recorded(b"/r/a/x.mkv", 5, 5, 42)],
+        birth=births(x_mkv=(42, BEFORE)),
+    )
+    assert [(k.path, dst) for k, dst, _ in result.moved] == [(b"/r/a/x.mkv", b"/r/b/x.mkv")]
+    assert result.new == [] and result.vanished == []
+
+
+@pytest.mark.parametrize(
+    "born",
+    [
+        (42, AFTER),  # an inode number reused: the file was created after the old one was seen
+        None,  # the filesystem keeps no birth time
+        (43, BEFORE),  # the path holds another inode by the time it is asked
+    ],
+    ids=["reused-inode-number", "no-birth-time", "replaced-meanwhile"],
+)
+def test_a_changed_file_on_the_same_inode_number_is_not_paired_without_proof(
+    born: tuple[int, int] | None,
+) -> None:
+    result = diff(
+        scan({b"/r/b/y.mkv": st(9, 9, 42)}),
+        [recorded(b"/r/a/x.mkv", 5, 5, 42)],
+        birth=births(y_mkv=born),
+    )
+    assert result.moved == []
+    assert [p for p, _ in result.new] == [b"/r/b/y.mkv"]
+    assert [k.path for k in result.vanished] == [b"/r/a/x.mkv"]
+
+
+def test_changed_files_are_not_paired_when_the_inode_is_ambiguous_or_unknown() -> None:
+    lookups: list[bytes] = []
+
+    def birth(path: bytes) -> tuple[int, int] | None:
+        lookups.append(path)
+        return (42, BEFORE)
+
+    links = diff(  # two new names on one inode (hard links)
+        scan({b"/r/b1": st(9, 9, 42), b"/r/b2": st(9, 9, 42)}),
+        [recorded(b"/r/a", 5, 5, 42)],
+        birth=birth,
+    )
+    unrecorded = diff(  # a row from before rows said when they were written
+        scan({b"/r/b": st(9, 9, 42)}), [known(b"/r/a", 5, 5, 42)], birth=birth
+    )
+    pure = diff(scan({b"/r/b": st(9, 9, 42)}), [recorded(b"/r/a", 5, 5, 42)])
+    assert links.moved == unrecorded.moved == pure.moved == []
+    assert lookups == []  # nothing was even asked
 
 
 def test_a_missing_root_deletes_nothing() -> None:
