@@ -98,7 +98,8 @@ class Failure:
 @dataclass(slots=True)
 class JobOutcome:
     """What became of one job. `outcome`: ready | failed (an enricher failed) | qc_failed |
-    discarded (content changed) | waiting (an enricher unavailable) | lost (lease taken over)."""
+    discarded (content changed) | waiting (an enricher unavailable) | requeued (the file moved
+    while it was read: run again at its new path) | lost (lease taken over)."""
 
     job_uuid: str
     asset_uuid: str
@@ -379,6 +380,10 @@ class Enrichment:
             outcome.outcome = "waiting"
             outcome.failures = [Failure("-", ran.unavailable)]
             return outcome
+        if asset.path != item.asset.path:
+            await self._moved_meanwhile(uow, lines, job, asset, item.asset.path, now)
+            outcome.outcome = "requeued"
+            return outcome
         if asset.collection_uuid not in batch.collections:
             batch.collections[asset.collection_uuid] = await uow.collections.get(
                 asset.collection_uuid
@@ -411,6 +416,30 @@ class Enrichment:
         job.next_attempt_at = now + timedelta(seconds=self.policy.unavailable_delay)
         await uow.jobs.update(job)
         lines.append(JobLog(job.uuid, now, "warning", f"waiting: {reason}"))
+        if asset.state == AssetState.ENRICHING:
+            set_state(asset, AssetState.NEW, now)
+            await uow.assets.update(asset)
+
+    async def _moved_meanwhile(
+        self,
+        uow: UnitOfWork,
+        lines: list[JobLog],
+        job: Job,
+        asset: Asset,
+        read: str,
+        now: datetime,
+    ) -> None:
+        """The file moved while the tools read it (same content, or the job would be stale):
+        what they said is about a path that may be gone ("No such file or directory"), so
+        nothing is recorded and the job runs again at once at the new path, no attempt burned.
+        Without this a move during a probe left the asset with a failed job and, its content
+        unchanged, nothing to enrich it again."""
+        job.status, job.error = JobStatus.PENDING, None
+        job.worker_id = job.pid = job.started_at = job.lease_until = job.next_attempt_at = None
+        await uow.jobs.update(job)
+        lines.append(
+            JobLog(job.uuid, now, "info", f"moved to {asset.path} while {read} was read: again")
+        )
         if asset.state == AssetState.ENRICHING:
             set_state(asset, AssetState.NEW, now)
             await uow.assets.update(asset)

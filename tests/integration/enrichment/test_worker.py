@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from consumer.adapters.db.catalog import CatalogDatabase
 from consumer.domain.jobs import DISCARDED
+from consumer.service_layer.apply import FileMoved, apply_changes
 from consumer.service_layer.enrichment import Scope
 from tests.integration.enrichment.helpers import (
     apply_files,
     copy,
     enrichment,
     make_collection,
+    observe,
     rows,
 )
 from tests.media import media, needs_ffmpeg, truncated
@@ -147,6 +151,40 @@ async def test_a_result_for_content_that_changed_meanwhile_is_discarded(
     # The job for the new content then brings it to ready.
     (fresh,) = await work.work(once=True)
     assert fresh.outcome == "ready"
+
+
+async def test_a_file_moved_while_it_is_probed_is_probed_again_at_its_new_path(
+    catalog: CatalogDatabase, catalog_ref: Path | str, tmp_path: Path, media: Media
+) -> None:
+    root = tmp_path / "films"
+    root.mkdir()
+    film = copy(media("movie.mkv"), root / "film.mkv")
+    collection = await make_collection(catalog, root)
+    await apply_files(catalog, collection, root, film)
+    work = enrichment(catalog)
+    (claimed,) = await work.claim(Scope(), 1)
+    # The file is renamed (and the move applied) just as the tools start on the old path.
+    moved = root / "Film (2026).mkv"
+    os.rename(film, moved)
+    async with catalog.unit_of_work() as uow:
+        await apply_changes(
+            uow, collection, [FileMoved("film.mkv", observe(moved, root))], now=datetime.now(UTC)
+        )
+        await uow.commit()
+    outcome = await work.process(claimed)
+    assert outcome.outcome == "requeued", outcome.failures
+    # Nothing about the vanished path is recorded, no attempt is burned, the job waits for no one.
+    assert rows(catalog_ref, "SELECT count(*) FROM qc_results") == [(0,)]
+    assert rows(catalog_ref, "SELECT count(*) FROM enrichment_results") == [(0,)]
+    assert rows(catalog_ref, "SELECT state FROM assets") == [("new",)]
+    assert rows(catalog_ref, "SELECT status, attempt, next_attempt_at FROM jobs") == [
+        ("pending", 1, None)
+    ]
+    (again,) = await work.work(once=True)
+    assert again.outcome == "ready", again.failures
+    assert rows(catalog_ref, "SELECT state, path FROM assets") == [("ready", str(moved))]
+    messages = [m for (m,) in rows(catalog_ref, "SELECT message FROM job_logs ORDER BY id")]
+    assert any(f"moved to {moved} while {film} was read" in m for m in messages)
 
 
 async def test_a_missing_ffprobe_makes_jobs_wait_with_the_reason(
