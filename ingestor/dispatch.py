@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from ingestor.arrivals import is_listing
 from ingestor.holds import Holds
 from ingestor.observations import (
     FallBackToPolling,
@@ -110,7 +111,9 @@ class Coordinator:
 
     async def _handle_one(self, obs: Observation) -> None:
         if isinstance(obs, Seen):
-            self._settler.on_seen(obs)
+            fresh = self._settler.on_seen(obs)
+            if fresh is not None and is_listing(obs):
+                self._paths.arrived(obs.path, fresh)
         elif isinstance(obs, Gone):
             await (self._paths.delete_dir(obs) if obs.is_dir else self._paths.delete_files([obs]))
         elif isinstance(obs, Moved):

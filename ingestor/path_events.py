@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ingestor import derive
+from ingestor.arrivals import Arrivals
 from ingestor.emit import Emitter
 from ingestor.flights import Flights
 from ingestor.neighbors import NeighborFinder
@@ -39,6 +40,7 @@ class PathEvents:
         ingestor_id: str,
         clock: Callable[[], float],
         now: Callable[[], datetime],
+        move_window: float = 0.5,
     ) -> None:
         self.state = state
         self.settler = settler
@@ -49,8 +51,44 @@ class PathEvents:
         self._ingestor_id = ingestor_id
         self._clock = clock
         self._now = now
+        self.arrivals = Arrivals()
+        self._move_window = move_window  # how long the watcher waits for a rename's halves
+
+    def arrived(self, path: bytes, st: StatInfo) -> None:
+        """A file a new directory's listing found, maybe the other half of a rename inotify
+        could not pair: kept, and not published before that rename's `IN_MOVED_FROM` has had
+        time to come (after `move_window`), so it can still be published as the move it was."""
+        now = self._clock()
+        self.arrivals.note(path, st, now)
+        self.settler.tracker.hold(path, now + 2 * self._move_window + 0.25)
+
+    async def _unpaired_moves(self, rows: list[FileState]) -> list[Moved]:
+        """The files among `rows` (gone by an `IN_MOVED_FROM` inotify could not pair) that a new
+        directory's listing found again: each one the move it was (`ingestor.arrivals`)."""
+        if not len(self.arrivals):
+            return []
+        now = self._clock()
+        moves: list[Moved] = []
+        for row in rows:
+            found = self.arrivals.claim(row, now)
+            if found is not None:
+                moves.append(Moved(row.path, found[0], False, "IN_MOVED_TO", found[1]))
+        if not moves:
+            return []
+        # Only a destination nobody has published yet: one already known is a file of its own.
+        known = await self.state.get_many([m.dst for m in moves])
+        return [m for m in moves if m.dst not in known]
 
     async def delete_files(self, gone: list[Gone]) -> None:
+        unpaired = [g.path for g in gone if g.event_type == "IN_MOVED_FROM"]
+        if unpaired and len(self.arrivals):
+            rows = await self.state.get_many(unpaired)
+            if moves := await self._unpaired_moves(list(rows.values())):
+                await self.move_files(moves)
+                paired = {m.src for m in moves}
+                gone = [g for g in gone if g.path not in paired]
+                if not gone:
+                    return
         for g in gone:
             self.settler.tracker.forget(g.path)
             self.flights.cancel(g.path)
@@ -65,6 +103,13 @@ class PathEvents:
     async def delete_dir(self, obs: Gone) -> None:
         self.settler.tracker.forget_under(obs.path)
         self.flights.cancel(obs.path, tree=True)
+        # A folder renamed into one created a moment before: its files were found again.
+        if (
+            obs.event_type == "IN_MOVED_FROM"
+            and len(self.arrivals)
+            and (moves := await self._unpaired_moves(await self.state.under(obs.path)))
+        ):
+            await self.move_files(moves)
         async with self.emitter.lock:
             rows = await self.state.under(obs.path)
             events = derive.deleted_tree(

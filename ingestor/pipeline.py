@@ -172,6 +172,7 @@ class Pipeline:
                 ingestor_id=config.ingestor_id,
                 clock=clock,
                 now=now,
+                move_window=config.move_window,
             ),
             reconciler=self._reconciler,
             republisher=self._republisher,

@@ -171,6 +171,14 @@ class SettleTracker:
         for entry in self._entries.values():
             entry.candidate = True
 
+    def hold(self, path: bytes, until: float) -> None:
+        """Not ready before `until` (a file found by a new directory's listing waits for the
+        other half of a rename inotify could not pair, `ingestor.arrivals`)."""
+        entry = self._entries.get(path)
+        if entry is not None and entry.deadline < until:
+            entry.deadline = until
+            self._schedule(path, entry)
+
     def postpone(self, path: bytes, now: float) -> None:
         """Try a due path again later (e.g. it is being prospected right now)."""
         entry = self._entries.get(path)

@@ -15,7 +15,7 @@ from ingestor import metrics
 from ingestor.derive import needs_stat, settle_terms
 from ingestor.flights import Flights
 from ingestor.observations import Seen
-from ingestor.records import SettleSig, lstat_many, lstat_regular
+from ingestor.records import SettleSig, StatInfo, lstat_many, lstat_regular
 from ingestor.settle import SettleTracker, Strength, Verdict
 
 # Timers that ran out within this much of each other are checked together, and a prospect batch
@@ -43,13 +43,15 @@ class Settler:
     def idle(self) -> bool:
         return len(self.tracker) == 0 and not self._checking and not self.ready
 
-    def on_seen(self, obs: Seen) -> None:
+    def on_seen(self, obs: Seen) -> StatInfo | None:
+        """Settle what `obs` saw; the lstat taken for it, if one was."""
         fresh = lstat_regular(obs.path) if needs_stat(obs) else None
         terms = settle_terms(obs, fresh)
         if terms is None:
-            return
+            return fresh
         strength, sig = terms
         self.settle(obs.path, self._clock(), strength, obs.event_type, sig)
+        return fresh
 
     def poke(self) -> None:
         """Wake the loop only if a timer now runs out before it would wake anyway."""

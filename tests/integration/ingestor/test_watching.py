@@ -234,6 +234,33 @@ async def test_a_file_rewritten_then_renamed_before_it_settled_is_moved_then_mod
     assert modified.event.timestamp > moved.event.timestamp
 
 
+@pytest.mark.parametrize("what", ["a file", "a folder"])
+async def test_a_rename_into_a_folder_created_a_moment_before_is_still_a_move(
+    make_settings: SettingsFactory, data_dir: Path, tap: BrokerTap, what: str
+) -> None:
+    # The new folder is not watched yet when the rename lands in it: inotify reports only the
+    # IN_MOVED_FROM half. The new folder's listing finds the file(s) again: still moves.
+    (data_dir / "incoming" / "Show").mkdir(parents=True)
+    names = ["e01.mkv"] if what == "a file" else ["Show/e01.mkv", "Show/e02.mkv"]
+    for name in names:
+        write(data_dir / "incoming" / name, name.encode())
+    async with running(make_settings()) as service:
+        await tap.collect(len(names))
+        await idle(service)
+        # No await in between: the watcher cannot watch the new folder before the rename.
+        (data_dir / "Library").mkdir()
+        if what == "a file":
+            os.rename(data_dir / "incoming" / "e01.mkv", data_dir / "Library" / "e01.mkv")
+        else:
+            os.rename(data_dir / "incoming" / "Show", data_dir / "Library" / "Show")
+        moved = await tap.collect(len(names))
+        assert await quiet((service, tap)) == []
+    assert {(r.event.kind, r.event.from_path, r.event.file_path) for r in moved} == {
+        ("moved", str(data_dir / "incoming" / n), str(data_dir / "Library" / n)) for n in names
+    }
+    assert {r.event.sha256_hash for r in moved} == {sha(n.encode()) for n in names}
+
+
 async def test_directory_rename_and_delete(
     make_settings: SettingsFactory, data_dir: Path, tap: BrokerTap
 ) -> None:
