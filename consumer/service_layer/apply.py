@@ -491,6 +491,8 @@ class Decided:
         decision = decide_gone(existing, change.observed_at, change.reason)
         if decision.action == Action.SKIP:
             self.bury(tombstone_for(existing, key, change.observed_at, change.event_id))
+            if existing is not None and existing.is_deleted and not decision.stale:
+                await self.seen_gone_again(key, existing, change.observed_at)
             self.skip(
                 key,
                 decision.reason,
@@ -509,6 +511,20 @@ class Decided:
             self.move_origins.setdefault(asset.sha256, []).append(asset)
         self.outcome.deleted += 1
         self.record(key, decision, asset, change.event_id)
+
+    async def seen_gone_again(
+        self, key: str, existing: Stored, observed_at: datetime | None
+    ) -> None:
+        """A deleted asset's file seen gone again, later (a move away applied after the
+        deletion): the asset reflects that observation too, so an event for the key older than
+        it (a creation from before the move, applied late by another consumer) is stale, here
+        and wherever the asset goes next (an inferred move leaves this time as the tombstone)."""
+        last = existing.last_event_at
+        if observed_at is None or (last is not None and observed_at <= last):
+            return
+        asset = await self.full(existing)
+        asset.last_event_at = observed_at
+        self.keep(key, asset)
 
     async def moved(self, change: FileMoved) -> None:
         obs = change.obs

@@ -94,6 +94,26 @@ async def test_a_clean_move_leaves_its_origin_a_tombstone(catalog: CatalogDataba
     assert set(live) == {"b.mkv"} and live["b.mkv"].uuid == created.uuid
 
 
+async def test_a_late_creation_of_a_path_a_deleted_file_was_moved_away_from_is_stale(
+    catalog: CatalogDatabase,
+) -> None:
+    # The soak's sequence (the root emptied and put back, then the folder renamed): A deleted,
+    # A created again (the file back), then moved to B; the move is applied before the
+    # re-creation (two consumers). The move finds a deleted asset at A: the file is still that
+    # asset (moved, inferred from its sha256), and the late re-creation of A, older than the
+    # move, must not catalog a second, live asset at a path where no file is.
+    routers = await _setup(catalog)
+    t4 = T0 + timedelta(seconds=4)
+    await _apply(catalog, routers, file_event("created", A, at=T1))
+    first = (await _live(catalog))["a.mkv"]
+    await _apply(catalog, routers, file_event("deleted", A, content=None, at=T2))
+    await _apply(catalog, routers, file_event("moved", B, from_path=A, at=t4))
+    late = await _apply(catalog, routers, file_event("created", A, at=T3))
+    assert _stale(late) == 1
+    live = await _live(catalog)
+    assert set(live) == {"b.mkv"} and live["b.mkv"].uuid == first.uuid
+
+
 async def test_in_one_batch_the_same_rules_hold(catalog: CatalogDatabase) -> None:
     routers = await _setup(catalog)
     await _apply(
