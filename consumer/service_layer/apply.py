@@ -553,7 +553,8 @@ class Decided:
             return
         assert source is not None
         if is_stale(self.gone_at.get(obs.canonical_key), obs.observed_at):
-            await self.moved_then_gone(change)
+            if not await self.moved_on_since(change, source):
+                await self.moved_then_gone(change)
             return
         asset = await self.full(source)
         move_asset(asset, self.described(obs), self.now)
@@ -578,6 +579,80 @@ class Decided:
         if held is None or stone.observed_at > held:
             self.gone_at[stone.canonical_key] = stone.observed_at
         self.buried.append(stone)
+
+    async def tombstone_event(self, key: str) -> str | None:
+        """The event that left `key`'s newest tombstone (this batch's own first)."""
+        mine = [t for t in self.buried if t.canonical_key == key]
+        if mine:
+            return max(mine, key=lambda t: t.observed_at).event_id
+        return await self.uow.tombstones.event_of(self.collection.uuid, key)
+
+    async def moved_on_since(self, change: FileMoved, source: Stored) -> bool:
+        """A move (A to B) applied after the file's next move (B to C) had been: that one found
+        no asset at B, so it made a new asset at C and left B a tombstone. When the asset at C
+        is that very one (created by the event of B's tombstone, same content), it stands for
+        this file: the asset at A follows the file to C, keeping its uuid, history and approval
+        trail, and the stand-in is soft-deleted and parked on a key no file can have (its
+        history says whose it was). True when done; False leaves the usual path (A's asset is
+        soft-deleted: its file left B since)."""
+        obs = change.obs
+        if source.sha256 is None or source.is_deleted:
+            return False
+        event_id = await self.tombstone_event(obs.canonical_key)
+        if event_id is None:
+            return False
+        made_here = {
+            h.asset_uuid for h in self.history if h.event_id == event_id and h.decision == "create"
+        }
+        found = next((self.to_insert[u] for u in made_here if u in self.to_insert), None)
+        if found is None:
+            found = await self.uow.assets.created_by(self.collection.uuid, event_id, source.sha256)
+        if found is None or found.uuid == source.uuid:
+            return False
+        held = self.state.get(found.canonical_key)
+        if held is not None and held.uuid != found.uuid:
+            return False
+        stand_in = await self.full(held) if held is not None else found
+        if stand_in.is_deleted or stand_in.sha256 != source.sha256:
+            return False
+        asset = await self.full(source)
+        key = stand_in.canonical_key
+        facts = FileFacts(
+            key,
+            stand_in.path,
+            stand_in.size,
+            stand_in.mtime_ns,
+            sha256=stand_in.sha256,
+            xxh128=stand_in.xxh128,
+            observed_at=stand_in.last_event_at,
+            tech_metadata=dict(stand_in.tech_metadata),
+            neighbors=list(stand_in.neighbors),
+        )
+        note = f"moves applied out of order: {change.from_key} -> {obs.canonical_key} -> {key}"
+        self.revoke(stand_in, revocation_for_delete(stand_in.approved_for_broadcast), note)
+        mark_deleted(stand_in, self.now)
+        stand_in.canonical_key = f"{PARKED_KEY_PREFIX}{stand_in.uuid}"
+        self.state.pop(key, None)
+        if stand_in.uuid not in self.to_insert:  # made by this batch: inserted parked
+            self.rekeyed.add(stand_in.uuid)
+            self.to_update[stand_in.uuid] = stand_in
+        self.outcome.deleted += 1
+        self.record(
+            key,
+            Decision(Action.DELETE, f"the same file as asset {asset.uuid} ({note}): merged"),
+            stand_in,
+            change.event_id,
+        )
+        move_asset(asset, facts, self.now)
+        self.state.pop(change.from_key, None)
+        self.vacated.add(change.from_key)
+        self.bury(tombstone_for(None, change.from_key, obs.observed_at, change.event_id))
+        self.rekeyed.add(asset.uuid)
+        self.keep(key, asset)
+        self.outcome.moved += 1
+        self.record(key, Decision(Action.MOVE, f"moved from {change.from_key} ({note})"), asset,
+                    change.event_id)  # fmt: skip
+        return True
 
     async def moved_then_gone(self, change: FileMoved) -> None:
         """A move whose destination was deleted after it (that deletion applied first, by another

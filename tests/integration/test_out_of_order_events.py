@@ -114,6 +114,40 @@ async def test_a_late_creation_of_a_path_a_deleted_file_was_moved_away_from_is_s
     assert set(live) == {"b.mkv"} and live["b.mkv"].uuid == first.uuid
 
 
+@pytest.mark.parametrize("batches", ["two batches", "one batch"])
+async def test_a_file_renamed_twice_whose_moves_are_applied_in_reverse_keeps_its_asset(
+    catalog: CatalogDatabase, catalog_ref: object, batches: str
+) -> None:
+    # A folder renamed twice within a second (A -> B -> C), the two moves taken by two
+    # consumers and the second one applied first: it finds no asset at B and makes a stand-in
+    # at C; the first, applied next, finds B left since. The file is still the asset of A.
+    routers = await _setup(catalog)
+    c = "/media/shows/c.mkv"
+    await _apply(catalog, routers, file_event("created", A, at=T1))
+    first = (await _live(catalog))["a.mkv"]
+    second_move = file_event("moved", c, from_path=B, at=T3)
+    first_move = file_event("moved", B, from_path=A, at=T2)
+    if batches == "one batch":
+        await _apply(catalog, routers, second_move, first_move)
+    else:
+        await _apply(catalog, routers, second_move)
+        await _apply(catalog, routers, first_move)
+    live = await _live(catalog)
+    assert set(live) == {"c.mkv"} and live["c.mkv"].uuid == first.uuid
+    async with catalog.unit_of_work(read_only=True) as uow:
+        everything = await uow.assets.list_assets(collection_uuid=SHOWS.uuid)
+        history = await uow.history.for_asset(first.uuid)
+    stand_ins = [a for a in everything if a.uuid != first.uuid]
+    assert len(stand_ins) == 1 and stand_ins[0].is_deleted
+    assert not stand_ins[0].canonical_key.endswith(".mkv")  # parked: no file can have its key
+    assert "moves applied out of order: a.mkv -> b.mkv -> c.mkv" in history[-1].reason
+    # Late events for the paths the file left are stale.
+    late = await _apply(catalog, routers, file_event("created", A, at=T1), file_event(
+        "created", B, at=T2))  # fmt: skip
+    assert _stale(late) == 2
+    assert set(await _live(catalog)) == {"c.mkv"}
+
+
 async def test_in_one_batch_the_same_rules_hold(catalog: CatalogDatabase) -> None:
     routers = await _setup(catalog)
     await _apply(

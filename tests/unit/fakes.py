@@ -357,6 +357,17 @@ class FakeAssetStore:
                 found.setdefault(a.sha256, []).extend(_copy([a]))
         return found
 
+    async def created_by(self, collection_uuid: str, event_id: str, sha256: str) -> Asset | None:
+        created = {
+            h.asset_uuid
+            for h in self._uow.read().history
+            if h.event_id == event_id and h.decision == "create"
+        }
+        for a in self._of(collection_uuid):
+            if a.uuid in created and a.sha256 == sha256 and not a.is_deleted:
+                return _copy([a])[0]
+        return None
+
     def _duplicates(self, collection_uuid: str) -> dict[str, list[Asset]]:
         by_hash: dict[str, list[Asset]] = {}
         for asset in sorted(self._of(collection_uuid), key=lambda a: a.canonical_key):
@@ -642,6 +653,10 @@ class FakeTombstoneStore:
             for k in keys
             if (collection_uuid, k) in held
         }
+
+    async def event_of(self, collection_uuid: str, key: str) -> str | None:
+        held = self._uow.read().tombstones.get((collection_uuid, key))
+        return None if held is None else held[0].event_id
 
     async def put_many(
         self, collection_uuid: str, stones: Sequence[Tombstone], now: datetime

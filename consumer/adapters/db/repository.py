@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Row, case, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from consumer.adapters.db import bulk
-from consumer.adapters.db.tables import assets
+from consumer.adapters.db.tables import asset_history, assets
 from consumer.domain.assets import Asset
 from consumer.domain.lifecycle import AssetState
 from consumer.domain.records import AssetFingerprint, StatEntry
@@ -361,6 +361,33 @@ class AssetRepository:
             for asset in rows:
                 assert asset.sha256 is not None
                 found.setdefault(asset.sha256, []).append(asset)
+        return found
+
+    async def created_by(self, collection_uuid: str, event_id: str, sha256: str) -> Asset | None:
+        """The live asset of a collection, with this sha256, that the event `event_id` created
+        (its `create` history row), if there is one; answered from the sha256 index, then each
+        candidate's history. In a PostgreSQL writer its key is locked too, without waiting (held
+        by another writer: None), and the row read again under the lock."""
+        query = (
+            select(assets)
+            .join(asset_history, asset_history.c.asset_uuid == assets.c.uuid)
+            .where(
+                assets.c.collection_uuid == collection_uuid,
+                assets.c.sha256 == sha256,
+                assets.c.is_deleted.is_(False),
+                asset_history.c.event_id == event_id,
+                asset_history.c.decision == "create",
+            )
+        )
+        row = (await self._conn.execute(query)).first()
+        if row is None:
+            return None
+        found = asset_from_row(row)
+        if self._lock_keys:
+            if not await try_lock_keys(self._conn, collection_uuid, [found.canonical_key]):
+                return None
+            row = (await self._conn.execute(query)).first()
+            return None if row is None else asset_from_row(row)
         return found
 
     async def duplicate_groups(self, collection_uuid: str) -> dict[str, list[Asset]]:

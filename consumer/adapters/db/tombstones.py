@@ -31,6 +31,18 @@ class TombstoneRepository:
             found.update({r[0]: r[1] for r in rows})
         return found
 
+    async def event_of(self, collection_uuid: str, key: str) -> str | None:
+        """The id of the event that left `key`'s tombstone (its newest), if it has one."""
+        t = key_tombstones.c
+        row = (
+            await self._conn.execute(
+                select(t.event_id).where(
+                    t.collection_uuid == collection_uuid, t.canonical_key == key
+                )
+            )
+        ).first()
+        return None if row is None else row[0]
+
     async def put_many(
         self, collection_uuid: str, stones: Sequence[Tombstone], now: datetime
     ) -> None:
