@@ -3,7 +3,7 @@
 
     python bench/pipeline.py [--events 50000] [--rate 1000] [--seconds 15]
                              [--enrichment-backlog N]
-    python bench/pipeline.py --catalog postgresql --consumers 3 [--events 20000]
+    python bench/pipeline.py --catalog postgresql --consumers 3 [--events 20000] [--rounds 3]
 
 1. Ceiling: N persistent messages (the same JSON events) consumed by a bare aio-pika consumer
    that only acks them, in this process, on this machine, now.
@@ -28,8 +28,9 @@ Scaling (`--catalog postgresql --consumers K`, issue 16): in one run, the same N
 by 1 `apollonia consumer` process on SQLite, then by 1, 2 ... K processes competing for the one
 queue into a fresh PostgreSQL database each time. The events are published first; the consumers
 are started together, and applied events/s is measured from the first commit seen to the last
-(the catalog's asset count polled). Targets: 1 consumer on PostgreSQL >= 0.6x SQLite; K
-consumers not slower than 1.
+(the catalog's asset count polled). With `--rounds R` the configurations take turns R times
+and the medians are compared (single runs on a shared 2-core machine swing by a third).
+Targets: 1 consumer on PostgreSQL >= 0.6x SQLite; K consumers not slower than 1.
 
 Figures only, no assertions: the machine is shared.
 """
@@ -365,31 +366,40 @@ async def scaled(bodies: list[bytes], url: str, consumers: int, work: Path) -> f
 
 
 async def scaling(args: argparse.Namespace) -> int:
+    """Each configuration `--rounds` times, taking turns (SQLite, 1, 2 ... K on PostgreSQL, then
+    again), so the machine's load changes hit every configuration alike; the median of each."""
     bodies = [synthetic(i) for i in range(args.events)]
     work = Path(tempfile.mkdtemp(prefix="apollonia-pipeline-scale-"))
-    rows: list[tuple[str, int, float]] = []
-    sqlite_url = f"sqlite+aiosqlite:///{work / 'catalog.db'}"
-    print(f"SQLite, 1 consumer, {args.events} events ...", file=sys.stderr)
-    rows.append(("sqlite", 1, await scaled(bodies, sqlite_url, 1, work)))
-    for k in range(1, args.consumers + 1):
-        name = f"apollonia_bench_{uuid.uuid4().hex[:10]}"
-        pg_database("create", name)
-        try:
-            print(f"PostgreSQL, {k} consumer(s) ...", file=sys.stderr)
-            rows.append(("postgresql", k, await scaled(bodies, PG_ADMIN + name, k, work)))
-        finally:
-            pg_database("drop", name)
-    base = rows[0][2]
-    pg_one = rows[1][2]
-    print(f"events: {args.events} per run (distinct keys, all creates)")
-    for catalog, k, rate in rows:
+    configs = [("sqlite", 1)] + [("postgresql", k) for k in range(1, args.consumers + 1)]
+    rates: dict[tuple[str, int], list[float]] = {c: [] for c in configs}
+    for round_no in range(1, args.rounds + 1):
+        for catalog, k in configs:
+            print(f"round {round_no}: {catalog}, {k} consumer(s) ...", file=sys.stderr)
+            if catalog == "sqlite":
+                url = f"sqlite+aiosqlite:///{work / f'catalog-{round_no}.db'}"
+                rates[(catalog, k)].append(await scaled(bodies, url, 1, work))
+                continue
+            name = f"apollonia_bench_{uuid.uuid4().hex[:10]}"
+            pg_database("create", name)
+            try:
+                rates[(catalog, k)].append(await scaled(bodies, PG_ADMIN + name, k, work))
+            finally:
+                pg_database("drop", name)
+    median = {c: statistics.median(r) for c, r in rates.items()}
+    base = median[("sqlite", 1)]
+    pg_one = median[("postgresql", 1)]
+    print(f"events: {args.events} per run (distinct keys, all creates), {args.rounds} round(s)")
+    for catalog, k in configs:
+        runs = " ".join(f"{r:.0f}" for r in rates[(catalog, k)])
         print(
-            f"{catalog:10} {k} consumer(s): {rate:8.0f} events/s  "
-            f"x{rate / base:4.2f} of SQLite  x{rate / pg_one:4.2f} of 1 on PostgreSQL"
+            f"{catalog:10} {k} consumer(s): {median[(catalog, k)]:8.0f} events/s  "
+            f"x{median[(catalog, k)] / base:4.2f} of SQLite  "
+            f"x{median[(catalog, k)] / pg_one:4.2f} of 1 on PostgreSQL  (runs: {runs})"
         )
+    last = median[("postgresql", args.consumers)]
     print(
         f"targets: 1 on PostgreSQL >= 0.6x SQLite: {'OK' if pg_one >= 0.6 * base else 'MISS'}; "
-        f"{args.consumers} not slower than 1: {'OK' if rows[-1][2] >= pg_one else 'MISS'}"
+        f"{args.consumers} not slower than 1: {'OK' if last >= pg_one else 'MISS'}"
     )
     return 0
 
@@ -408,6 +418,9 @@ async def main() -> int:
     )
     parser.add_argument("--catalog", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--consumers", type=int, default=1)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="scaling: each configuration N times, medians"
+    )
     args = parser.parse_args()
     configure_logging("WARNING", "json")
     if args.catalog == "postgresql":
