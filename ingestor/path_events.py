@@ -75,7 +75,18 @@ class PathEvents:
                 moves.append(Moved(row.path, found[0], False, "IN_MOVED_TO", found[1]))
         if not moves:
             return []
-        # Only a destination nobody has published yet: one already known is a file of its own.
+        # Only a destination that still holds that very file (the listing may be seconds old:
+        # renamed or moved out since) and that nobody has published yet (one already known is
+        # a file of its own).
+        now_stats = await asyncio.to_thread(lstat_many, [m.dst for m in moves])
+        moves = [
+            m
+            for m, st in zip(moves, now_stats, strict=True)
+            if st is not None
+            and m.stat is not None
+            and (st.device, st.inode, st.content_sig)
+            == (m.stat.device, m.stat.inode, m.stat.content_sig)
+        ]
         known = await self.state.get_many([m.dst for m in moves])
         return [m for m in moves if m.dst not in known]
 

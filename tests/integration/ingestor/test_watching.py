@@ -261,6 +261,34 @@ async def test_a_rename_into_a_folder_created_a_moment_before_is_still_a_move(
     assert {r.event.sha256_hash for r in moved} == {sha(n.encode()) for n in names}
 
 
+async def test_a_folder_listed_again_and_renamed_since_is_not_paired_with_a_stale_listing(
+    make_settings: SettingsFactory, data_dir: Path, tap: BrokerTap, tmp_path: Path
+) -> None:
+    # The soak's doubled file: the folder moved out of the root and back (its listing notes
+    # the file), the file renamed inside it, then the folder moved out again. The deletion must
+    # not take the old listing's path for the file's new place: the file is not there.
+    show, aside = data_dir / "Show", tmp_path / "aside"
+    show.mkdir()
+    aside.mkdir()
+    write(show / "e01.mkv", b"episode")
+    async with running(make_settings()) as service:
+        await tap.collect(1)
+        await idle(service)
+        os.rename(show, aside / "Show")
+        await tap.collect(1)  # deleted
+        os.rename(aside / "Show", show)
+        await tap.collect(1)  # created again, from the listing
+        await idle(service)
+        os.rename(show / "e01.mkv", show / "e01 (renamed).mkv")
+        (moved,) = await tap.collect(1)
+        await idle(service)
+        os.rename(show, aside / "Show")
+        (gone,) = await tap.collect(1)
+        assert await quiet((service, tap)) == []
+    assert (moved.event.kind, moved.event.file_path) == ("moved", str(show / "e01 (renamed).mkv"))
+    assert (gone.event.kind, gone.event.file_path) == ("deleted", str(show / "e01 (renamed).mkv"))
+
+
 async def test_directory_rename_and_delete(
     make_settings: SettingsFactory, data_dir: Path, tap: BrokerTap
 ) -> None:
